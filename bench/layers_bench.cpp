@@ -1,0 +1,42 @@
+// Quantized (integer-reference) layers against the fp32 LibTorch layer on the same shapes.
+// Run: build/bench/bitline_bench --benchmark_counters_tabular=true
+// Ratio = time(quantized) / time(float) of the same shape, both measured in this run.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "nn/quant_layers.h"
+#include "nn/runtime.h"
+
+namespace {
+
+using bitline::nn::LayerMode;
+
+// DESIGN.md's reference layer: conv 64->64, 3x3, pad 1, 32x32, batch 8.
+void BM_ReferenceConv(benchmark::State& state) {
+  const auto mode = static_cast<LayerMode>(state.range(0));
+  bitline::nn::set_threads(static_cast<int>(state.range(1)));
+  torch::manual_seed(0);
+  bitline::nn::QConv2d conv(bitline::nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
+  auto input = torch::rand({8, 64, 32, 32});
+  conv->train();
+  conv->set_observer_phase(bitline::nn::ObserverPhase::Track);
+  conv->forward(input);  // observe the input range
+  conv->eval();
+  auto spec = conv->spec();
+  spec.mode = mode;
+  conv->set_spec(spec);
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
+  state.SetLabel(mode == LayerMode::Float ? "fp32" : "W8A8 integer reference");
+  state.counters["GMAC/s"] = benchmark::Counter(8.0 * 64 * 64 * 9 * 32 * 32 * 1e-9 * state.iterations(),
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReferenceConv)
+    ->ArgsProduct({{static_cast<int64_t>(LayerMode::Float), static_cast<int64_t>(LayerMode::Quantized)}, {1, 2}})
+    ->ArgNames({"mode", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,234 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "app/config.h"
+#include "app/experiment.h"
+#include "app/report.h"
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "nn/quant_layers.h"
+#include "nn/runtime.h"
+
+namespace bitline::app {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr const char* kEmbeddedSource = "<embedded default config>";
+
+// Options shared by the commands that run an experiment.
+struct ExperimentOptions {
+  std::string config_path;
+  std::vector<std::string> settings;  // --set key.path=value
+  int threads = 0;                    // 0: keep experiment.threads
+  std::string run_dir;
+  bool no_progress = false;
+};
+
+void add_experiment_options(CLI::App& command, ExperimentOptions& options) {
+  command.add_option("-c,--config", options.config_path, "experiment config (YAML); default: the embedded default");
+  command.add_option("--set", options.settings, "override a config key, e.g. --set train.float.epochs=2 (repeatable)");
+  command.add_option("-j,--threads", options.threads, "CPU threads (overrides experiment.threads)")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--run-dir", options.run_dir, "output directory (overrides experiment.run_dir)");
+  command.add_flag("--no-progress", options.no_progress, "do not draw progress bars");
+}
+
+// Applies `key.path=value` to the YAML tree; the value is parsed as YAML (numbers, lists...).
+void apply_setting(YAML::Node& root, const std::string& setting) {
+  const auto equals = setting.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw InputError(fmt::format("--set '{}': expected key.path=value, e.g. train.float.epochs=2", setting));
+  }
+  const std::string path = setting.substr(0, equals);
+  YAML::Node value;
+  try {
+    value = YAML::Load(setting.substr(equals + 1));
+  } catch (const YAML::Exception& error) {
+    throw InputError(fmt::format("--set '{}': the value is not valid YAML: {}", setting, error.msg));
+  }
+  std::vector<YAML::Node> chain{root};
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      chain.back()[key] = value;
+      break;
+    }
+    if (!chain.back()[key] || !chain.back()[key].IsMap()) chain.back()[key] = YAML::Node(YAML::NodeType::Map);
+    chain.push_back(chain.back()[key]);
+    start = dot + 1;
+  }
+}
+
+struct LoadedConfig {
+  Config config;
+  std::string source;
+};
+
+LoadedConfig load_experiment_config(const ExperimentOptions& options) {
+  const std::string source = options.config_path.empty() ? kEmbeddedSource : options.config_path;
+  std::string text = options.config_path.empty() ? embedded_default_config_text() : io::read_text_file(options.config_path);
+  if (!options.settings.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::Exception&) {
+      return {parse_config(text, source), source};  // reports the YAML error with its location
+    }
+    if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    for (const auto& setting : options.settings) apply_setting(root, setting);
+    YAML::Emitter out;
+    out << root;
+    text = out.c_str();
+  }
+  LoadedConfig loaded{parse_config(text, options.settings.empty() ? source : source + " with --set"), source};
+  if (options.threads > 0) loaded.config.experiment.threads = options.threads;
+  if (!options.run_dir.empty()) loaded.config.experiment.run_dir = options.run_dir;
+  return loaded;
+}
+
+std::string prepare_runtime(const Config& config) {
+  nn::set_threads(static_cast<int>(config.experiment.threads));
+  const auto blas = nn::detect_blas();
+  if (!blas.is_openblas) {
+    fmt::print(stderr,
+               "warning: LibTorch's BLAS (sgemm_) resolves to '{}', not OpenBLAS; fp32 matrix products will run "
+               "about 30x slower. Install libopenblas0-openmp (scripts/install-deps.sh does).\n",
+               blas.sgemm_library.empty() ? "nothing" : blas.sgemm_library);
+  }
+  return blas.sgemm_library;
+}
+
+int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
+  auto [config, source] = load_experiment_config(options);
+  RunReport report;
+  report.config = config;
+  report.config_source = source;
+  report.blas_library = prepare_runtime(config);
+  report.threads = nn::threads();
+  fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kVersion, config.experiment.name, source,
+             config.model.name, config.data.dataset, report.threads);
+  const auto data = nn::load_datasets(data_options(config.data));
+  RunOptions run_options;
+  run_options.show_progress = !options.no_progress;
+  run_options.train_if_needed = train;
+  report.training = train_or_reuse(config, data, run_options);
+  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage}) {
+    if (!*stage) continue;
+    const auto& s = **stage;
+    const double seconds = [&] { double t = 0; for (const auto& e : s.info.history) t += e.seconds; return t; }();
+    fmt::print("{} stage: {} ({} epochs, {:.1f} s of training{})\n", s.stage,
+               s.reused ? "reused cached checkpoint " + s.checkpoint.string() : "trained, saved " + s.checkpoint.string(),
+               s.info.epochs_done, seconds,
+               s.resumed_after_epoch > 0 ? fmt::format(", resumed after epoch {}", s.resumed_after_epoch) : "");
+  }
+  if (!evaluate) return 0;
+  report.evaluations = evaluate_runs(config, data, report.training, run_options);
+  std::cout << results_table(report);
+  for (const auto& path : write_results(report)) fmt::print("wrote {}\n", path.string());
+  return 0;
+}
+
+int command_layers(const ExperimentOptions& options) {
+  auto [config, source] = load_experiment_config(options);
+  nn::set_threads(static_cast<int>(config.experiment.threads));
+  const InputShape shape = input_shape(config.data);
+  auto model = build_configured_model(config);
+  {
+    // One fp32 forward pass on a blank image records each layer's multiply-accumulates.
+    torch::NoGradGuard no_grad;
+    model->eval();
+    model->forward(torch::zeros({1, shape.channels, shape.image_size, shape.image_size}));
+  }
+  fmt::print("{:<34} {:<8} {:>12} {:>8} {:>8} {}\n", "layer", "kind", "MACs/image", "W bits", "A bits", "mode");
+  int64_t total = 0;
+  for (auto& [name, layer] : nn::quant_layers(*model)) {
+    const auto resolved = layer_spec(config.quantization, name, nn::LayerMode::Quantized);
+    fmt::print("{:<34} {:<8} {:>12} {:>8} {:>8} {}\n", name, layer->kind(), layer->last_macs_per_sample(),
+               layer->kind() == "matmul" ? std::string("-") : std::to_string(resolved.weight_bits),
+               resolved.activation_bits, nn::to_string(resolved.mode));
+    total += layer->last_macs_per_sample();
+  }
+  fmt::print("total MACs per image: {}\n", total);
+  return 0;
+}
+
+int command_config(bool defaults, const std::string& check_path, bool embedded) {
+  if (defaults) {
+    std::cout << documented_defaults();
+  } else if (!check_path.empty()) {
+    const Config config = load_config(check_path);
+    std::cout << "# " << check_path << ": valid. Resolved config:\n" << to_yaml(config);
+  } else if (embedded) {
+    std::cout << embedded_default_config_text();
+  } else {
+    throw InputError("bitline config: expected one of --defaults, --check FILE or --embedded");
+  }
+  return 0;
+}
+
+int command_info() {
+  const auto blas = nn::detect_blas();
+  fmt::print("bitline {}\nLibTorch {}\nBLAS (sgemm_): {}{}\nOpenBLAS config: {}\nLibTorch threads: {}\n", kVersion,
+             TORCH_VERSION, blas.sgemm_library, blas.is_openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: slow)",
+             blas.openblas_config.empty() ? "not loaded" : blas.openblas_config, nn::threads());
+  return blas.is_openblas ? 0 : 1;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"bitline: accuracy and cost of compute-in-memory DNN accelerators", "bitline"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+
+  ExperimentOptions run_options, train_options, eval_options, layers_options;
+  auto* run = app.add_subcommand("run", "train (or reuse cached checkpoints), evaluate, report");
+  add_experiment_options(*run, run_options);
+  auto* train = app.add_subcommand("train", "train the fp32 and QAT stages; resumes unfinished checkpoints");
+  add_experiment_options(*train, train_options);
+  auto* eval = app.add_subcommand("eval", "evaluate the trained checkpoints of a config and report");
+  add_experiment_options(*eval, eval_options);
+  auto* layers = app.add_subcommand("layers", "list the model's quantizable layers (names for layer_overrides)");
+  add_experiment_options(*layers, layers_options);
+
+  bool defaults = false, embedded = false;
+  std::string check_path;
+  auto* config = app.add_subcommand("config", "print the documented defaults, or check a config file");
+  config->add_flag("--defaults", defaults, "print every key with its default, unit and range");
+  config->add_option("--check", check_path, "validate a config file and print it resolved");
+  config->add_flag("--embedded", embedded, "print the embedded default experiment (configs/default.yaml)");
+  auto* info = app.add_subcommand("info", "show version, BLAS backend and threads");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (run->parsed()) return command_run(run_options, /*train=*/true, /*evaluate=*/true);
+    if (train->parsed()) return command_run(train_options, /*train=*/true, /*evaluate=*/false);
+    if (eval->parsed()) return command_run(eval_options, /*train=*/false, /*evaluate=*/true);
+    if (layers->parsed()) return command_layers(layers_options);
+    if (config->parsed()) return command_config(defaults, check_path, embedded);
+    if (info->parsed()) return command_info();
+  } catch (const InputError& error) {
+    fmt::print(stderr, "error: {}\n", error.what());
+    return 2;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "internal error: {}\n", error.what());
+    return 1;
+  }
+  return 1;
+}
+
+}  // namespace bitline::app

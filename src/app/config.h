@@ -1,0 +1,264 @@
+#pragma once
+// The experiment config: typed structs with defaults, and their single field list (describe()),
+// from which loading, validation, `bitline config --defaults` and hashing all follow.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config_schema.h"
+#include "nn/quant_spec.h"
+
+namespace bitline::app {
+
+struct ExperimentConfig {
+  std::string name = "default";
+  int64_t seed = 1;
+  int64_t threads = 2;
+  std::string run_dir = "runs/default";
+};
+template <class V>
+void describe(V& v, ExperimentConfig& c) {
+  v.field("name", c.name, Doc("experiment name, shown in reports"));
+  v.field("seed", c.seed, Doc("seed of weight initialisation, data order and augmentation").range(0, 9.0e15));
+  v.field("threads", c.threads, Doc("CPU threads for LibTorch and bitline kernels; set to your core count").range(1, 1024));
+  v.field("run_dir", c.run_dir, Doc("directory for checkpoints, results.json and results.csv (relative to the working directory)"));
+}
+
+struct AugmentConfig {
+  int64_t random_crop_padding_px = 0;
+  bool horizontal_flip = false;
+};
+template <class V>
+void describe(V& v, AugmentConfig& c) {
+  v.field("random_crop_padding_px", c.random_crop_padding_px,
+          Doc("random crop after zero-padding each side by this much; 0 turns cropping off").unit("pixels").range(0, 16));
+  v.field("horizontal_flip", c.horizontal_flip, Doc("flip training images left-right with probability 0.5"));
+}
+
+struct DataConfig {
+  std::string dataset = "fashion_mnist";
+  std::string path = "/usr/share/datasets/fashion-mnist";
+  std::optional<int64_t> train_samples;
+  std::optional<int64_t> test_samples;
+  bool normalize = true;
+  std::optional<std::vector<double>> mean;
+  std::optional<std::vector<double>> std;
+  AugmentConfig augment;
+};
+template <class V>
+void describe(V& v, DataConfig& c) {
+  v.field("dataset", c.dataset, Doc("dataset format").choices({"fashion_mnist", "cifar10"}));
+  v.field("path", c.path,
+          Doc("dataset folder: the IDX .gz files of Fashion-MNIST (Debian package dataset-fashion-mnist) or "
+              "the CIFAR-10 binary version (data_batch_1.bin ... test_batch.bin)"));
+  v.field("train_samples", c.train_samples, Doc("use only the first N training images; null = all").unit("images").range(1, 1e9));
+  v.field("test_samples", c.test_samples, Doc("use only the first N test images; null = all").unit("images").range(1, 1e9));
+  v.field("normalize", c.normalize, Doc("subtract the per-channel mean and divide by the standard deviation"));
+  v.field("mean", c.mean, Doc("per-channel mean of pixels scaled to [0, 1]; null = the dataset's standard values").range(0, 1));
+  v.field("std", c.std, Doc("per-channel standard deviation; null = the dataset's standard values").above(0, 1));
+  v.section("augment", c.augment, Doc("training-set augmentation, keyed by (seed, epoch, image) so it is reproducible"));
+}
+
+struct MlpConfig {
+  std::vector<int64_t> hidden_sizes = {256, 128};
+};
+template <class V>
+void describe(V& v, MlpConfig& c) {
+  v.field("hidden_sizes", c.hidden_sizes, Doc("hidden layer widths").unit("neurons").range(1, 1e6));
+}
+
+struct ResnetConfig {
+  int64_t depth = 20;
+};
+template <class V>
+void describe(V& v, ResnetConfig& c) {
+  v.field("depth", c.depth, Doc("number of layers, 6n+2 (8, 14, 20, 32, 44, 56, 110)").range(8, 1202));
+}
+
+struct VitConfig {
+  int64_t patch_size = 4;
+  int64_t depth = 4;
+  int64_t heads = 4;
+  int64_t embed_dim = 64;
+  int64_t mlp_ratio = 2;
+};
+template <class V>
+void describe(V& v, VitConfig& c) {
+  v.field("patch_size", c.patch_size, Doc("patch side; must divide the image size").unit("pixels").range(1, 32));
+  v.field("depth", c.depth, Doc("transformer blocks").range(1, 64));
+  v.field("heads", c.heads, Doc("attention heads; must divide embed_dim").range(1, 64));
+  v.field("embed_dim", c.embed_dim, Doc("token embedding width").range(1, 4096));
+  v.field("mlp_ratio", c.mlp_ratio, Doc("MLP hidden width / embed_dim").range(1, 16));
+}
+
+struct ModelConfig {
+  std::string name = "cnn";
+  double width_multiplier = 1.0;
+  MlpConfig mlp;
+  ResnetConfig resnet;
+  VitConfig vit;
+};
+template <class V>
+void describe(V& v, ModelConfig& c) {
+  v.field("name", c.name,
+          Doc("model from the zoo").choices({"mlp", "lenet5", "cnn", "resnet20", "mobilenetv2", "efficientnet_b0", "vit"}));
+  v.field("width_multiplier", c.width_multiplier,
+          Doc("channel-width multiplier of cnn, lenet5, resnet20, mobilenetv2 and efficientnet_b0").above(0, 16));
+  v.section("mlp", c.mlp, Doc("options of model mlp"));
+  v.section("resnet", c.resnet, Doc("options of model resnet20"));
+  v.section("vit", c.vit, Doc("options of model vit"));
+}
+
+// Values that override the quantization defaults for the layers whose names match.
+struct LayerOverride {
+  std::vector<std::string> layers;
+  std::optional<bool> keep_float;
+  std::optional<int64_t> weight_bits;
+  std::optional<int64_t> activation_bits;
+  std::optional<std::string> weight_granularity;
+  std::optional<std::string> activation_sign;
+};
+template <class V>
+void describe(V& v, LayerOverride& c) {
+  v.field("layers", c.layers, Doc("layer names or shell globs (e.g. conv1, 'layer3.*', '*.attn.qk'); see `bitline layers`"));
+  v.field("keep_float", c.keep_float, Doc("keep these layers in fp32 even in quantized evaluations and QAT; null = inherit"));
+  v.field("weight_bits", c.weight_bits, Doc("weight bit width; null = inherit").unit("bits").range(2, 16));
+  v.field("activation_bits", c.activation_bits, Doc("input activation bit width; null = inherit").unit("bits").range(2, 16));
+  v.field("weight_granularity", c.weight_granularity, Doc("null = inherit").choices({"per_tensor", "per_channel"}));
+  v.field("activation_sign", c.activation_sign, Doc("null = inherit").choices({"auto", "unsigned", "signed"}));
+}
+
+struct QuantizationConfig {
+  int64_t weight_bits = 8;
+  std::string weight_granularity = "per_channel";
+  int64_t activation_bits = 8;
+  std::string activation_sign = "auto";
+  std::string activation_scaling = "static";
+  std::string calibration = "observers";
+  int64_t calibration_batches = 16;
+  double observer_momentum = 0.1;
+  std::vector<LayerOverride> layer_overrides;
+};
+template <class V>
+void describe(V& v, QuantizationConfig& c) {
+  v.field("weight_bits", c.weight_bits, Doc("weight bit width, symmetric two's complement").unit("bits").range(2, 16));
+  v.field("weight_granularity", c.weight_granularity,
+          Doc("one weight range per tensor or per output channel").choices({"per_tensor", "per_channel"}));
+  v.field("activation_bits", c.activation_bits, Doc("input activation bit width").unit("bits").range(2, 16));
+  v.field("activation_sign", c.activation_sign,
+          Doc("auto: signed when the calibrated minimum is negative").choices({"auto", "unsigned", "signed"}));
+  v.field("activation_scaling", c.activation_scaling,
+          Doc("static: calibrated ranges; asim_dynamic: ASiM's per-tensor max over the whole batch, every call")
+              .choices({"static", "asim_dynamic"}));
+  v.field("calibration", c.calibration,
+          Doc("source of static activation ranges: observers (tracked during training) or batches (a min/max pass "
+              "over calibration_batches training batches before evaluation)")
+              .choices({"observers", "batches"}));
+  v.field("calibration_batches", c.calibration_batches, Doc("batches of the calibration pass").unit("batches").range(1, 100000));
+  v.field("observer_momentum", c.observer_momentum,
+          Doc("weight of each new batch in the observers' moving average of min/max").above(0, 1));
+  v.section_list("layer_overrides", c.layer_overrides,
+                 Doc("per-layer overrides, applied in order (later entries win), e.g. keep the first and last layers at 8 bits"));
+}
+
+struct StageConfig {
+  int64_t epochs = 0;
+  double learning_rate = 0.05;
+};
+template <class V>
+void describe(V& v, StageConfig& c) {
+  v.field("epochs", c.epochs, Doc("epochs of this stage; 0 skips it").unit("epochs").range(0, 100000));
+  v.field("learning_rate", c.learning_rate, Doc("peak learning rate").above(0, 100));
+}
+
+struct TrainConfig {
+  int64_t batch_size = 128;
+  std::string optimizer = "sgd";
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::string schedule = "cosine";
+  std::vector<double> milestones = {0.6, 0.9};
+  double gamma = 0.1;
+  StageConfig float_stage{4, 0.05};
+  StageConfig qat_stage{1, 0.005};
+};
+template <class V>
+void describe(V& v, TrainConfig& c) {
+  v.field("batch_size", c.batch_size, Doc("training batch size").unit("images").range(1, 65536));
+  v.field("optimizer", c.optimizer, Doc("sgd (with momentum) or adam").choices({"sgd", "adam"}));
+  v.field("momentum", c.momentum, Doc("SGD momentum").range(0, 0.999));
+  v.field("weight_decay", c.weight_decay, Doc("L2 weight decay").range(0, 1));
+  v.field("schedule", c.schedule,
+          Doc("learning-rate schedule within each stage").choices({"constant", "cosine", "multistep"}));
+  v.field("milestones", c.milestones, Doc("multistep: fractions of the stage at which the rate is multiplied by gamma").range(0, 1));
+  v.field("gamma", c.gamma, Doc("multistep decay factor").above(0, 1));
+  v.section("float", c.float_stage, Doc("stage 1: fp32 training from scratch"));
+  v.section("qat", c.qat_stage, Doc("stage 2: quantization-aware fine-tuning of the stage-1 model"));
+}
+
+struct EvaluationRun {
+  std::string name = "w8a8";
+  std::string mode = "quantized";
+};
+template <class V>
+void describe(V& v, EvaluationRun& c) {
+  v.field("name", c.name, Doc("row name in the results table"));
+  v.field("mode", c.mode,
+          Doc("float: fp32 model; quantized: integer reference of the QAT model").choices({"float", "quantized"}));
+}
+
+struct EvaluationConfig {
+  int64_t batch_size = 500;
+  std::vector<EvaluationRun> runs = {{"fp32", "float"}, {"w8a8", "quantized"}};
+};
+template <class V>
+void describe(V& v, EvaluationConfig& c) {
+  v.field("batch_size", c.batch_size, Doc("evaluation batch size (results do not depend on it)").unit("images").range(1, 65536));
+  v.section_list("runs", c.runs, Doc("the evaluations of `bitline run` and `bitline eval`, one results row each"));
+}
+
+struct Config {
+  ExperimentConfig experiment;
+  DataConfig data;
+  ModelConfig model;
+  QuantizationConfig quantization;
+  TrainConfig train;
+  EvaluationConfig evaluation;
+};
+template <class V>
+void describe(V& v, Config& c) {
+  v.section("experiment", c.experiment, Doc("run identity and resources"));
+  v.section("data", c.data, Doc("dataset and preprocessing"));
+  v.section("model", c.model, Doc("network from the model zoo"));
+  v.section("quantization", c.quantization, Doc("quantization of weights and activations"));
+  v.section("train", c.train, Doc("training: fp32 stage, then QAT stage"));
+  v.section("evaluation", c.evaluation, Doc("evaluations reported by `bitline run`"));
+}
+
+// The config embedded in the binary (a copy of configs/default.yaml).
+const std::string& embedded_default_config_text();
+// Parses and validates YAML text; `source` names it in errors (a path or "<embedded default>").
+Config parse_config(const std::string& yaml_text, const std::string& source);
+// Reads and parses a config file; a missing file is an InputError naming it.
+Config load_config(const std::filesystem::path& path);
+// Checks across fields (e.g. mean/std lengths); throws InputError naming `source` and the key.
+void validate_config(const Config& config, const std::string& source);
+// The config as YAML text (all keys, current values).
+std::string to_yaml(const Config& config);
+// Documented YAML of the built-in defaults: `bitline config --defaults`.
+std::string documented_defaults();
+
+// Hashes that decide whether a cached checkpoint can be reused: the fp32 stage depends on seed,
+// data, model and fp32 training; the QAT stage on that plus quantization and QAT training.
+std::string float_stage_hash(const Config& config);
+std::string qat_stage_hash(const Config& config);
+
+// The quantization spec of one layer in a given evaluation mode, after the overrides.
+nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode);
+// Checks that every override pattern matches at least one of `layer_names`.
+void check_override_patterns(const QuantizationConfig& config, const std::vector<std::string>& layer_names);
+nn::LayerMode parse_mode(const std::string& mode);
+
+}  // namespace bitline::app

@@ -1,0 +1,195 @@
+#include "app/experiment.h"
+
+#include <fmt/format.h>
+
+#include <torch/torch.h>
+
+#include "app/progress.h"
+#include "core/error.h"
+#include "nn/checkpoint.h"
+#include "nn/quant_layers.h"
+
+namespace bitline::app {
+namespace {
+
+nn::OptimizerOptions optimizer_options(const TrainConfig& train, const StageConfig& stage) {
+  nn::OptimizerOptions options;
+  options.kind = train.optimizer;
+  options.learning_rate = stage.learning_rate;
+  options.momentum = train.momentum;
+  options.weight_decay = train.weight_decay;
+  options.schedule = train.schedule;
+  options.milestones = train.milestones;
+  options.gamma = train.gamma;
+  return options;
+}
+
+// A fresh model with the seed's initial weights.
+std::shared_ptr<nn::Model> seeded_model(const Config& config) {
+  torch::manual_seed(static_cast<uint64_t>(config.experiment.seed));
+  return build_configured_model(config);
+}
+
+// One progress bar per epoch, finished with the epoch's loss and accuracy.
+std::function<nn::ProgressCallback(int64_t, int64_t)> epoch_progress(const std::string& stage, int64_t epochs,
+                                                                     bool enabled) {
+  return [=](int64_t epoch, int64_t batches) -> nn::ProgressCallback {
+    auto bar = std::make_shared<ProgressBar>(fmt::format("train {} {}/{}", stage, epoch, epochs), batches, enabled);
+    return [bar](int64_t done, int64_t total, double loss, double accuracy) {
+      const std::string status = fmt::format("loss {:.4f}  acc {:.2f}%", loss, 100 * accuracy);
+      if (done == total) bar->finish(status);
+      else bar->update(done, status);
+    };
+  };
+}
+
+StageSummary run_stage(const Config& config, const nn::Datasets& data, const std::string& stage,
+                       const StageConfig& stage_config, const std::string& hash, nn::LayerMode mode,
+                       const std::optional<std::filesystem::path>& init_from, const RunOptions& options) {
+  StageSummary summary;
+  summary.stage = stage;
+  summary.checkpoint = checkpoint_path(config, stage);
+  summary.config_hash = hash;
+  auto model = seeded_model(config);
+
+  const auto cached = nn::read_checkpoint_info(summary.checkpoint);
+  const bool matches = cached && cached->config_hash == hash && cached->stage == stage;
+  if (matches && cached->complete()) {
+    summary.reused = true;
+    summary.info = nn::load_checkpoint(summary.checkpoint, *model);
+    summary.weights_digest = nn::weights_digest(*model);
+    return summary;
+  }
+  if (!options.train_if_needed) {
+    throw InputError(fmt::format("{}: no complete {} checkpoint for this config ({}); run `bitline train` or "
+                                 "`bitline run` with the same config first",
+                                 summary.checkpoint.string(), stage,
+                                 cached ? (matches ? "training is unfinished" : "it was made by a different config")
+                                        : "file not found"));
+  }
+  if (cached && !matches) {
+    fmt::print(stderr, "{}: made by a different config; retraining the {} stage\n", summary.checkpoint.string(), stage);
+  }
+  if (init_from) nn::load_checkpoint(*init_from, *model);
+  apply_mode(*model, config.quantization, mode);
+
+  nn::StageOptions stage_options;
+  stage_options.stage = stage;
+  stage_options.epochs = stage_config.epochs;
+  stage_options.batch_size = config.train.batch_size;
+  stage_options.seed = static_cast<uint64_t>(config.experiment.seed);
+  stage_options.optimizer = optimizer_options(config.train, stage_config);
+  stage_options.augment = {config.data.augment.random_crop_padding_px, config.data.augment.horizontal_flip};
+  stage_options.checkpoint_path = summary.checkpoint;
+  stage_options.config_hash = hash;
+  stage_options.config_yaml = to_yaml(config);
+  stage_options.progress = epoch_progress(stage, stage_config.epochs, options.show_progress);
+  auto result = nn::train_stage(*model, data.train, stage_options);
+  if (result.resumed_after_epoch > 0) {
+    fmt::print(stderr, "{}: resumed the {} stage after epoch {}\n", summary.checkpoint.string(), stage,
+               result.resumed_after_epoch);
+  }
+  summary.resumed_after_epoch = result.resumed_after_epoch;
+  summary.info = result.info;
+  summary.weights_digest = nn::weights_digest(*model);
+  return summary;
+}
+
+}  // namespace
+
+nn::DataOptions data_options(const DataConfig& config) {
+  nn::DataOptions options;
+  options.dataset = config.dataset;
+  options.path = config.path;
+  options.train_samples = config.train_samples;
+  options.test_samples = config.test_samples;
+  options.normalize = config.normalize;
+  options.mean = config.mean;
+  options.std = config.std;
+  options.augment = {config.augment.random_crop_padding_px, config.augment.horizontal_flip};
+  return options;
+}
+
+InputShape input_shape(const DataConfig& config) {
+  return config.dataset == "cifar10" ? InputShape{3, 32} : InputShape{1, 28};
+}
+
+nn::ModelSpec model_spec(const ModelConfig& config, InputShape shape) {
+  nn::ModelSpec spec;
+  spec.name = config.name;
+  spec.in_channels = shape.channels;
+  spec.image_size = shape.image_size;
+  spec.num_classes = 10;
+  spec.width_multiplier = config.width_multiplier;
+  spec.mlp_hidden_sizes = config.mlp.hidden_sizes;
+  spec.resnet_depth = config.resnet.depth;
+  spec.vit_patch_size = config.vit.patch_size;
+  spec.vit_depth = config.vit.depth;
+  spec.vit_heads = config.vit.heads;
+  spec.vit_embed_dim = config.vit.embed_dim;
+  spec.vit_mlp_ratio = config.vit.mlp_ratio;
+  return spec;
+}
+
+std::shared_ptr<nn::Model> build_configured_model(const Config& config) {
+  auto model = nn::build_model(model_spec(config.model, input_shape(config.data)));
+  std::vector<std::string> names;
+  for (const auto& [name, layer] : nn::quant_layers(*model)) names.push_back(name);
+  check_override_patterns(config.quantization, names);
+  return model;
+}
+
+void apply_mode(nn::Model& model, const QuantizationConfig& config, nn::LayerMode mode) {
+  for (auto& [name, layer] : nn::quant_layers(model)) layer->set_spec(layer_spec(config, name, mode));
+}
+
+std::filesystem::path checkpoint_path(const Config& config, const std::string& stage) {
+  return std::filesystem::path(config.experiment.run_dir) / "checkpoints" / (stage + ".ckpt");
+}
+
+TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, const RunOptions& options) {
+  TrainingSummary summary;
+  std::optional<std::filesystem::path> float_weights;
+  if (config.train.float_stage.epochs > 0) {
+    summary.float_stage = run_stage(config, data, "float", config.train.float_stage, float_stage_hash(config),
+                                    nn::LayerMode::Float, std::nullopt, options);
+    float_weights = summary.float_stage->checkpoint;
+  }
+  if (config.train.qat_stage.epochs > 0) {
+    summary.qat_stage = run_stage(config, data, "qat", config.train.qat_stage, qat_stage_hash(config),
+                                  nn::LayerMode::Quantized, float_weights, options);
+  }
+  return summary;
+}
+
+std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,
+                                         const TrainingSummary& training, const RunOptions& options) {
+  std::vector<EvaluationRow> rows;
+  for (const auto& run : config.evaluation.runs) {
+    const nn::LayerMode mode = parse_mode(run.mode);
+    // fp32 evaluations use the fp32 model, quantized ones the QAT model; each falls back to the
+    // other stage when its own was not trained (post-training quantization, or QAT weights in fp32).
+    const bool prefer_float = mode == nn::LayerMode::Float;
+    const auto& own = prefer_float ? training.float_stage : training.qat_stage;
+    const auto& other = prefer_float ? training.qat_stage : training.float_stage;
+    const StageSummary& stage = own ? *own : *other;
+    auto model = seeded_model(config);
+    nn::load_checkpoint(stage.checkpoint, *model);
+    apply_mode(*model, config.quantization, mode);
+    if (mode != nn::LayerMode::Float && config.quantization.calibration == "batches") {
+      nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
+    }
+    ProgressBar bar("eval " + run.name, (data.test.size() + config.evaluation.batch_size - 1) / config.evaluation.batch_size,
+                    options.show_progress);
+    EvaluationRow row{run, stage.stage,
+                      nn::evaluate(*model, data.test, config.evaluation.batch_size,
+                                   [&](int64_t done, int64_t, double, double accuracy) {
+                                     bar.update(done, fmt::format("acc {:.2f}%", 100 * accuracy));
+                                   })};
+    bar.finish(fmt::format("accuracy {:.2f}%", 100 * row.result.accuracy));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace bitline::app

@@ -1,0 +1,62 @@
+#pragma once
+// Experiment orchestration: from a config to trained checkpoints to evaluated results.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "nn/data.h"
+#include "nn/model.h"
+#include "nn/train.h"
+
+namespace bitline::app {
+
+nn::DataOptions data_options(const DataConfig& config);
+struct InputShape {
+  int64_t channels, image_size;
+};
+// Image shape of the configured dataset: 1x28x28 (Fashion-MNIST) or 3x32x32 (CIFAR-10).
+InputShape input_shape(const DataConfig& config);
+nn::ModelSpec model_spec(const ModelConfig& config, InputShape shape);
+// Builds the model and checks that every layer-override pattern matches one of its layers.
+std::shared_ptr<nn::Model> build_configured_model(const Config& config);
+// Sets every quantized layer's spec for an evaluation or training mode (overrides applied).
+void apply_mode(nn::Model& model, const QuantizationConfig& config, nn::LayerMode mode);
+
+struct StageSummary {
+  std::string stage;  // "float" or "qat"
+  std::filesystem::path checkpoint;
+  std::string config_hash;
+  bool reused = false;                // a complete cached checkpoint matched the config
+  int64_t resumed_after_epoch = 0;    // an unfinished one was continued
+  nn::CheckpointInfo info;
+  std::string weights_digest;
+};
+
+struct TrainingSummary {
+  std::optional<StageSummary> float_stage, qat_stage;
+};
+
+std::filesystem::path checkpoint_path(const Config& config, const std::string& stage);
+
+struct RunOptions {
+  bool show_progress = true;
+  bool train_if_needed = true;  // false (bitline eval): a missing or stale checkpoint is an error
+};
+
+// Trains each stage with epochs > 0, reusing complete checkpoints whose config hash matches and
+// resuming unfinished ones.
+TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, const RunOptions& options);
+
+struct EvaluationRow {
+  EvaluationRun run;
+  std::string model_stage;  // checkpoint the weights came from
+  nn::EvalResult result;
+};
+
+std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,
+                                         const TrainingSummary& training, const RunOptions& options);
+
+}  // namespace bitline::app

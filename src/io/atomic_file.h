@@ -1,0 +1,43 @@
+#pragma once
+// Crash-safe file writing: write to a temporary file next to the target, then rename it over the
+// target, so readers only ever see the old contents or the complete new contents.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace bitline::io {
+
+// RAII handle for a temporary file that replaces `target` on commit(). If commit() is never
+// called (an exception, an early return), the destructor deletes the temporary file and the
+// target keeps its old contents.
+class AtomicFile {
+ public:
+  // Creates the target's parent directories and picks a unique temporary path beside the target
+  // (same directory, hence same file system, so the final rename is atomic).
+  explicit AtomicFile(std::filesystem::path target);
+  ~AtomicFile();
+
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  const std::filesystem::path& target_path() const { return target_; }
+  const std::filesystem::path& temp_path() const { return temp_; }
+
+  // Renames the temporary file onto the target. Throws std::filesystem::filesystem_error if the
+  // rename fails (for example when nothing was written to temp_path()).
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  bool committed_ = false;
+};
+
+// Writes `contents` to `target` atomically. Throws std::runtime_error naming the path on failure.
+void write_file_atomically(const std::filesystem::path& target, std::string_view contents);
+
+// Reads a whole file as bytes. Throws InputError "<path>: cannot open file: <reason>" if the file
+// is missing or unreadable.
+std::string read_text_file(const std::filesystem::path& path);
+
+}  // namespace bitline::io

@@ -1,0 +1,13 @@
+#include "nn/quant_spec.h"
+
+namespace bitline::nn {
+
+std::string to_string(LayerMode mode) {
+  switch (mode) {
+    case LayerMode::Float: return "float";
+    case LayerMode::Quantized: return "quantized";
+  }
+  return "unknown";
+}
+
+}  // namespace bitline::nn

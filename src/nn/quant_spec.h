@@ -1,0 +1,29 @@
+#pragma once
+// How one layer quantizes its operands. Plain data: app/ fills it from the config (with per-layer
+// overrides) and nn/ layers read it. See docs/quantization.md.
+#include <string>
+
+namespace bitline::nn {
+
+// float: fp32 reference. quantized: integer reference (integer operands, exact products,
+// ideal readout). The in-memory `simulate` mode arrives with the first macro.
+enum class LayerMode { Float, Quantized };
+enum class WeightGranularity { PerTensor, PerChannel };
+// static: ranges calibrated once (observers during training or a calibration pass) and then fixed.
+// asim_dynamic: ASiM's rule, range = max over the whole batch tensor, recomputed every call.
+enum class ActivationScaling { Static, AsimDynamic };
+// auto: signed when the calibrated minimum is negative (e.g. normalized images), else unsigned.
+enum class ActivationSign { Auto, Unsigned, Signed };
+
+struct LayerQuantSpec {
+  LayerMode mode = LayerMode::Float;
+  int weight_bits = 8;
+  WeightGranularity weight_granularity = WeightGranularity::PerChannel;
+  int activation_bits = 8;
+  ActivationSign activation_sign = ActivationSign::Auto;
+  ActivationScaling activation_scaling = ActivationScaling::Static;
+};
+
+std::string to_string(LayerMode mode);
+
+}  // namespace bitline::nn

@@ -1,0 +1,160 @@
+#include "nn/train.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "nn/quant_layers.h"
+
+namespace bitline::nn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const OptimizerOptions& options) {
+  if (options.kind == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        model.parameters(), torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+  }
+  return std::make_unique<torch::optim::SGD>(
+      model.parameters(),
+      torch::optim::SGDOptions(options.learning_rate).momentum(options.momentum).weight_decay(options.weight_decay));
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double rate) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(rate);
+}
+
+int64_t batches_per_epoch(int64_t samples, int64_t batch_size) { return (samples + batch_size - 1) / batch_size; }
+
+}  // namespace
+
+double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t total_steps) {
+  const double progress = total_steps > 0 ? static_cast<double>(step) / static_cast<double>(total_steps) : 0.0;
+  if (options.schedule == "cosine") return options.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));
+  if (options.schedule == "multistep") {
+    double rate = options.learning_rate;
+    for (double milestone : options.milestones) {
+      if (progress >= milestone) rate *= options.gamma;
+    }
+    return rate;
+  }
+  return options.learning_rate;
+}
+
+StageResult train_stage(Model& model, const ImageDataset& train_set, const StageOptions& options) {
+  auto optimizer = make_optimizer(model, options.optimizer);
+  StageResult result;
+  result.info.stage = options.stage;
+  result.info.config_hash = options.config_hash;
+  result.info.config_yaml = options.config_yaml;
+  result.info.epochs_total = options.epochs;
+
+  if (auto existing = read_checkpoint_info(options.checkpoint_path);
+      existing && existing->stage == options.stage && existing->config_hash == options.config_hash &&
+      existing->epochs_total == options.epochs) {
+    result.info = load_checkpoint(options.checkpoint_path, model, optimizer.get());
+    result.resumed_after_epoch = result.info.epochs_done;
+  }
+
+  const int64_t batches = batches_per_epoch(train_set.size(), options.batch_size);
+  const int64_t total_steps = batches * options.epochs;
+  for (int64_t epoch = result.info.epochs_done + 1; epoch <= options.epochs; ++epoch) {
+    model.train();
+    set_observer_phase(model, ObserverPhase::Track);
+    const auto start = Clock::now();
+    const auto order = epoch_order(train_set.size(), options.seed, epoch);
+    ProgressCallback progress = options.progress ? options.progress(epoch, batches) : ProgressCallback{};
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    double rate = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const auto first = order.begin() + b * options.batch_size;
+      const auto last = order.begin() + std::min<int64_t>((b + 1) * options.batch_size, train_set.size());
+      const Batch batch = train_set.batch(std::vector<int64_t>(first, last), &options.augment, options.seed, epoch);
+      rate = learning_rate_at(options.optimizer, (epoch - 1) * batches + b, total_steps);
+      set_learning_rate(*optimizer, rate);
+      optimizer->zero_grad();
+      auto logits = model.forward(batch.images);
+      auto loss = torch::nn::functional::cross_entropy(logits, batch.labels);
+      loss.backward();
+      optimizer->step();
+      const int64_t n = batch.labels.size(0);
+      loss_sum += loss.item<double>() * static_cast<double>(n);
+      correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      seen += n;
+      if (progress) progress(b + 1, batches, loss_sum / seen, static_cast<double>(correct) / seen);
+    }
+    if (!std::isfinite(loss_sum)) {
+      throw std::runtime_error("training diverged (loss is not finite) in stage " + options.stage + ", epoch " +
+                               std::to_string(epoch) + "; lower the learning rate");
+    }
+    result.info.history.push_back({epoch, loss_sum / seen, static_cast<double>(correct) / seen, seconds_since(start), rate});
+    result.info.epochs_done = epoch;
+    set_observer_phase(model, ObserverPhase::Frozen);
+    save_checkpoint(options.checkpoint_path, model, optimizer.get(), result.info);
+  }
+  model.eval();
+  set_observer_phase(model, ObserverPhase::Frozen);
+  return result;
+}
+
+EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_size, const ProgressCallback& progress) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  set_observer_phase(model, ObserverPhase::Frozen);
+  const auto start = Clock::now();
+  const int64_t batches = batches_per_epoch(test_set.size(), batch_size);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    const Batch batch = test_set.range(b * batch_size, std::min<int64_t>((b + 1) * batch_size, test_set.size()));
+    auto logits = model.forward(batch.images);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, batch.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    const int64_t seen = std::min<int64_t>((b + 1) * batch_size, test_set.size());
+    if (progress) progress(b + 1, batches, loss_sum / seen, static_cast<double>(correct) / seen);
+  }
+  EvalResult result;
+  result.images = test_set.size();
+  result.accuracy = static_cast<double>(correct) / static_cast<double>(result.images);
+  result.loss = loss_sum / static_cast<double>(result.images);
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+void calibrate(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  reset_observers(model);
+  set_observer_phase(model, ObserverPhase::Calibrate);
+  // Calibrate in float so that each layer sees the activations its predecessors would produce
+  // without quantization: the usual post-training calibration.
+  std::vector<std::pair<std::shared_ptr<QuantLayer>, LayerMode>> saved_modes;
+  for (auto& [name, layer] : quant_layers(model)) {
+    saved_modes.emplace_back(layer, layer->spec().mode);
+    auto spec = layer->spec();
+    spec.mode = LayerMode::Float;
+    layer->set_spec(spec);
+  }
+  const int64_t count = std::min(batches * batch_size, train_set.size());
+  for (int64_t begin = 0; begin < count; begin += batch_size) {
+    model.forward(train_set.range(begin, std::min(begin + batch_size, count)).images);
+  }
+  for (auto& [layer, mode] : saved_modes) {
+    auto spec = layer->spec();
+    spec.mode = mode;
+    layer->set_spec(spec);
+  }
+  set_observer_phase(model, ObserverPhase::Frozen);
+}
+
+}  // namespace bitline::nn

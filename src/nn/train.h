@@ -1,0 +1,67 @@
+#pragma once
+// Training (one stage: fp32 or QAT), evaluation and calibration loops.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nn/checkpoint.h"
+#include "nn/data.h"
+#include "nn/model.h"
+
+namespace bitline::nn {
+
+struct OptimizerOptions {
+  std::string kind = "sgd";  // sgd | adam
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::string schedule = "cosine";  // constant | cosine | multistep
+  std::vector<double> milestones = {0.6, 0.9};  // fractions of the stage
+  double gamma = 0.1;
+};
+
+// Learning rate of a step: a pure function of the step, so a resumed run needs no scheduler state.
+double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t total_steps);
+
+// Called after each batch: (batches done, batches total, running loss, running accuracy).
+using ProgressCallback = std::function<void(int64_t, int64_t, double, double)>;
+
+struct StageOptions {
+  std::string stage;  // "float" or "qat"
+  int64_t epochs = 1;
+  int64_t batch_size = 128;
+  uint64_t seed = 1;
+  OptimizerOptions optimizer;
+  AugmentOptions augment;
+  std::filesystem::path checkpoint_path;  // rewritten after every epoch
+  std::string config_hash, config_yaml;
+  // Called at the start of each epoch (1-based) with that epoch's batch count.
+  std::function<ProgressCallback(int64_t epoch, int64_t batches)> progress;
+};
+
+struct StageResult {
+  CheckpointInfo info;
+  int64_t resumed_after_epoch = 0;  // 0 when the stage started from scratch
+};
+
+// Trains `model` for the stage. If `checkpoint_path` holds an unfinished checkpoint of the same
+// stage and config hash, training resumes after its last completed epoch and ends with the same
+// weights an uninterrupted run would have (epoch order, augmentation and learning rates are pure
+// functions of seed, epoch and step).
+StageResult train_stage(Model& model, const ImageDataset& train_set, const StageOptions& options);
+
+struct EvalResult {
+  double accuracy = 0;  // fraction in [0, 1]
+  double loss = 0;
+  int64_t images = 0;
+  double seconds = 0;
+};
+
+EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_size, const ProgressCallback& progress = {});
+
+// Resets the activation observers and sets their ranges from `batches` training batches (min/max
+// over all of them), without augmentation.
+void calibrate(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size);
+
+}  // namespace bitline::nn

@@ -1,0 +1,191 @@
+#include "app/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+
+namespace bitline::app {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The InputError message of parsing `yaml`, or "" when it parses.
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "test.yaml");
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(ConfigParse, EmptyTextGivesTheDefaults) {
+  const Config config = parse_config("", "empty.yaml");
+  EXPECT_EQ(config.model.name, "cnn");
+  EXPECT_EQ(config.quantization.weight_bits, 8);
+  EXPECT_EQ(config.evaluation.runs.size(), 2u);
+}
+
+TEST(ConfigParse, ReadsNestedValues) {
+  const Config config = parse_config(R"(
+model: {name: resnet20, resnet: {depth: 32}}
+train: {float: {epochs: 7, learning_rate: 0.1}}
+data: {train_samples: 1000, mean: [0.5], augment: {horizontal_flip: true}}
+)", "t.yaml");
+  EXPECT_EQ(config.model.name, "resnet20");
+  EXPECT_EQ(config.model.resnet.depth, 32);
+  EXPECT_EQ(config.train.float_stage.epochs, 7);
+  EXPECT_DOUBLE_EQ(config.train.float_stage.learning_rate, 0.1);
+  EXPECT_EQ(config.data.train_samples, 1000);
+  ASSERT_TRUE(config.data.mean.has_value());
+  EXPECT_DOUBLE_EQ(config.data.mean->at(0), 0.5);
+  EXPECT_TRUE(config.data.augment.horizontal_flip);
+  EXPECT_EQ(config.train.qat_stage.epochs, 1);  // untouched keys keep their defaults
+}
+
+TEST(ConfigErrors, UnknownKeySuggestsTheClosestKey) {
+  const std::string message = error_of("train:\n  batch_sise: 64\n");
+  EXPECT_THAT(message, HasSubstr("test.yaml"));
+  EXPECT_THAT(message, HasSubstr("unknown key 'train.batch_sise'"));
+  EXPECT_THAT(message, HasSubstr("did you mean 'train.batch_size'?"));
+}
+
+TEST(ConfigErrors, UnknownTopLevelSection) {
+  EXPECT_THAT(error_of("modle: {name: cnn}\n"), HasSubstr("did you mean 'model'?"));
+}
+
+TEST(ConfigErrors, WrongTypeNamesKeyExpectedAndFound) {
+  const std::string message = error_of("train: {batch_size: many}\n");
+  EXPECT_THAT(message, HasSubstr("key 'train.batch_size'"));
+  EXPECT_THAT(message, HasSubstr("expected an integer"));
+  EXPECT_THAT(message, HasSubstr("found 'many'"));
+  EXPECT_THAT(error_of("data: {normalize: maybe}\n"), HasSubstr("expected true or false"));
+  EXPECT_THAT(error_of("train: {momentum: [1, 2]}\n"), HasSubstr("expected a number, found a list"));
+  EXPECT_THAT(error_of("train: {batch_size: 12.5}\n"), HasSubstr("expected an integer"));
+  EXPECT_THAT(error_of("model: 3\n"), HasSubstr("key 'model': expected a map"));
+}
+
+TEST(ConfigErrors, OutOfRangeNamesTheRange) {
+  const std::string message = error_of("quantization: {weight_bits: 40}\n");
+  EXPECT_THAT(message, HasSubstr("key 'quantization.weight_bits'"));
+  EXPECT_THAT(message, HasSubstr("in [2, 16]"));
+  EXPECT_THAT(message, HasSubstr("found '40'"));
+  EXPECT_THAT(error_of("train: {float: {learning_rate: 0}}\n"), HasSubstr("in (0, 100]"));
+  EXPECT_THAT(error_of("experiment: {threads: 0}\n"), HasSubstr("key 'experiment.threads'"));
+}
+
+TEST(ConfigErrors, BadChoiceListsChoicesAndSuggests) {
+  const std::string message = error_of("model: {name: resnet}\n");
+  EXPECT_THAT(message, HasSubstr("one of mlp, lenet5, cnn, resnet20"));
+  EXPECT_THAT(message, HasSubstr("did you mean 'resnet20'?"));
+}
+
+TEST(ConfigErrors, InvalidYamlGivesItsLocation) {
+  EXPECT_THAT(error_of("model: {name: cnn\n"), HasSubstr("not valid YAML"));
+  EXPECT_THAT(error_of("- 1\n- 2\n"), HasSubstr("expected a YAML map"));
+}
+
+TEST(ConfigErrors, CrossFieldChecks) {
+  EXPECT_THAT(error_of("data: {mean: [0.1, 0.2]}\n"), HasSubstr("expected 1 value(s), one per channel"));
+  EXPECT_THAT(error_of("model: {resnet: {depth: 21}}\n"), HasSubstr("expected 6n+2"));
+  EXPECT_THAT(error_of("quantization: {layer_overrides: [{weight_bits: 4}]}\n"),
+              HasSubstr("layer_overrides[0].layers': expected at least one"));
+  EXPECT_THAT(error_of("evaluation: {runs: [{name: a, mode: float}, {name: a, mode: quantized}]}\n"),
+              HasSubstr("expected a unique name"));
+  EXPECT_THAT(error_of("evaluation: {runs: []}\n"), HasSubstr("at least one evaluation"));
+  EXPECT_THAT(error_of("train: {float: {epochs: 0}, qat: {epochs: 0}}\n"), HasSubstr("at least one training epoch"));
+  EXPECT_THAT(error_of("quantization: {layer_overrides: [{layers: [a], bogus: 1}]}\n"),
+              HasSubstr("unknown key 'quantization.layer_overrides[0].bogus'"));
+}
+
+TEST(ConfigErrors, MissingFileIsNamed) {
+  try {
+    load_config("/nonexistent/bitline.yaml");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("/nonexistent/bitline.yaml"));
+  }
+}
+
+TEST(ConfigDefaults, EmbeddedDefaultMatchesShippedFile) {
+  EXPECT_EQ(embedded_default_config_text(), io::read_text_file(std::string(BITLINE_SOURCE_DIR) + "/configs/default.yaml"));
+  EXPECT_NO_THROW(parse_config(embedded_default_config_text(), "embedded"));
+}
+
+TEST(ConfigDefaults, DocumentedDefaultsParseBackToTheDefaults) {
+  const std::string text = documented_defaults();
+  EXPECT_THAT(text, HasSubstr("weight_bits: 8  # weight bit width"));
+  EXPECT_THAT(text, HasSubstr("[bits]"));
+  EXPECT_THAT(text, HasSubstr("layer_overrides: []"));
+  EXPECT_THAT(text, HasSubstr("#  - layers: []"));  // the commented example entry
+  EXPECT_EQ(to_yaml(parse_config(text, "defaults")), to_yaml(Config{}));
+}
+
+TEST(ConfigDefaults, ShippedExampleConfigsAreValid) {
+  for (const char* name : {"default.yaml"}) {
+    EXPECT_NO_THROW(load_config(std::string(BITLINE_SOURCE_DIR) + "/configs/" + name)) << name;
+  }
+}
+
+TEST(ConfigYaml, RoundTripsThroughText) {
+  Config config;
+  config.model.name = "vit";
+  config.data.train_samples = 123;
+  config.quantization.layer_overrides.push_back({{"conv1", "fc*"}, true, 4, std::nullopt, std::nullopt, "signed"});
+  EXPECT_EQ(to_yaml(parse_config(to_yaml(config), "roundtrip")), to_yaml(config));
+}
+
+TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
+  Config a, b;
+  b.quantization.activation_bits = 4;
+  EXPECT_EQ(float_stage_hash(a), float_stage_hash(b));
+  EXPECT_NE(qat_stage_hash(a), qat_stage_hash(b));
+  Config c;
+  c.experiment.threads = 7;
+  c.experiment.run_dir = "elsewhere";
+  EXPECT_EQ(float_stage_hash(a), float_stage_hash(c));
+  EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(c));
+  Config d;
+  d.experiment.seed = 2;
+  EXPECT_NE(float_stage_hash(a), float_stage_hash(d));
+  EXPECT_NE(qat_stage_hash(a), qat_stage_hash(d));
+}
+
+TEST(LayerOverrides, GlobsSelectLayersAndLaterEntriesWin) {
+  QuantizationConfig q;
+  q.layer_overrides.push_back({{"conv1", "fc*"}, std::nullopt, 8, 8, std::nullopt, std::nullopt});
+  q.layer_overrides.push_back({{"fc2"}, true, std::nullopt, std::nullopt, "per_tensor", std::nullopt});
+  q.weight_bits = 4;
+  q.activation_bits = 4;
+  const auto middle = layer_spec(q, "conv2", nn::LayerMode::Quantized);
+  EXPECT_EQ(middle.weight_bits, 4);
+  EXPECT_EQ(middle.mode, nn::LayerMode::Quantized);
+  const auto first = layer_spec(q, "conv1", nn::LayerMode::Quantized);
+  EXPECT_EQ(first.weight_bits, 8);
+  EXPECT_EQ(first.activation_bits, 8);
+  const auto last = layer_spec(q, "fc2", nn::LayerMode::Quantized);
+  EXPECT_EQ(last.weight_bits, 8);
+  EXPECT_EQ(last.mode, nn::LayerMode::Float);
+  EXPECT_EQ(last.weight_granularity, nn::WeightGranularity::PerTensor);
+  EXPECT_EQ(layer_spec(q, "fc2", nn::LayerMode::Float).mode, nn::LayerMode::Float);
+}
+
+TEST(LayerOverrides, PatternMatchingNoLayerIsAnError) {
+  QuantizationConfig q;
+  q.layer_overrides.push_back({{"conv9"}, true, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+  try {
+    check_override_patterns(q, {"conv1", "fc"});
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("'conv9', which matches none"));
+    EXPECT_THAT(error.what(), HasSubstr("conv1, fc"));
+  }
+  EXPECT_NO_THROW(check_override_patterns(q = QuantizationConfig{}, {"conv1"}));
+}
+
+}  // namespace
+}  // namespace bitline::app

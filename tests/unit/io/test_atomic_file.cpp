@@ -1,0 +1,171 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+
+namespace bitline::io {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class AtomicFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("bitline_io_tests-" + std::to_string(::getpid())) /
+           (std::string(test->test_suite_name()) + "." + test->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    std::error_code ignored;  // removes the per-process folder once its last test is done
+    fs::remove(dir_.parent_path(), ignored);
+  }
+
+  static void write_plain(const fs::path& path, const std::string& contents) {
+    std::ofstream(path, std::ios::binary) << contents;
+  }
+
+  // Number of entries in the test directory: catches leftover temporary files.
+  int entries_in_dir() const {
+    int count = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_)) ++count;
+    return count;
+  }
+
+  fs::path dir_;
+};
+
+// Runs `action`, expects an InputError and returns its message.
+std::string input_error_from(const std::function<void()>& action) {
+  std::string message;
+  EXPECT_THROW(
+      {
+        try {
+          action();
+        } catch (const InputError& e) {
+          message = e.what();
+          throw;
+        }
+      },
+      InputError);
+  return message;
+}
+
+TEST_F(AtomicFileTest, WriteFileAtomicallyCreatesFileWithContents) {
+  const fs::path target = dir_ / "out.txt";
+  write_file_atomically(target, "hello\n");
+  EXPECT_EQ(read_text_file(target), "hello\n");
+  EXPECT_EQ(entries_in_dir(), 1);
+}
+
+TEST_F(AtomicFileTest, WriteFileAtomicallyCreatesMissingParentDirectories) {
+  const fs::path target = dir_ / "a" / "b" / "out.bin";
+  write_file_atomically(target, std::string("\0\x01\x02", 3));
+  EXPECT_EQ(read_text_file(target), std::string("\0\x01\x02", 3));
+}
+
+TEST_F(AtomicFileTest, WriteFileAtomicallyReplacesExistingContents) {
+  const fs::path target = dir_ / "out.txt";
+  write_plain(target, "old contents that are longer");
+  write_file_atomically(target, "new");
+  EXPECT_EQ(read_text_file(target), "new");
+  EXPECT_EQ(entries_in_dir(), 1);
+}
+
+TEST_F(AtomicFileTest, WriteFileAtomicallyWritesEmptyFile) {
+  const fs::path target = dir_ / "empty";
+  write_file_atomically(target, "");
+  EXPECT_TRUE(fs::exists(target));
+  EXPECT_EQ(fs::file_size(target), 0u);
+}
+
+TEST_F(AtomicFileTest, WriteFileAtomicallyNamesPathWhenParentIsAFile) {
+  write_plain(dir_ / "not_a_dir", "x");
+  const fs::path target = dir_ / "not_a_dir" / "out.txt";
+  try {
+    write_file_atomically(target, "data");
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(target.string()));
+  }
+}
+
+TEST_F(AtomicFileTest, TempPathIsBesideTargetAndUnique) {
+  const fs::path target = dir_ / "out.txt";
+  AtomicFile first(target);
+  AtomicFile second(target);
+  EXPECT_EQ(first.temp_path().parent_path(), target.parent_path());
+  EXPECT_NE(first.temp_path(), target);
+  EXPECT_NE(first.temp_path(), second.temp_path());
+  EXPECT_THAT(first.temp_path().filename().string(), HasSubstr("out.txt.tmp-"));
+}
+
+TEST_F(AtomicFileTest, TargetKeepsOldContentsUntilCommit) {
+  const fs::path target = dir_ / "out.txt";
+  write_plain(target, "old");
+  AtomicFile file(target);
+  write_plain(file.temp_path(), "new");
+  EXPECT_EQ(read_text_file(target), "old");
+  file.commit();
+  EXPECT_EQ(read_text_file(target), "new");
+  EXPECT_FALSE(fs::exists(file.temp_path()));
+}
+
+TEST_F(AtomicFileTest, DestructionWithoutCommitRemovesTempAndKeepsTarget) {
+  const fs::path target = dir_ / "out.txt";
+  write_plain(target, "old");
+  fs::path temp;
+  {
+    AtomicFile file(target);
+    temp = file.temp_path();
+    write_plain(temp, "half-written");
+    ASSERT_TRUE(fs::exists(temp));
+  }
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_EQ(read_text_file(target), "old");
+  EXPECT_EQ(entries_in_dir(), 1);
+}
+
+TEST_F(AtomicFileTest, ExceptionBeforeCommitLeavesNoTempFile) {
+  const fs::path target = dir_ / "out.txt";
+  try {
+    AtomicFile file(target);
+    write_plain(file.temp_path(), "partial");
+    throw std::runtime_error("simulated failure while writing");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_EQ(entries_in_dir(), 0);
+}
+
+TEST_F(AtomicFileTest, CommitWithoutWrittenTempThrows) {
+  AtomicFile file(dir_ / "out.txt");
+  EXPECT_THROW(file.commit(), fs::filesystem_error);
+}
+
+TEST_F(AtomicFileTest, ReadTextFileOfMissingFileNamesPathAndReason) {
+  const fs::path missing = dir_ / "missing.txt";
+  const std::string message = input_error_from([&] { read_text_file(missing); });
+  EXPECT_THAT(message, HasSubstr(missing.string() + ": cannot open file: No such file"));
+}
+
+TEST_F(AtomicFileTest, ReadTextFileOfDirectoryThrowsInputError) {
+  const std::string message = input_error_from([&] { read_text_file(dir_); });
+  EXPECT_THAT(message, HasSubstr(dir_.string()));
+  EXPECT_THAT(message, HasSubstr("directory"));
+}
+
+}  // namespace
+}  // namespace bitline::io
