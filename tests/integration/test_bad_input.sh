@@ -1,0 +1,59 @@
+# Bad configs, data and checkpoints each give exit code 2 and a message naming the problem.
+source "$(dirname "$0")/lib.sh" "$@"
+
+printf 'train:\n  batch_sise: 64\n' > unknown_key.yaml
+expect_exit 2 run --config unknown_key.yaml
+expect_output "unknown_key.yaml: unknown key 'train.batch_sise'; did you mean 'train.batch_size'?"
+
+printf 'train: {batch_size: many}\n' > wrong_type.yaml
+expect_exit 2 run --config wrong_type.yaml
+expect_output "key 'train.batch_size': expected an integer"
+
+printf 'quantization: {weight_bits: 40}\n' > out_of_range.yaml
+expect_exit 2 train --config out_of_range.yaml
+expect_output "key 'quantization.weight_bits': expected an integer in [2, 16], found '40'"
+
+printf 'model: {name: resnet}\n' > bad_choice.yaml
+expect_exit 2 run --config bad_choice.yaml
+expect_output "did you mean 'resnet20'?"
+
+printf 'data: {path: /nonexistent/fashion}\n' > missing_data.yaml
+expect_exit 2 run --config missing_data.yaml
+expect_output "/nonexistent/fashion"
+expect_output "dataset-fashion-mnist"
+
+printf 'data: {dataset: cifar10, path: /nonexistent/cifar}\n' > missing_cifar.yaml
+expect_exit 2 run --config missing_cifar.yaml
+expect_output "/nonexistent/cifar"
+
+expect_exit 2 run --config /nonexistent/config.yaml
+expect_output "/nonexistent/config.yaml"
+
+expect_exit 2 config --check /nonexistent/other.yaml
+expect_output "/nonexistent/other.yaml"
+
+printf 'model: {name: cnn\n' > broken.yaml
+expect_exit 2 run --config broken.yaml
+expect_output "not valid YAML"
+
+printf 'quantization:\n  layer_overrides:\n    - layers: [conv9]\n      weight_bits: 4\n' > bad_override.yaml
+expect_exit 2 layers --config bad_override.yaml
+expect_output "'conv9', which matches none"
+
+expect_exit 2 run --set train.batch_size
+expect_output "expected key.path=value"
+
+expect_exit 2 run --bogus-flag
+
+# A checkpoint that is not one: eval reports the file.
+small_config small.yaml runs/bad_ckpt
+mkdir -p runs/bad_ckpt/checkpoints
+echo "not a checkpoint" > runs/bad_ckpt/checkpoints/float.ckpt
+expect_exit 2 eval --config small.yaml --no-progress
+expect_output "runs/bad_ckpt/checkpoints/float.ckpt"
+
+# eval without training names the missing checkpoint.
+small_config fresh.yaml runs/fresh
+expect_exit 2 eval --config fresh.yaml --no-progress
+expect_output "runs/fresh/checkpoints/float.ckpt: no complete float checkpoint"
+echo "bad input tests passed"
