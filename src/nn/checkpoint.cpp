@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/digest.h"
 #include "core/error.h"
@@ -125,7 +126,19 @@ CheckpointInfo load_checkpoint(const std::filesystem::path& path, torch::nn::Mod
     CheckpointInfo info = read_info(archive, path);
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
+    // LibTorch's load silently resizes tensors, so compare shapes to catch another model's file.
+    std::vector<std::pair<std::string, std::vector<int64_t>>> expected_shapes;
+    for (const auto& p : model.named_parameters()) expected_shapes.emplace_back(p.key(), p.value().sizes().vec());
     model.load(model_archive);
+    const auto loaded = model.named_parameters();
+    for (const auto& [name, shape] : expected_shapes) {
+      if (loaded[name].sizes().vec() != shape) {
+        throw InputError(fmt::format("{}: parameter '{}' has shape {}, but the configured model expects {}; the "
+                                     "checkpoint was made for another model",
+                                     path.string(), name, fmt::join(loaded[name].sizes().vec(), "x"),
+                                     fmt::join(shape, "x")));
+      }
+    }
     if (optimizer != nullptr) {
       torch::serialize::InputArchive optimizer_archive;
       if (archive.try_read("optimizer", optimizer_archive)) optimizer->load(optimizer_archive);
