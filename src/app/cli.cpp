@@ -123,10 +123,11 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage}) {
     if (!*stage) continue;
     const auto& s = **stage;
-    const double seconds = [&] { double t = 0; for (const auto& e : s.info.history) t += e.seconds; return t; }();
-    fmt::print("{} stage: {} ({} epochs, {:.1f} s of training{})\n", s.stage,
+    double seconds = 0;
+    for (const auto& epoch : s.info.history) seconds += epoch.seconds;
+    fmt::print("{} stage: {} ({} epoch{}, {:.1f} s of training{})\n", s.stage,
                s.reused ? "reused cached checkpoint " + s.checkpoint.string() : "trained, saved " + s.checkpoint.string(),
-               s.info.epochs_done, seconds,
+               s.info.epochs_done, s.info.epochs_done == 1 ? "" : "s", seconds,
                s.resumed_after_epoch > 0 ? fmt::format(", resumed after epoch {}", s.resumed_after_epoch) : "");
   }
   if (!evaluate) return 0;

@@ -1,0 +1,193 @@
+#include "core/analog_sram/engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/counter_hash.h"
+
+namespace bitline::core::analog_sram {
+namespace {
+
+constexpr int kWordBits = 64;
+
+int64_t words_for(int64_t rows) { return (rows + kWordBits - 1) / kWordBits; }
+
+std::size_t readout_index(int chunk_bits, bool noisy) { return static_cast<std::size_t>(chunk_bits) * 2 + (noisy ? 1 : 0); }
+
+// Bit planes of integer codes, two's complement over `bits` bits, packed along each tile's rows:
+// planes[((r * tiles + t) * bits + b) * words + w] holds bit b of rows [t.begin + 64 w, ...) of row r.
+std::vector<uint64_t> pack_planes(const int32_t* codes, int64_t count, int64_t depth, const std::vector<Tile>& tiles,
+                                  int bits, int64_t words) {
+  std::vector<uint64_t> planes(static_cast<std::size_t>(count) * tiles.size() * bits * words, 0);
+  const uint32_t mask = bits >= 32 ? 0xFFFFFFFFu : ((1u << bits) - 1);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < count; ++r) {
+    const int32_t* row = codes + r * depth;
+    for (std::size_t t = 0; t < tiles.size(); ++t) {
+      uint64_t* tile_planes = planes.data() + ((static_cast<std::size_t>(r) * tiles.size() + t) * bits) * words;
+      for (int64_t k = tiles[t].begin; k < tiles[t].end; ++k) {
+        const uint32_t pattern = static_cast<uint32_t>(row[k]) & mask;
+        if (pattern == 0) continue;
+        const int64_t offset = k - tiles[t].begin;
+        const uint64_t bit = uint64_t{1} << (offset % kWordBits);
+        for (int b = 0; b < bits; ++b) {
+          if (pattern & (1u << b)) tile_planes[b * words + offset / kWordBits] |= bit;
+        }
+      }
+    }
+  }
+  return planes;
+}
+
+}  // namespace
+
+Events& Events::operator+=(const Events& other) {
+  macs += other.macs;
+  adc_conversions += other.adc_conversions;
+  digital_cycles += other.digital_cycles;
+  voted_cycles += other.voted_cycles;
+  tile_activations += other.tile_activations;
+  row_drives += other.row_drives;
+  shift_adds += other.shift_adds;
+  return *this;
+}
+
+bool Events::operator==(const Events& o) const {
+  return macs == o.macs && adc_conversions == o.adc_conversions && digital_cycles == o.digital_cycles &&
+         voted_cycles == o.voted_cycles && tile_activations == o.tile_activations && row_drives == o.row_drives &&
+         shift_adds == o.shift_adds;
+}
+
+Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
+  validate(spec_);
+  readouts_.resize(readout_index(spec_.input_bits_per_cycle, true) + 1);
+  for (const auto& cycle : cycles_) {
+    const bool noisy = cycle.kind != CycleKind::Digital;
+    auto& slot = readouts_[readout_index(cycle.input_bit_count, noisy)];
+    if (!slot) slot = std::make_unique<Readout>(spec_, cycle.input_bit_count, noisy);
+    lossless_ = lossless_ && slot->lossless();
+  }
+  if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
+}
+
+const Readout& Engine::readout(const Cycle& cycle) const {
+  return *readouts_[readout_index(cycle.input_bit_count, cycle.kind != CycleKind::Digital)];
+}
+
+Events Engine::count(const ProductShape& shape) const {
+  const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
+  const int64_t chunks = input_chunk_count(spec_);
+  int64_t rows_in_tiles = 0;
+  for (const auto& tile : tiles) rows_in_tiles += tile.end - tile.begin;
+  int64_t analog = 0, digital = 0, voted = 0;
+  for (const auto& cycle : cycles_) {
+    analog += cycle.kind == CycleKind::Analog;
+    digital += cycle.kind == CycleKind::Digital;
+    voted += cycle.kind == CycleKind::Voted;
+  }
+  const int64_t outputs_by_tile = shape.rows * shape.cols * static_cast<int64_t>(tiles.size());
+  Events events;
+  events.macs = shape.rows * shape.cols * rows_in_tiles;
+  events.adc_conversions = outputs_by_tile * (analog + voted * spec_.vote_samples);
+  events.digital_cycles = outputs_by_tile * digital;
+  events.voted_cycles = outputs_by_tile * voted;
+  events.tile_activations = shape.rows * static_cast<int64_t>(tiles.size()) * chunks;
+  events.row_drives = shape.rows * rows_in_tiles * chunks;
+  events.shift_adds = outputs_by_tile * static_cast<int64_t>(cycles_.size());
+  return events;
+}
+
+void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
+                    Events* events) const {
+  const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
+  int64_t widest = 0;
+  for (const auto& tile : tiles) widest = std::max(widest, tile.end - tile.begin);
+  const int64_t words = words_for(widest);
+  const int x_bits = spec_.input_bits, w_bits = spec_.weight_bits;
+  const auto x_planes = pack_planes(x, shape.rows, shape.depth(), tiles, x_bits, words);
+  const auto w_planes = pack_planes(w, shape.cols, shape.depth(), tiles, w_bits, words);
+  const auto tile_count = static_cast<int64_t>(tiles.size());
+  const auto cycle_count = static_cast<int64_t>(cycles_.size());
+  const uint64_t layer_seed = counter_hash(spec_.seed, key.layer);
+  std::vector<const Readout*> cycle_readouts;
+  for (const auto& cycle : cycles_) cycle_readouts.push_back(&readout(cycle));
+  const bool any_noise = spec_.noisy();
+
+  const int64_t chunks = input_chunk_count(spec_);
+  int64_t conversions = 0, digital = 0, voted = 0, activations = 0, drives = 0, shift_adds = 0, macs = 0;
+#pragma omp parallel for schedule(dynamic, 4) \
+    reduction(+ : conversions, digital, voted, activations, drives, shift_adds, macs)
+  for (int64_t r = 0; r < shape.rows; ++r) {
+    // Each input chunk drives a tile's rows once; all output columns convert in parallel.
+    for (const auto& tile : tiles) {
+      activations += chunks;
+      drives += (tile.end - tile.begin) * chunks;
+      macs += (tile.end - tile.begin) * shape.cols;
+    }
+    // Binary MACs of every (weight bit, input bit) pair of one tile: popcounts of ANDed planes.
+    std::vector<int32_t> binary_macs(static_cast<std::size_t>(w_bits * x_bits));
+    int32_t vote_codes[32];
+    const uint64_t sample = key.first_sample + static_cast<uint64_t>(r / key.rows_per_sample);
+    const uint64_t position = static_cast<uint64_t>(r % key.rows_per_sample);
+    for (int64_t o = 0; o < shape.cols; ++o) {
+      double accumulated = 0;
+      const uint64_t coordinate = position * static_cast<uint64_t>(shape.cols) + static_cast<uint64_t>(o);
+      for (int64_t t = 0; t < tile_count; ++t) {
+        const uint64_t* xp = x_planes.data() + static_cast<std::size_t>((r * tile_count + t) * x_bits * words);
+        const uint64_t* wp = w_planes.data() + static_cast<std::size_t>((o * tile_count + t) * w_bits * words);
+        for (int i = 0; i < w_bits; ++i) {
+          for (int b = 0; b < x_bits; ++b) {
+            int32_t count = 0;
+            for (int64_t word = 0; word < words; ++word) {
+              count += __builtin_popcountll(wp[i * words + word] & xp[b * words + word]);
+            }
+            binary_macs[static_cast<std::size_t>(i * x_bits + b)] = count;
+          }
+        }
+        for (int64_t c = 0; c < cycle_count; ++c) {
+          const Cycle& cycle = cycles_[static_cast<std::size_t>(c)];
+          int64_t mac = 0;
+          for (int e = 0; e < cycle.input_bit_count; ++e) {
+            mac += int64_t{binary_macs[static_cast<std::size_t>(cycle.weight_bit * x_bits + cycle.input_first_bit + e)]} << e;
+          }
+          const Readout& readout = *cycle_readouts[static_cast<std::size_t>(c)];
+          float value;
+          const uint64_t stream = static_cast<uint64_t>(t * cycle_count + c);
+          if (cycle.kind == CycleKind::Voted) {
+            for (int v = 0; v < spec_.vote_samples; ++v) {
+              const uint64_t h = counter_hash(layer_seed, sample, coordinate, stream * 32 + static_cast<uint64_t>(v));
+              vote_codes[v] = any_noise ? readout.sample_code(mac, static_cast<uint32_t>(h)) : readout.noiseless_code(mac);
+            }
+            value = readout.value(majority_vote(vote_codes, spec_.vote_samples, spec_.vote_tie_rule));
+            conversions += spec_.vote_samples;
+            ++voted;
+          } else if (cycle.kind == CycleKind::Digital) {
+            value = readout.convert(mac, 0);
+            ++digital;
+          } else {
+            const uint32_t uniform =
+                any_noise ? static_cast<uint32_t>(counter_hash(layer_seed, sample, coordinate, stream * 32)) : 0u;
+            value = readout.convert(mac, uniform);
+            ++conversions;
+          }
+          accumulated += static_cast<double>(cycle.sign) * static_cast<double>(int64_t{1} << cycle.shift) * value;
+          ++shift_adds;
+        }
+      }
+      out[r * shape.cols + o] = static_cast<float>(accumulated);
+    }
+  }
+  if (events != nullptr) {
+    Events recorded;
+    recorded.macs = macs;
+    recorded.adc_conversions = conversions;
+    recorded.digital_cycles = digital;
+    recorded.voted_cycles = voted;
+    recorded.tile_activations = activations;
+    recorded.row_drives = drives;
+    recorded.shift_adds = shift_adds;
+    *events += recorded;
+  }
+}
+
+}  // namespace bitline::core::analog_sram

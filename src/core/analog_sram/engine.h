@@ -1,0 +1,66 @@
+#pragma once
+// The analog SRAM macro as a functional model and an event counter: Y ~= X . W^T computed the way
+// the array does it, bit plane by bit plane, tile by tile, through the column ADCs.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/analog_sram/readout.h"
+#include "core/analog_sram/spec.h"
+
+namespace bitline::core::analog_sram {
+
+// Hardware events of a product (DESIGN.md invariant 2: count() equals what matmul() records).
+struct Events {
+  int64_t macs = 0;              // useful multiply-accumulates, rows * cols * K
+  int64_t adc_conversions = 0;   // analog conversions, each vote sample included
+  int64_t digital_cycles = 0;    // HCiM products computed digitally
+  int64_t voted_cycles = 0;      // cycles decided by a majority vote
+  int64_t tile_activations = 0;  // array activations: one per (row, tile, input chunk); all columns in parallel
+  int64_t row_drives = 0;        // input rows driven (DAC/wordline events), summed over activations
+  int64_t shift_adds = 0;        // partial results accumulated digitally
+  Events& operator+=(const Events& other);
+  bool operator==(const Events& other) const;
+};
+
+// Shape of Y[rows, cols] = X[rows, K] . W[cols, K]^T, K = channels * kernel_area.
+struct ProductShape {
+  int64_t rows = 0, cols = 0, channels = 0, kernel_area = 1;
+  int64_t depth() const { return channels * kernel_area; }
+};
+
+// Where each conversion's noise comes from: a counter-based stream keyed by the seed, the layer and
+// the (sample, position in sample, output column, tile, cycle, vote) coordinates, so the result does
+// not depend on thread count or batch split.
+struct NoiseKey {
+  uint64_t layer = 0;
+  uint64_t first_sample = 0;    // sample index of row 0
+  int64_t rows_per_sample = 1;  // rows of one sample (output pixels of a conv, tokens of a linear)
+};
+
+class Engine {
+ public:
+  explicit Engine(const Spec& spec);
+  const Spec& spec() const { return spec_; }
+  const std::vector<Cycle>& cycles() const { return cycles_; }
+  // True when every cycle's readout returns its MAC exactly: the product is then the exact integer
+  // product, and callers may compute it with an integer GEMM (DESIGN.md invariant 3).
+  bool lossless() const { return lossless_; }
+  const Readout& readout(const Cycle& cycle) const;
+
+  // x: [rows, K] input codes within the input grid; w: [cols, K] weight codes (signed). out: [rows,
+  // cols] reconstructed results in integer units (exact integers when lossless).
+  void matmul(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
+              Events* events) const;
+  // The events of a product of this shape, without data.
+  Events count(const ProductShape& shape) const;
+
+ private:
+  Spec spec_;
+  std::vector<Cycle> cycles_;
+  bool lossless_ = true;
+  // Readouts indexed by [input chunk bits][noisy]; built once.
+  std::vector<std::unique_ptr<Readout>> readouts_;
+};
+
+}  // namespace bitline::core::analog_sram

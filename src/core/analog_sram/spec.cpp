@@ -1,0 +1,103 @@
+#include "core/analog_sram/spec.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace bitline::core::analog_sram {
+namespace {
+
+void require(bool condition, const std::string& message) {
+  if (!condition) throw std::invalid_argument(message);
+}
+
+}  // namespace
+
+void validate(const Spec& spec) {
+  require(spec.weight_bits >= 2 && spec.weight_bits <= 16, "weight_bits must be in [2, 16]");
+  require(spec.input_bits >= (spec.signed_inputs ? 2 : 1) && spec.input_bits <= 16, "input_bits must be in [1, 16] (signed: [2, 16])");
+  require(spec.input_bits_per_cycle >= 1, "input_bits_per_cycle must be >= 1");
+  require(spec.input_bits_per_cycle <= spec.input_bits, "input_bits_per_cycle must not exceed input_bits");
+  require(spec.rows_per_conversion >= 1 && spec.rows_per_conversion <= 65536, "rows_per_conversion must be in [1, 65536]");
+  require(spec.adc_bits >= 1 && spec.adc_bits <= 16, "adc_bits must be in [1, 16]");
+  require(spec.calibrated_fraction > 0 && spec.calibrated_fraction <= 1, "calibrated_fraction must be in (0, 1]");
+  require(spec.additive_sigma_fs >= 0 && spec.asim_mac_sigma_fs >= 0 && spec.physical_mac_sigma_fs >= 0,
+          "noise sigmas must be >= 0");
+  require(spec.gain_compression_alpha >= 0, "gain_compression_alpha must be >= 0");
+  require(spec.hybrid_levels >= 0 && spec.hybrid_levels <= spec.weight_bits + spec.input_bits,
+          "hybrid_levels must be in [0, weight_bits + input_bits]");
+  require(spec.vote_samples >= 1 && spec.vote_samples <= 31, "vote_samples must be in [1, 31]");
+}
+
+int input_chunk_count(const Spec& spec) {
+  const int e = spec.input_bits_per_cycle;
+  const int magnitude_bits = spec.signed_inputs ? spec.input_bits - 1 : spec.input_bits;
+  return (magnitude_bits + e - 1) / e + (spec.signed_inputs ? 1 : 0);
+}
+
+std::vector<Cycle> cycle_plan(const Spec& spec) {
+  const int e = spec.input_bits_per_cycle;
+  const int magnitude_bits = spec.signed_inputs ? spec.input_bits - 1 : spec.input_bits;
+  const int chunks = input_chunk_count(spec);
+  // ASiM's HCiM rule: cycle (i, j) is analog iff i + j <= B_w + P - L - 2.
+  const int analog_limit = spec.weight_bits + chunks - spec.hybrid_levels - 2;
+  std::vector<Cycle> cycles;
+  for (int i = 0; i < spec.weight_bits; ++i) {
+    for (int j = 0; j < chunks; ++j) {
+      Cycle c;
+      c.weight_bit = i;
+      c.chunk = j;
+      const bool sign_chunk = spec.signed_inputs && j == chunks - 1;
+      c.input_first_bit = sign_chunk ? spec.input_bits - 1 : j * e;
+      c.input_bit_count = sign_chunk ? 1 : std::min(e, magnitude_bits - j * e);
+      c.shift = i + c.input_first_bit;
+      const bool negative_weight_bit = i == spec.weight_bits - 1;
+      c.sign = (negative_weight_bit != sign_chunk) ? -1 : 1;
+      if (i + j > analog_limit) {
+        c.kind = spec.top_levels == TopLevels::Digital ? CycleKind::Digital : CycleKind::Voted;
+      }
+      cycles.push_back(c);
+    }
+  }
+  return cycles;
+}
+
+std::vector<Tile> row_tiles(const Spec& spec, int64_t channels, int64_t kernel_area) {
+  const int64_t n = spec.rows_per_conversion;
+  const int64_t k = channels * kernel_area;
+  std::vector<Tile> tiles;
+  if (spec.row_mapping == RowMapping::Packed || kernel_area > n) {
+    // A kernel larger than a tile cannot be channel-aligned; packed chunks are the only mapping.
+    for (int64_t begin = 0; begin < k; begin += n) tiles.push_back({begin, std::min(begin + n, k)});
+    return tiles;
+  }
+  const int64_t channels_per_tile = n / kernel_area;
+  int64_t tile_count = (channels + channels_per_tile - 1) / channels_per_tile;
+  if (spec.asim_drop_channels) {
+    // ASiM loops ceil(C k^2 / N) times over torch.split(c_t) chunks; the rest are never computed.
+    tile_count = std::min(tile_count, (k + n - 1) / n);
+  }
+  for (int64_t t = 0; t < tile_count; ++t) {
+    const int64_t first = t * channels_per_tile;
+    const int64_t last = std::min(first + channels_per_tile, channels);
+    tiles.push_back({first * kernel_area, last * kernel_area});
+  }
+  return tiles;
+}
+
+std::string to_string(RowMapping mapping) { return mapping == RowMapping::Packed ? "packed" : "channel_aligned"; }
+std::string to_string(FullScale full_scale) {
+  return full_scale == FullScale::Calibrated ? "calibrated" : "asim_full_range";
+}
+std::string to_string(TopLevels top_levels) {
+  return top_levels == TopLevels::MajorityVote ? "majority_vote" : "digital";
+}
+std::string to_string(VoteTieRule rule) {
+  switch (rule) {
+    case VoteTieRule::Smallest: return "smallest";
+    case VoteTieRule::Largest: return "largest";
+    case VoteTieRule::ClosestToMean: return "closest_to_mean";
+  }
+  return "smallest";
+}
+
+}  // namespace bitline::core::analog_sram
