@@ -28,6 +28,7 @@ struct ExperimentOptions {
   int threads = 0;                    // 0: keep experiment.threads
   std::string run_dir;
   bool no_progress = false;
+  bool csnr = false;
 };
 
 void add_experiment_options(CLI::App& command, ExperimentOptions& options) {
@@ -37,6 +38,7 @@ void add_experiment_options(CLI::App& command, ExperimentOptions& options) {
       ->check(CLI::Range(1, 1024));
   command.add_option("--run-dir", options.run_dir, "output directory (overrides experiment.run_dir)");
   command.add_flag("--no-progress", options.no_progress, "do not draw progress bars");
+  command.add_flag("--csnr", options.csnr, "print each simulated layer's CSNR (also in results.json)");
 }
 
 // Applies `key.path=value` to the YAML tree; the value is parsed as YAML (numbers, lists...).
@@ -133,6 +135,7 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   if (!evaluate) return 0;
   report.evaluations = evaluate_runs(config, data, report.training, run_options);
   std::cout << results_table(report);
+  if (options.csnr) std::cout << csnr_table(report);
   for (const auto& path : write_results(report)) fmt::print("wrote {}\n", path.string());
   return 0;
 }

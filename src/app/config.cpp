@@ -32,7 +32,144 @@ nn::ActivationSign parse_sign(const std::string& text) {
   return nn::ActivationSign::Auto;
 }
 
+// Copies `overlay` onto `base`, recursing into maps.
+void deep_merge(YAML::Node base, const YAML::Node& overlay) {
+  for (const auto& entry : overlay) {
+    const std::string key = entry.first.as<std::string>();
+    if (entry.second.IsMap() && base[key] && base[key].IsMap()) {
+      deep_merge(base[key], entry.second);
+    } else {
+      base[key] = YAML::Clone(entry.second);
+    }
+  }
+}
+
+bool matches_any(const std::vector<std::string>& patterns, const std::string& name) {
+  for (const auto& pattern : patterns) {
+    if (glob_matches(pattern, name)) return true;
+  }
+  return false;
+}
+
+// The macro's analog_sram settings merged with the overrides selected by `selected(index)`.
+template <class Selected>
+AnalogSramConfig merged_analog_sram(const MacroConfig& macro, const std::string& source, Selected selected) {
+  YAML::Node node = NodeEmitter::emit(macro.analog_sram);
+  for (std::size_t i = 0; i < macro.layer_overrides.size(); ++i) {
+    if (selected(i)) deep_merge(node, macro.layer_overrides[i].analog_sram);
+  }
+  AnalogSramConfig merged;
+  ConfigLoader loader(source, node, "analog_sram");
+  describe(loader, merged);
+  loader.reject_unknown_keys();
+  return merged;
+}
+
+core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
+  using namespace core::analog_sram;
+  Spec spec;
+  spec.rows_per_conversion = c.rows_per_conversion;
+  spec.input_bits_per_cycle = static_cast<int>(c.input_bits_per_cycle);
+  spec.row_mapping = c.row_mapping == "packed" ? RowMapping::Packed : RowMapping::ChannelAligned;
+  spec.adc_bits = static_cast<int>(c.adc.bits);
+  spec.full_scale = c.adc.full_scale == "calibrated" ? FullScale::Calibrated : FullScale::AsimFullRange;
+  spec.additive_sigma_fs = c.noise.additive_sigma_fs_percent ? *c.noise.additive_sigma_fs_percent / 100.0
+                                                             : c.noise.additive_sigma_lsb / spec.adc_levels();
+  spec.asim_mac_sigma_fs = c.noise.asim_mac_sigma_fs_percent / 100.0;
+  spec.physical_mac_sigma_fs = c.noise.physical_sigma_fs_percent / 100.0;
+  spec.gain_compression_alpha = c.noise.gain_compression_alpha;
+  spec.hybrid_levels = static_cast<int>(c.hybrid.levels);
+  spec.top_levels = c.hybrid.top_levels == "majority_vote" ? TopLevels::MajorityVote : TopLevels::Digital;
+  spec.vote_samples = static_cast<int>(c.hybrid.vote_samples);
+  spec.vote_tie_rule = c.hybrid.tie_rule == "largest"           ? VoteTieRule::Largest
+                       : c.hybrid.tie_rule == "closest_to_mean" ? VoteTieRule::ClosestToMean
+                                                                : VoteTieRule::Smallest;
+  if (c.asim_compatible) {
+    spec.row_mapping = RowMapping::ChannelAligned;
+    spec.asim_drop_channels = true;
+    spec.full_scale = FullScale::AsimFullRange;
+  }
+  spec.seed = static_cast<uint64_t>(c.seed);
+  return spec;
+}
+
+void validate_macro(const Config& config, std::size_t index, const std::string& source) {
+  const MacroConfig& macro = config.macros[index];
+  const std::string key = fmt::format("macros[{}]", index);
+  for (std::size_t j = 0; j < index; ++j) {
+    if (config.macros[j].name == macro.name) {
+      throw InputError(fmt::format("{}: key '{}.name': expected a unique name, found '{}' again", source, key, macro.name));
+    }
+  }
+  const auto& noise = macro.analog_sram.noise;
+  if (noise.additive_sigma_fs_percent && noise.additive_sigma_lsb != 0) {
+    throw InputError(fmt::format("{}: keys '{}.analog_sram.noise.additive_sigma_lsb' and 'additive_sigma_fs_percent': "
+                                 "expected at most one of them set, found both ({} LSB and {} %)",
+                                 source, key, noise.additive_sigma_lsb, *noise.additive_sigma_fs_percent));
+  }
+  if (macro.analog_sram.asim_compatible &&
+      (config.quantization.weight_granularity != "per_tensor" || config.quantization.activation_scaling != "asim_dynamic")) {
+    throw InputError(fmt::format("{}: key '{}.analog_sram.asim_compatible': ASiM quantizes per tensor with dynamic "
+                                 "batch ranges, so it expects quantization.weight_granularity: per_tensor and "
+                                 "quantization.activation_scaling: asim_dynamic, found {} and {}",
+                                 source, key, config.quantization.weight_granularity,
+                                 config.quantization.activation_scaling));
+  }
+  for (std::size_t j = 0; j < macro.layer_overrides.size(); ++j) {
+    const std::string override_key = fmt::format("{}.layer_overrides[{}]", key, j);
+    if (macro.layer_overrides[j].layers.empty()) {
+      throw InputError(fmt::format("{}: key '{}.layers': expected at least one layer name or glob, found none", source,
+                                   override_key));
+    }
+    // Each override must make a valid macro on its own.
+    const auto merged = merged_analog_sram(macro, source + ", " + override_key, [&](std::size_t i) { return i == j; });
+    try {
+      core::analog_sram::validate(to_core_spec(merged));
+    } catch (const std::invalid_argument& error) {
+      throw InputError(fmt::format("{}: key '{}': {}", source, override_key, error.what()));
+    }
+  }
+  core::analog_sram::Spec spec = to_core_spec(macro.analog_sram);
+  spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
+  spec.input_bits = static_cast<int>(config.quantization.activation_bits);
+  try {
+    core::analog_sram::validate(spec);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("{}: key '{}.analog_sram': {} (with quantization W{}A{})", source, key, error.what(),
+                                 spec.weight_bits, spec.input_bits));
+  }
+}
+
+void check_macro_reference(const Config& config, const std::string& mode, const std::optional<std::string>& macro,
+                           const std::string& key, const std::string& source) {
+  if (mode == "simulate" && !macro) {
+    throw InputError(fmt::format("{}: key '{}.macro': expected the name of a macro for mode simulate, found null", source, key));
+  }
+  if (mode != "simulate" && macro) {
+    throw InputError(fmt::format("{}: key '{}.macro': a macro is used only in mode simulate, found '{}' with mode {}",
+                                 source, key, *macro, mode));
+  }
+  if (macro) find_macro(config, *macro, source + ": key '" + key + ".macro'");
+}
+
 }  // namespace
+
+const MacroConfig& find_macro(const Config& config, const std::string& name, const std::string& key) {
+  std::vector<std::string> names;
+  for (const auto& macro : config.macros) {
+    if (macro.name == name) return macro;
+    names.push_back(macro.name);
+  }
+  std::string listing;
+  for (const auto& n : names) listing += (listing.empty() ? "" : ", ") + n;
+  throw InputError(fmt::format("{}: expected the name of an entry of 'macros' ({}), found '{}'", key,
+                               listing.empty() ? "there are none" : listing, name));
+}
+
+core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name) {
+  return to_core_spec(merged_analog_sram(macro, "macro '" + macro.name + "' for layer '" + layer_name + "'",
+                                         [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); }));
+}
 
 Config parse_config(const std::string& yaml_text, const std::string& source) {
   YAML::Node root;
@@ -90,6 +227,12 @@ void validate_config(const Config& config, const std::string& source) {
       }
     }
   }
+  for (std::size_t i = 0; i < config.macros.size(); ++i) validate_macro(config, i, source);
+  for (std::size_t i = 0; i < config.evaluation.runs.size(); ++i) {
+    const auto& run = config.evaluation.runs[i];
+    check_macro_reference(config, run.mode, run.macro, fmt::format("evaluation.runs[{}]", i), source);
+  }
+  check_macro_reference(config, config.train.qat_stage.mode, config.train.qat_stage.macro, "train.qat", source);
   if (config.train.float_stage.epochs == 0 && config.train.qat_stage.epochs == 0) {
     throw InputError(fmt::format("{}: keys 'train.float.epochs' and 'train.qat.epochs': expected at least one "
                                  "training epoch in total, found 0 and 0",
@@ -111,6 +254,7 @@ std::string documented_defaults() {
 std::string float_stage_hash(const Config& config) {
   YAML::Node node = NodeEmitter::emit(config);
   node.remove("quantization");
+  node.remove("macros");
   node.remove("evaluation");
   node["experiment"].remove("name");
   node["experiment"].remove("threads");
@@ -124,16 +268,25 @@ std::string qat_stage_hash(const Config& config) {
   node["float_stage"] = float_stage_hash(config);
   node["quantization"] = NodeEmitter::emit(config.quantization);
   node["qat"] = NodeEmitter::emit(config.train.qat_stage);
+  if (config.train.qat_stage.macro) {
+    node["macro"] = NodeEmitter::emit(find_macro(config, *config.train.qat_stage.macro, "train.qat.macro"));
+  }
   return fnv1a_hex(dump(node));
 }
 
 nn::LayerMode parse_mode(const std::string& mode) {
-  return mode == "float" ? nn::LayerMode::Float : nn::LayerMode::Quantized;
+  if (mode == "float") return nn::LayerMode::Float;
+  return mode == "simulate" ? nn::LayerMode::Simulate : nn::LayerMode::Quantized;
 }
 
-nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode) {
+nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode,
+                              const MacroConfig* macro) {
   nn::LayerQuantSpec spec;
   spec.mode = mode;
+  if (mode == nn::LayerMode::Simulate) {
+    if (macro == nullptr) throw std::logic_error("layer_spec: simulate mode without a macro");
+    spec.macro = analog_sram_spec(*macro, layer_name);
+  }
   spec.weight_bits = static_cast<int>(config.weight_bits);
   spec.weight_granularity = parse_granularity(config.weight_granularity);
   spec.activation_bits = static_cast<int>(config.activation_bits);
@@ -153,17 +306,27 @@ nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::strin
   return spec;
 }
 
-void check_override_patterns(const QuantizationConfig& config, const std::vector<std::string>& layer_names) {
-  for (std::size_t i = 0; i < config.layer_overrides.size(); ++i) {
-    for (const auto& pattern : config.layer_overrides[i].layers) {
+void check_override_patterns(const Config& config, const std::vector<std::string>& layer_names) {
+  auto check = [&](const std::vector<std::string>& patterns, const std::string& key) {
+    for (const auto& pattern : patterns) {
       bool matched = false;
       for (const auto& name : layer_names) matched = matched || glob_matches(pattern, name);
       if (matched) continue;
       std::string listing;
       for (const auto& name : layer_names) listing += (listing.empty() ? "" : ", ") + name;
-      throw InputError(fmt::format("config key 'quantization.layer_overrides[{}].layers': expected a layer name or "
-                                   "glob matching this model's layers, found '{}', which matches none; the layers are: {}",
-                                   i, pattern, listing));
+      throw InputError(fmt::format("config key '{}': expected a layer name or glob matching this model's layers, "
+                                   "found '{}', which matches none; the layers are: {}",
+                                   key, pattern, listing));
+    }
+  };
+  const auto& overrides = config.quantization.layer_overrides;
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    check(overrides[i].layers, fmt::format("quantization.layer_overrides[{}].layers", i));
+  }
+  for (std::size_t m = 0; m < config.macros.size(); ++m) {
+    const auto& macro_overrides = config.macros[m].layer_overrides;
+    for (std::size_t i = 0; i < macro_overrides.size(); ++i) {
+      check(macro_overrides[i].layers, fmt::format("macros[{}].layer_overrides[{}].layers", m, i));
     }
   }
 }

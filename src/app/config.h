@@ -166,11 +166,23 @@ void describe(V& v, QuantizationConfig& c) {
 struct StageConfig {
   int64_t epochs = 0;
   double learning_rate = 0.05;
+  std::string mode = "quantized";
+  std::optional<std::string> macro;
+  double nat_sigma_percent = 0;
 };
 template <class V>
 void describe(V& v, StageConfig& c) {
   v.field("epochs", c.epochs, Doc("epochs of this stage; 0 skips it").unit("epochs").range(0, 100000));
   v.field("learning_rate", c.learning_rate, Doc("peak learning rate").above(0, 100));
+  v.field("mode", c.mode,
+          Doc("qat stage: quantized (QAT) or simulate (the forward pass runs on `macro`, the backward pass is the "
+              "straight-through estimator of the quantized product); ignored by the float stage")
+              .choices({"quantized", "simulate"}));
+  v.field("macro", c.macro, Doc("qat stage with mode simulate: name of an entry of `macros`"));
+  v.field("nat_sigma_percent", c.nat_sigma_percent,
+          Doc("noise-aware training (ASiM's trim_noise): multiply each layer output by (1 + eps * sigma), eps ~ N(0,1), "
+              "while training")
+              .unit("%").range(0, 1000));
 }
 
 struct TrainConfig {
@@ -198,15 +210,132 @@ void describe(V& v, TrainConfig& c) {
   v.section("qat", c.qat_stage, Doc("stage 2: quantization-aware fine-tuning of the stage-1 model"));
 }
 
+struct AdcConfig {
+  int64_t bits = 8;
+  std::string full_scale = "asim_full_range";
+  double calibration_percentile = 99.99;
+};
+template <class V>
+void describe(V& v, AdcConfig& c) {
+  v.field("bits", c.bits, Doc("ADC resolution").unit("bits").range(1, 16));
+  v.field("full_scale", c.full_scale,
+          Doc("ADC input range: asim_full_range = (2^e - 1) * rows_per_conversion MAC units (ASiM), or calibrated "
+              "per layer from partial-sum statistics, clipping above")
+              .choices({"asim_full_range", "calibrated"}));
+  v.field("calibration_percentile", c.calibration_percentile,
+          Doc("calibrated: the full scale is this percentile of the layer's partial sums").unit("%").above(0, 100));
+}
+
+struct NoiseConfig {
+  double additive_sigma_lsb = 0;
+  std::optional<double> additive_sigma_fs_percent;
+  double asim_mac_sigma_fs_percent = 0;
+  double physical_sigma_fs_percent = 0;
+  double gain_compression_alpha = 0;
+};
+template <class V>
+void describe(V& v, NoiseConfig& c) {
+  v.field("additive_sigma_lsb", c.additive_sigma_lsb,
+          Doc("Gaussian noise added before the ADC, in ADC LSB (1 LSB = 1/(2^bits - 1) of full scale)")
+              .unit("LSB").range(0, 1000));
+  v.field("additive_sigma_fs_percent", c.additive_sigma_fs_percent,
+          Doc("the same noise in percent of full scale (ASiM's rand_noise_sigma); null = use additive_sigma_lsb")
+              .unit("% FS").range(0, 100));
+  v.field("asim_mac_sigma_fs_percent", c.asim_mac_sigma_fs_percent,
+          Doc("ASiM's MAC-dependent noise: sigma / sqrt(m + 1), sigma in percent of full scale (non_linear_sigma)")
+              .unit("% FS").range(0, 100));
+  v.field("physical_sigma_fs_percent", c.physical_sigma_fs_percent,
+          Doc("noise growing as sqrt(m): sigma * sqrt(m / full scale), sigma in percent of full scale [assumed model]")
+              .unit("% FS").range(0, 100));
+  v.field("gain_compression_alpha", c.gain_compression_alpha,
+          Doc("current-domain gain compression v -> v / (1 + alpha v), v = MAC / full scale (ASiM's current domain)")
+              .range(0, 100));
+}
+
+struct HybridConfig {
+  int64_t levels = 0;
+  std::string top_levels = "digital";
+  int64_t vote_samples = 3;
+  std::string tie_rule = "smallest";
+};
+template <class V>
+void describe(V& v, HybridConfig& c) {
+  v.field("levels", c.levels,
+          Doc("L: the top L significance levels (i + j > B_w + P - L - 2) are handled by top_levels").range(0, 32));
+  v.field("top_levels", c.top_levels,
+          Doc("digital: computed noise-free (hybrid CiM); majority_vote: converted vote_samples times")
+              .choices({"digital", "majority_vote"}));
+  v.field("vote_samples", c.vote_samples, Doc("conversions per voted cycle").range(1, 31));
+  v.field("tie_rule", c.tie_rule,
+          Doc("tied vote: smallest code (ASiM's torch.mode), largest, or the one closest to the samples' mean")
+              .choices({"smallest", "largest", "closest_to_mean"}));
+}
+
+struct AnalogSramConfig {
+  int64_t rows_per_conversion = 255;
+  int64_t input_bits_per_cycle = 1;
+  std::string row_mapping = "channel_aligned";
+  AdcConfig adc;
+  NoiseConfig noise;
+  HybridConfig hybrid;
+  bool asim_compatible = false;
+  int64_t seed = 0;
+};
+template <class V>
+void describe(V& v, AnalogSramConfig& c) {
+  v.field("rows_per_conversion", c.rows_per_conversion,
+          Doc("N: rows activated together and converted by one ADC read (ASiM's nrow)").unit("rows").range(1, 65536));
+  v.field("input_bits_per_cycle", c.input_bits_per_cycle,
+          Doc("input bits applied per cycle: 1 = bit-serial, more = bit-parallel (ASiM's act_enc)").unit("bits").range(1, 16));
+  v.field("row_mapping", c.row_mapping,
+          Doc("channel_aligned: whole input channels per tile (ASiM); packed: contiguous chunks of N rows")
+              .choices({"channel_aligned", "packed"}));
+  v.section("adc", c.adc, Doc("column ADC"));
+  v.section("noise", c.noise, Doc("analog non-idealities before the ADC"));
+  v.section("hybrid", c.hybrid, Doc("hybrid CiM and majority voting on the most significant cycles"));
+  v.field("asim_compatible", c.asim_compatible,
+          Doc("reproduce ASiM exactly: channel-aligned tiles including ASiM's dropped channels, full-range ADC; "
+              "requires quantization per_tensor + asim_dynamic"));
+  v.field("seed", c.seed, Doc("seed of the macro's noise streams").range(0, 9.0e15));
+}
+
+// Macro settings that differ for some layers, e.g. an 8-bit ADC for the first layer.
+struct MacroOverride {
+  std::vector<std::string> layers;
+  YAML::Node analog_sram{YAML::NodeType::Map};
+};
+template <class V>
+void describe(V& v, MacroOverride& c) {
+  v.field("layers", c.layers, Doc("layer names or shell globs"));
+  v.field("analog_sram", c.analog_sram, Doc("any analog_sram keys, e.g. {adc: {bits: 8}}"));
+}
+
+struct MacroConfig {
+  std::string name = "analog";
+  std::string type = "analog_sram";
+  AnalogSramConfig analog_sram;
+  std::vector<MacroOverride> layer_overrides;
+};
+template <class V>
+void describe(V& v, MacroConfig& c) {
+  v.field("name", c.name, Doc("name that evaluation runs refer to"));
+  v.field("type", c.type, Doc("macro model").choices({"analog_sram"}));
+  v.section("analog_sram", c.analog_sram, Doc("analog SRAM CiM macro (docs/macros/analog_sram.md)"));
+  v.section_list("layer_overrides", c.layer_overrides, Doc("per-layer macro settings, later entries win"));
+}
+
 struct EvaluationRun {
   std::string name = "w8a8";
   std::string mode = "quantized";
+  std::optional<std::string> macro;
 };
 template <class V>
 void describe(V& v, EvaluationRun& c) {
   v.field("name", c.name, Doc("row name in the results table"));
   v.field("mode", c.mode,
-          Doc("float: fp32 model; quantized: integer reference of the QAT model").choices({"float", "quantized"}));
+          Doc("float: fp32 model; quantized: integer reference of the QAT model; simulate: the QAT model on a macro")
+              .choices({"float", "quantized", "simulate"}));
+  v.field("macro", c.macro, Doc("simulate: name of an entry of `macros`; null otherwise"));
 }
 
 struct EvaluationConfig {
@@ -224,6 +353,7 @@ struct Config {
   DataConfig data;
   ModelConfig model;
   QuantizationConfig quantization;
+  std::vector<MacroConfig> macros;
   TrainConfig train;
   EvaluationConfig evaluation;
 };
@@ -233,6 +363,7 @@ void describe(V& v, Config& c) {
   v.section("data", c.data, Doc("dataset and preprocessing"));
   v.section("model", c.model, Doc("network from the model zoo"));
   v.section("quantization", c.quantization, Doc("quantization of weights and activations"));
+  v.section_list("macros", c.macros, Doc("in-memory compute macros that simulate-mode evaluations run on"));
   v.section("train", c.train, Doc("training: fp32 stage, then QAT stage"));
   v.section("evaluation", c.evaluation, Doc("evaluations reported by `bitline run`"));
 }
@@ -255,10 +386,16 @@ std::string documented_defaults();
 std::string float_stage_hash(const Config& config);
 std::string qat_stage_hash(const Config& config);
 
-// The quantization spec of one layer in a given evaluation mode, after the overrides.
-nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode);
-// Checks that every override pattern matches at least one of `layer_names`.
-void check_override_patterns(const QuantizationConfig& config, const std::vector<std::string>& layer_names);
+// The quantization spec of one layer in a given mode, after the overrides; `macro` is required in
+// simulate mode.
+nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode,
+                              const MacroConfig* macro = nullptr);
+// The analog SRAM macro of one layer: the macro's settings with its matching layer overrides.
+core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name);
+// The macro named `name`; InputError naming `key` when there is none.
+const MacroConfig& find_macro(const Config& config, const std::string& name, const std::string& key);
+// Checks that every layer-override pattern (quantization and macros) matches one of `layer_names`.
+void check_override_patterns(const Config& config, const std::vector<std::string>& layer_names);
 nn::LayerMode parse_mode(const std::string& mode);
 
 }  // namespace bitline::app

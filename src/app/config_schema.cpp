@@ -160,6 +160,11 @@ void ConfigLoader::read(const YAML::Node& node, const std::string& key_path, std
   }
 }
 
+void ConfigLoader::read(const YAML::Node& node, const std::string& key_path, YAML::Node& value, const Doc&) const {
+  if (!node.IsMap()) fail(key_path, "a map of keys", describe_node(node));
+  value = YAML::Clone(node);
+}
+
 // ---- DocumentedEmitter --------------------------------------------------------------------------
 
 void DocumentedEmitter::comment(const Doc& doc) {

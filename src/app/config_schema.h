@@ -99,6 +99,8 @@ class ConfigLoader {
   void read(const YAML::Node& node, const std::string& key_path, int64_t& value, const Doc& doc) const;
   void read(const YAML::Node& node, const std::string& key_path, double& value, const Doc& doc) const;
   void read(const YAML::Node& node, const std::string& key_path, std::string& value, const Doc& doc) const;
+  // A YAML map kept as it is (validated by its user, e.g. macro layer overrides).
+  void read(const YAML::Node& node, const std::string& key_path, YAML::Node& value, const Doc& doc) const;
   template <class T>
   void read(const YAML::Node& node, const std::string& key_path, std::optional<T>& value, const Doc& doc) const {
     if (node.IsNull()) { value.reset(); return; }
@@ -127,6 +129,7 @@ class ConfigLoader {
 // find the overloads they call.
 std::string shortest_decimal(double value);  // e.g. 0.1, not 0.10000000000000001
 inline YAML::Node value_node(double value) { return YAML::Node(shortest_decimal(value)); }
+inline YAML::Node value_node(const YAML::Node& value) { return YAML::Clone(value); }
 template <class T>
 YAML::Node value_node(const T& value) { return YAML::Node(value); }
 template <class T>

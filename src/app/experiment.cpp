@@ -71,7 +71,9 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
     fmt::print(stderr, "{}: made by a different config; retraining the {} stage\n", summary.checkpoint.string(), stage);
   }
   if (init_from) nn::load_checkpoint(*init_from, *model);
-  apply_mode(*model, config.quantization, mode);
+  const MacroConfig* macro =
+      stage_config.macro ? &find_macro(config, *stage_config.macro, "train." + stage + ".macro") : nullptr;
+  apply_mode(*model, config, mode, macro, stage_config.nat_sigma_percent / 100.0);
 
   nn::StageOptions stage_options;
   stage_options.stage = stage;
@@ -135,12 +137,16 @@ std::shared_ptr<nn::Model> build_configured_model(const Config& config) {
   auto model = nn::build_model(model_spec(config.model, input_shape(config.data)));
   std::vector<std::string> names;
   for (const auto& [name, layer] : nn::quant_layers(*model)) names.push_back(name);
-  check_override_patterns(config.quantization, names);
+  check_override_patterns(config, names);
   return model;
 }
 
-void apply_mode(nn::Model& model, const QuantizationConfig& config, nn::LayerMode mode) {
-  for (auto& [name, layer] : nn::quant_layers(model)) layer->set_spec(layer_spec(config, name, mode));
+void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, const MacroConfig* macro, double nat_sigma) {
+  for (auto& [name, layer] : nn::quant_layers(model)) {
+    auto spec = layer_spec(config.quantization, name, mode, macro);
+    spec.nat_sigma = nat_sigma;
+    layer->set_spec(spec);
+  }
 }
 
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage) {
@@ -157,7 +163,7 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
   }
   if (config.train.qat_stage.epochs > 0) {
     summary.qat_stage = run_stage(config, data, "qat", config.train.qat_stage, qat_stage_hash(config),
-                                  nn::LayerMode::Quantized, float_weights, options);
+                                  parse_mode(config.train.qat_stage.mode), float_weights, options);
   }
   return summary;
 }
@@ -175,10 +181,12 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
     const StageSummary& stage = own ? *own : *other;
     auto model = seeded_model(config);
     nn::load_checkpoint(stage.checkpoint, *model);
-    apply_mode(*model, config.quantization, mode);
+    const MacroConfig* macro = run.macro ? &find_macro(config, *run.macro, "evaluation run " + run.name) : nullptr;
+    apply_mode(*model, config, mode, macro);
     if (mode != nn::LayerMode::Float && config.quantization.calibration == "batches") {
       nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
     }
+    for (auto& [name, layer] : nn::quant_layers(*model)) layer->reset_simulation_stats();
     ProgressBar bar("eval " + run.name, (data.test.size() + config.evaluation.batch_size - 1) / config.evaluation.batch_size,
                     options.show_progress);
     EvaluationRow row{run, stage.stage,
@@ -187,6 +195,14 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
                                      bar.update(done, fmt::format("acc {:.2f}%", 100 * accuracy));
                                    })};
     bar.finish(fmt::format("accuracy {:.2f}%", 100 * row.result.accuracy));
+    if (mode == nn::LayerMode::Simulate) {
+      for (auto& [name, layer] : nn::quant_layers(*model)) {
+        const auto& stats = layer->simulation_stats();
+        if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept in fp32 by an override
+        row.layers.push_back({name, stats.csnr_db(), stats.events});
+        row.events += stats.events;
+      }
+    }
     rows.push_back(row);
   }
   return rows;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "core/analog_sram/engine.h"
 #include "nn/data.h"
 #include "nn/model.h"
 #include "nn/train.h"
@@ -22,8 +23,10 @@ InputShape input_shape(const DataConfig& config);
 nn::ModelSpec model_spec(const ModelConfig& config, InputShape shape);
 // Builds the model and checks that every layer-override pattern matches one of its layers.
 std::shared_ptr<nn::Model> build_configured_model(const Config& config);
-// Sets every quantized layer's spec for an evaluation or training mode (overrides applied).
-void apply_mode(nn::Model& model, const QuantizationConfig& config, nn::LayerMode mode);
+// Sets every quantizable layer's spec for an evaluation or training mode (overrides applied);
+// `macro` is required in simulate mode; `nat_sigma` is the noise-aware training noise.
+void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, const MacroConfig* macro = nullptr,
+                double nat_sigma = 0.0);
 
 struct StageSummary {
   std::string stage;  // "float" or "qat"
@@ -50,10 +53,19 @@ struct RunOptions {
 // resuming unfinished ones.
 TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, const RunOptions& options);
 
+// One layer of a simulate-mode evaluation.
+struct LayerSimulation {
+  std::string layer;
+  double csnr_db = 0;  // +inf when exact
+  core::analog_sram::Events events;
+};
+
 struct EvaluationRow {
   EvaluationRun run;
   std::string model_stage;  // checkpoint the weights came from
   nn::EvalResult result;
+  std::vector<LayerSimulation> layers;  // simulate mode only
+  core::analog_sram::Events events;     // sum over layers
 };
 
 std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
+
 #include "io/atomic_file.h"
 
 namespace bitline::app {
@@ -33,6 +36,29 @@ nlohmann::json stage_json(const StageSummary& stage) {
           {"history", history}};
 }
 
+nlohmann::json events_json(const core::analog_sram::Events& e) {
+  return {{"macs", e.macs},
+          {"adc_conversions", e.adc_conversions},
+          {"digital_cycles", e.digital_cycles},
+          {"voted_cycles", e.voted_cycles},
+          {"tile_activations", e.tile_activations},
+          {"row_drives", e.row_drives},
+          {"shift_adds", e.shift_adds}};
+}
+
+// CSNR in dB for JSON: null when the simulation was exact (infinite CSNR).
+nlohmann::json csnr_json(double csnr_db) { return std::isfinite(csnr_db) ? nlohmann::json(csnr_db) : nlohmann::json(); }
+
+std::string csnr_text(double csnr_db) { return std::isfinite(csnr_db) ? fmt::format("{:.2f}", csnr_db) : "exact"; }
+
+// The lowest layer CSNR of a simulate-mode evaluation ("-" otherwise).
+std::string worst_csnr(const EvaluationRow& row) {
+  if (row.layers.empty()) return "-";
+  double worst = std::numeric_limits<double>::infinity();
+  for (const auto& layer : row.layers) worst = std::min(worst, layer.csnr_db);
+  return csnr_text(worst);
+}
+
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -58,6 +84,17 @@ nlohmann::json to_json(const RunReport& report) {
                            {"images", row.result.images},
                            {"seconds", row.result.seconds},
                            {"images_per_second", row.result.images / std::max(row.result.seconds, 1e-9)}});
+    if (row.run.macro) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& layer : row.layers) {
+        layers.push_back({{"layer", layer.layer}, {"csnr_db", csnr_json(layer.csnr_db)}, {"events", events_json(layer.events)}});
+      }
+      auto& entry = evaluations.back();
+      entry["macro"] = *row.run.macro;
+      entry["events"] = events_json(row.events);
+      entry["adc_conversions_per_image"] = static_cast<double>(row.events.adc_conversions) / std::max<int64_t>(1, row.result.images);
+      entry["layers"] = layers;
+    }
   }
   return {{"experiment", report.config.experiment.name},
           {"config_source", report.config_source},
@@ -83,18 +120,32 @@ std::string results_csv(const RunReport& report) {
 std::string results_table(const RunReport& report) {
   std::string table = fmt::format("bitline results: {} ({} on {}, seed {})\n", report.config.experiment.name,
                                   report.config.model.name, report.config.data.dataset, report.config.experiment.seed);
-  const std::string rule(76, '-');
+  const std::string rule(89, '-');
   table += rule + "\n";
-  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9}\n", "evaluation", "mode", "precision",
-                       "weights", "accuracy %", "loss", "images", "time s");
+  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9} {:>12}\n", "evaluation", "mode", "precision",
+                       "weights", "accuracy %", "loss", "images", "time s", "min CSNR dB");
   table += rule + "\n";
   for (const auto& row : report.evaluations) {
-    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f}\n", row.run.name, row.run.mode,
-                         bits_label(report.config.quantization, row.run.mode), row.model_stage,
-                         100 * row.result.accuracy, row.result.loss, row.result.images, row.result.seconds);
+    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12}\n", row.run.name,
+                         row.run.mode, bits_label(report.config.quantization, row.run.mode), row.model_stage,
+                         100 * row.result.accuracy, row.result.loss, row.result.images, row.result.seconds,
+                         worst_csnr(row));
   }
   table += rule + "\n";
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
+  return table;
+}
+
+std::string csnr_table(const RunReport& report) {
+  std::string table;
+  for (const auto& row : report.evaluations) {
+    if (row.layers.empty()) continue;
+    table += fmt::format("CSNR per layer, evaluation '{}' (macro {}):\n", row.run.name, *row.run.macro);
+    table += fmt::format("  {:<34} {:>10} {:>16}\n", "layer", "CSNR dB", "ADC conversions");
+    for (const auto& layer : row.layers) {
+      table += fmt::format("  {:<34} {:>10} {:>16}\n", layer.layer, csnr_text(layer.csnr_db), layer.events.adc_conversions);
+    }
+  }
   return table;
 }
 

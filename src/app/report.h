@@ -22,6 +22,8 @@ struct RunReport {
 nlohmann::json to_json(const RunReport& report);
 std::string results_csv(const RunReport& report);
 std::string results_table(const RunReport& report);
+// Per-layer CSNR of every simulate-mode evaluation (empty when there is none).
+std::string csnr_table(const RunReport& report);
 // Writes results.json, results.csv and config.yaml into the run directory, each atomically.
 std::vector<std::filesystem::path> write_results(const RunReport& report);
 

@@ -89,6 +89,8 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
   archive.write("bitline/epochs_done", c10::IValue(info.epochs_done));
   archive.write("bitline/epochs_total", c10::IValue(info.epochs_total));
   archive.write("bitline/history", history_tensor(info.history));
+  // LibTorch's generator drives noise-aware training; a resumed run continues its stream.
+  archive.write("bitline/torch_rng_state", at::detail::getDefaultCPUGenerator().get_state());
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -139,9 +141,14 @@ CheckpointInfo load_checkpoint(const std::filesystem::path& path, torch::nn::Mod
                                      fmt::join(shape, "x")));
       }
     }
-    if (optimizer != nullptr) {
+    if (optimizer != nullptr) {  // resuming training: optimizer state and random stream
       torch::serialize::InputArchive optimizer_archive;
       if (archive.try_read("optimizer", optimizer_archive)) optimizer->load(optimizer_archive);
+      torch::Tensor rng_state;
+      if (archive.try_read("bitline/torch_rng_state", rng_state)) {
+        at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global one
+        generator.set_state(rng_state);
+      }
     }
     return info;
   } catch (const InputError&) {

@@ -2,18 +2,21 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cmath>
+#include <limits>
 
+#include "core/digest.h"
 #include "core/error.h"
 #include "core/quantizer.h"
 
 namespace bitline::nn {
 namespace {
 
-// ASiM's weight-range rule (max |w| + 1e-7): a zero channel still has a positive range.
+// ASiM's range rule (max + 1e-7): a zero tensor or channel still has a positive range.
 constexpr double kRangeFloor = 1e-7;
 
-core::QuantGrid grid(int bits, bool is_signed) { return core::QuantGrid{bits, is_signed}; }
+std::atomic<uint64_t> g_first_sample{0};
 
 // Integer-valued codes round(clamp(x / range, lo, 1) * q_max) whose gradient is that of the
 // unrounded expression (straight-through round, zero gradient where the clamp is active).
@@ -22,7 +25,20 @@ torch::Tensor ste_codes(const torch::Tensor& x, const torch::Tensor& range, cons
   return scaled + (scaled.round() - scaled).detach();
 }
 
+// Integer-valued float tensor -> contiguous int32 [rows, K].
+torch::Tensor as_int32_rows(const torch::Tensor& codes, int64_t depth) {
+  return codes.detach().reshape({-1, depth}).to(torch::kInt32).contiguous();
+}
+
 }  // namespace
+
+void set_first_sample(uint64_t sample) { g_first_sample.store(sample); }
+uint64_t first_sample() { return g_first_sample.load(); }
+
+double SimulationStats::csnr_db() const {
+  if (error_energy == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(reference_energy / error_energy);
+}
 
 // ---- ActivationObserver ----------------------------------------------------------------------
 
@@ -68,16 +84,20 @@ float ActivationObserverImpl::range(bool is_signed) const {
 
 // ---- QuantLayer -------------------------------------------------------------------------------
 
+void QuantLayer::set_spec(const LayerQuantSpec& spec) {
+  spec_ = spec;
+  engines_.clear();  // the macro may have changed
+}
+
 void QuantLayer::observe(const torch::Tensor& x, ActivationObserver& observer) const {
   // Ranges move only while training (or in an explicit calibration pass), never in evaluation.
   const bool active = phase_ == ObserverPhase::Calibrate || (is_training() && phase_ == ObserverPhase::Track);
   if (active) observer->observe(x, phase_);
 }
 
-std::pair<torch::Tensor, torch::Tensor> QuantLayer::quantize_activation(const torch::Tensor& x,
-                                                                        ActivationObserver& observer) {
+OperandCodes QuantLayer::quantize_activation(const torch::Tensor& x, ActivationObserver& observer) {
   observe(x, observer);
-  if (!quantized()) return {x, torch::ones({}, x.options())};
+  if (!quantized()) return {x, torch::ones({}, x.options()), true, 32};
 
   bool is_signed = false;
   torch::Tensor range;
@@ -96,28 +116,84 @@ std::pair<torch::Tensor, torch::Tensor> QuantLayer::quantize_activation(const to
                 (spec_.activation_sign == ActivationSign::Auto && observer->observed_negative());
     range = torch::full({}, observer->range(is_signed), x.options());
   }
-  const auto g = grid(spec_.activation_bits, is_signed);
-  return {ste_codes(x, range, g), range / static_cast<double>(g.max_code())};
+  const core::QuantGrid grid{spec_.activation_bits, is_signed};
+  return {ste_codes(x, range, grid), range / static_cast<double>(grid.max_code()), is_signed, spec_.activation_bits};
 }
 
-std::pair<torch::Tensor, torch::Tensor> QuantLayer::quantize_weight(const torch::Tensor& weight,
-                                                                    int64_t channel_dim,
-                                                                    int64_t result_dims) const {
-  const auto g = grid(spec_.weight_bits, /*is_signed=*/true);
+OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const {
+  const core::QuantGrid grid{spec_.weight_bits, /*is_signed=*/true};
   auto magnitude = weight.detach().abs();
   torch::Tensor range;
   if (spec_.weight_granularity == WeightGranularity::PerChannel) {
-    // Range per output channel, shaped [out, 1, ...] to quantize the weight.
     range = magnitude.reshape({weight.size(0), -1}).amax(1) + kRangeFloor;
   } else {
     range = magnitude.max().reshape({1}) + kRangeFloor;
   }
   std::vector<int64_t> weight_view(weight.dim(), 1);
   weight_view[0] = range.size(0);
-  auto codes = ste_codes(weight, range.reshape(weight_view), g);
+  auto codes = ste_codes(weight, range.reshape(weight_view), grid);
   std::vector<int64_t> result_view(result_dims, 1);
   result_view[channel_dim] = range.size(0);
-  return {codes, (range / static_cast<double>(g.max_code())).reshape(result_view)};
+  return {codes, (range / static_cast<double>(grid.max_code())).reshape(result_view), true, spec_.weight_bits};
+}
+
+const core::analog_sram::Engine& QuantLayer::engine(int weight_bits, int input_bits, bool signed_inputs) {
+  auto& slot = engines_[{weight_bits, input_bits, signed_inputs}];
+  if (!slot) {
+    core::analog_sram::Spec macro = spec_.macro;
+    macro.weight_bits = weight_bits;
+    macro.input_bits = input_bits;
+    macro.signed_inputs = signed_inputs;
+    try {
+      slot = std::make_unique<core::analog_sram::Engine>(macro);
+    } catch (const std::invalid_argument& error) {
+      throw InputError("layer '" + name_ + "': invalid analog_sram macro: " + error.what());
+    }
+  }
+  return *slot;
+}
+
+bool QuantLayer::macro_lossless(const OperandCodes& x, int weight_bits) {
+  return engine(weight_bits, x.bits, x.is_signed).lossless();
+}
+
+uint64_t QuantLayer::noise_key(uint64_t part) const {
+  return core::fnv1a64(&part, sizeof(part), core::fnv1a64(name_.data(), name_.size()));
+}
+
+torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& x,
+                                    int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
+                                    int64_t rows_per_sample, uint64_t first_sample_of_rows) {
+  const auto& macro = engine(weight_bits, x.bits, x.is_signed);
+  const int64_t depth = channels * kernel_area;
+  const auto x_int = as_int32_rows(x_codes, depth);
+  const auto w_int = as_int32_rows(w_codes, depth);
+  const core::analog_sram::ProductShape shape{x_int.size(0), w_int.size(0), channels, kernel_area};
+  if (macro.lossless()) {
+    stats_.events += macro.count(shape);
+    return {};
+  }
+  auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
+  const core::analog_sram::NoiseKey key{noise_key(key_part), first_sample_of_rows, rows_per_sample};
+  macro.matmul(shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>(), key, out.data_ptr<float>(),
+               &stats_.events);
+  return out;
+}
+
+torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
+                                           const torch::Tensor& scale) {
+  torch::NoGradGuard no_grad;
+  const auto reference_out = reference.detach() * scale;
+  const auto error = (simulated - reference.detach()) * scale;
+  stats_.reference_energy += reference_out.square().sum().item<double>();
+  stats_.error_energy += error.square().sum().item<double>();
+  stats_.outputs += reference.numel();
+  return reference + (simulated - reference).detach();
+}
+
+torch::Tensor QuantLayer::apply_nat(const torch::Tensor& y) const {
+  if (!is_training() || spec_.nat_sigma <= 0) return y;
+  return y + torch::randn_like(y) * spec_.nat_sigma * y.detach();
 }
 
 // ---- QLinear ----------------------------------------------------------------------------------
@@ -131,15 +207,25 @@ QLinearImpl::QLinearImpl(const QLinearOptions& options) : options_(options) {
 }
 
 torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
-  last_macs_per_sample_ = x.numel() / std::max<int64_t>(1, x.size(0)) * options_.out_features;
+  const int64_t samples = std::max<int64_t>(1, x.size(0));
+  last_macs_per_sample_ = x.numel() / samples * options_.out_features;
   if (!quantized()) {
     observe(x, input_observer_);
-    return torch::nn::functional::linear(x, weight, bias);
+    return apply_nat(torch::nn::functional::linear(x, weight, bias));
   }
-  auto [x_codes, x_step] = quantize_activation(x, input_observer_);
-  auto [w_codes, w_step] = quantize_weight(weight, x.dim() - 1, x.dim());
-  auto y = torch::nn::functional::linear(x_codes, w_codes) * x_step * w_step;
-  return bias.defined() ? y + bias : y;
+  auto xq = quantize_activation(x, input_observer_);
+  auto wq = quantize_weight(weight, x.dim() - 1, x.dim());
+  auto product = torch::nn::functional::linear(xq.codes, wq.codes);
+  const auto scale = xq.step * wq.step;
+  if (simulated()) {
+    auto simulated = run_macro(xq.codes, wq.codes, xq, wq.bits, options_.in_features, 1, 0,
+                               x.numel() / samples / options_.in_features, first_sample());
+    product = straight_through(product, simulated.defined() ? simulated.reshape(product.sizes()) : product.detach(),
+                               scale);
+  }
+  auto y = product * scale;
+  if (bias.defined()) y = y + bias;
+  return apply_nat(y);
 }
 
 // ---- QConv2d ----------------------------------------------------------------------------------
@@ -153,6 +239,33 @@ QConv2dImpl::QConv2dImpl(const QConv2dOptions& options) : options_(options) {
   input_observer_ = register_module("input_observer", ActivationObserver());
 }
 
+torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& xq,
+                                    int weight_bits, const torch::IntArrayRef output_size) {
+  // im2col rows in the layout of the weight's [out, in/groups * k * k] flattening, group by group.
+  const int64_t k = options_.kernel_size, groups = options_.groups;
+  const int64_t batch = x_codes.size(0), out_channels = options_.out_channels;
+  const int64_t group_in = options_.in_channels / groups, group_out = out_channels / groups;
+  auto columns = torch::nn::functional::unfold(
+      x_codes.detach(), torch::nn::functional::UnfoldFuncOptions({k, k})
+                            .dilation(options_.dilation)
+                            .padding(options_.padding)
+                            .stride(options_.stride));  // [B, C k k, L]
+  const int64_t positions = columns.size(2);
+  auto result = torch::empty({batch, out_channels, positions}, torch::kFloat32);
+  bool computed = false;
+  for (int64_t g = 0; g < groups; ++g) {
+    auto x_rows = columns.slice(1, g * group_in * k * k, (g + 1) * group_in * k * k).transpose(1, 2);  // [B, L, K]
+    auto w_rows = w_codes.detach().slice(0, g * group_out, (g + 1) * group_out);
+    auto out = run_macro(x_rows, w_rows, xq, weight_bits, group_in, k * k, static_cast<uint64_t>(g), positions,
+                         first_sample());
+    if (!out.defined()) continue;  // lossless: the reference is exact
+    computed = true;
+    result.slice(1, g * group_out, (g + 1) * group_out).copy_(out.reshape({batch, positions, group_out}).transpose(1, 2));
+  }
+  if (!computed) return {};
+  return result.reshape({batch, out_channels, output_size[2], output_size[3]});
+}
+
 torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
   auto conv = [&](const torch::Tensor& input, const torch::Tensor& w, const torch::Tensor& b) {
     return torch::conv2d(input, w, b, options_.stride, options_.padding, options_.dilation, options_.groups);
@@ -162,13 +275,19 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     observe(x, input_observer_);
     y = conv(x, weight, bias);
   } else {
-    auto [x_codes, x_step] = quantize_activation(x, input_observer_);
-    auto [w_codes, w_step] = quantize_weight(weight, /*channel_dim=*/1, /*result_dims=*/4);
-    y = conv(x_codes, w_codes, {}) * x_step * w_step;
+    auto xq = quantize_activation(x, input_observer_);
+    auto wq = quantize_weight(weight, /*channel_dim=*/1, /*result_dims=*/4);
+    auto product = conv(xq.codes, wq.codes, {});
+    const auto scale = xq.step * wq.step;
+    if (simulated()) {
+      auto simulated = simulate(xq.codes, wq.codes, xq, wq.bits, product.sizes());
+      product = straight_through(product, simulated.defined() ? simulated : product.detach(), scale);
+    }
+    y = product * scale;
     if (bias.defined()) y = y + bias.reshape({1, -1, 1, 1});
   }
   last_macs_per_sample_ = y.size(1) * y.size(2) * y.size(3) * weight.size(1) * weight.size(2) * weight.size(3);
-  return y;
+  return apply_nat(y);
 }
 
 // ---- QMatmul ----------------------------------------------------------------------------------
@@ -183,11 +302,33 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
   if (!quantized()) {
     observe(a, a_observer_);
     observe(b, b_observer_);
-    return a.matmul(b);
+    return apply_nat(a.matmul(b));
   }
-  auto [a_codes, a_step] = quantize_activation(a, a_observer_);
-  auto [b_codes, b_step] = quantize_activation(b, b_observer_);
-  return a_codes.matmul(b_codes) * (a_step * b_step);
+  // a is the input operand (streamed as bit planes), b the stored one (written into the array).
+  auto aq = quantize_activation(a, a_observer_);
+  auto bq = quantize_activation(b, b_observer_);
+  auto product = aq.codes.matmul(bq.codes);
+  const auto scale = aq.step * bq.step;
+  if (simulated()) {
+    // An unsigned stored operand needs one more bit as a two's complement weight.
+    const int stored_bits = bq.is_signed ? bq.bits : bq.bits + 1;
+    const int64_t rows = a.size(-2), depth = a.size(-1), cols = b.size(-1);
+    auto a_batches = aq.codes.detach().reshape({-1, rows, depth});
+    auto b_batches = bq.codes.detach().reshape({-1, depth, cols}).transpose(1, 2);  // [batches, cols, depth]
+    const int64_t batches = a_batches.size(0);
+    const int64_t per_sample = batches / std::max<int64_t>(1, a.size(0));  // e.g. attention heads
+    auto result = torch::empty({batches, rows, cols}, torch::kFloat32);
+    bool computed = false;
+    for (int64_t i = 0; i < batches; ++i) {
+      auto out = run_macro(a_batches[i], b_batches[i], aq, stored_bits, depth, 1, static_cast<uint64_t>(i % per_sample),
+                           rows, first_sample() + static_cast<uint64_t>(i / per_sample));
+      if (!out.defined()) continue;
+      computed = true;
+      result[i].copy_(out);
+    }
+    product = straight_through(product, computed ? result.reshape(product.sizes()) : product.detach(), scale);
+  }
+  return apply_nat(product * scale);
 }
 
 // ---- model-wide helpers -----------------------------------------------------------------------

@@ -9,10 +9,14 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <map>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "core/analog_sram/engine.h"
 #include "nn/quant_spec.h"
 
 namespace bitline::nn {
@@ -41,37 +45,79 @@ class ActivationObserverImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ActivationObserver);
 
+// Integer-valued codes of an operand, with the step r / q_max that dequantizes them.
+struct OperandCodes {
+  torch::Tensor codes;  // STE: gradients flow to the real-valued operand
+  torch::Tensor step;   // scalar, or shaped to broadcast over output channels
+  bool is_signed = false;
+  int bits = 8;
+};
+
+// What a simulate-mode layer has seen since the last reset: its macro events and the sums behind
+// its CSNR = 10 log10(E[y_q^2] / E[(y_sim - y_q)^2]) (y_q: the integer reference output).
+struct SimulationStats {
+  core::analog_sram::Events events;
+  double reference_energy = 0;  // sum of y_q^2
+  double error_energy = 0;      // sum of (y_sim - y_q)^2
+  int64_t outputs = 0;
+  double csnr_db() const;  // +inf when the simulation is exact
+};
+
 // Shared state and quantization logic of QLinear, QConv2d and QMatmul.
 class QuantLayer : public torch::nn::Module {
  public:
   const std::string& layer_name() const { return name_; }
   void set_layer_name(std::string name) { name_ = std::move(name); }
   const LayerQuantSpec& spec() const { return spec_; }
-  void set_spec(const LayerQuantSpec& spec) { spec_ = spec; }
+  void set_spec(const LayerQuantSpec& spec);
   void set_observer_phase(ObserverPhase phase) { phase_ = phase; }
   virtual std::string kind() const = 0;  // "linear", "conv2d", "matmul"
   // Multiply-accumulates per sample of the last forward call (for reports).
   int64_t last_macs_per_sample() const { return last_macs_per_sample_; }
+  const SimulationStats& simulation_stats() const { return stats_; }
+  void reset_simulation_stats() { stats_ = SimulationStats{}; }
 
  protected:
   // Updates the observer when the phase (and training state) says so.
   void observe(const torch::Tensor& x, ActivationObserver& observer) const;
-  // Observes x and, in quantized mode, returns its integer-valued STE codes together
-  // with the dequantization step r / q_max. In float mode returns {x, 1}.
-  std::pair<torch::Tensor, torch::Tensor> quantize_activation(const torch::Tensor& x,
-                                                              ActivationObserver& observer);
-  // Integer-valued STE codes of a weight [out, ...] and its step, shaped to broadcast over the
-  // output channel at `channel_dim` of a result with `result_dims` dimensions.
-  std::pair<torch::Tensor, torch::Tensor> quantize_weight(const torch::Tensor& weight,
-                                                          int64_t channel_dim,
-                                                          int64_t result_dims) const;
-  bool quantized() const { return spec_.mode == LayerMode::Quantized; }
+  // Observes x and, in quantized or simulate mode, returns its codes; in float mode {x, 1}.
+  OperandCodes quantize_activation(const torch::Tensor& x, ActivationObserver& observer);
+  // Codes of a weight [out, ...], with the step shaped to broadcast over the output channel at
+  // `channel_dim` of a result with `result_dims` dimensions.
+  OperandCodes quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const;
+  bool quantized() const { return spec_.mode != LayerMode::Float; }
+  bool simulated() const { return spec_.mode == LayerMode::Simulate; }
+  // One product of integer codes on the macro: [rows, cols] result of x [rows, K] . w [cols, K]^T,
+  // K = channels * kernel_area. A lossless macro is not run: its result is the exact product the
+  // caller already has, and only its events are recorded. Returns an undefined tensor then.
+  torch::Tensor run_macro(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& x,
+                          int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
+                          int64_t rows_per_sample, uint64_t first_sample_of_rows);
+  bool macro_lossless(const OperandCodes& x, int weight_bits);
+  // Simulate mode: the macro's result with the reference's gradient (straight-through), and the
+  // CSNR statistics of the scaled outputs.
+  torch::Tensor straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
+                                 const torch::Tensor& scale);
+  // Noise-aware training: multiplicative output noise while training.
+  torch::Tensor apply_nat(const torch::Tensor& y) const;
+  uint64_t noise_key(uint64_t part) const;
 
   std::string name_;
   LayerQuantSpec spec_;
   ObserverPhase phase_ = ObserverPhase::Frozen;
   int64_t last_macs_per_sample_ = 0;
+  SimulationStats stats_;
+
+ private:
+  const core::analog_sram::Engine& engine(int weight_bits, int input_bits, bool signed_inputs);
+  std::map<std::tuple<int, int, bool>, std::unique_ptr<core::analog_sram::Engine>> engines_;
 };
+
+// The sample index of the first row of the current batch, which keys simulation noise so that
+// results do not depend on how a dataset is split into batches. Set by the evaluation and training
+// loops.
+void set_first_sample(uint64_t sample);
+uint64_t first_sample();
 
 struct QLinearOptions {
   int64_t in_features;
@@ -112,6 +158,9 @@ class QConv2dImpl : public QuantLayer {
   torch::Tensor weight, bias;  // weight [out, in/groups, k, k]
 
  private:
+  // The macro's result [B, out, OH, OW]; undefined when the macro is lossless.
+  torch::Tensor simulate(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& xq,
+                         int weight_bits, torch::IntArrayRef output_size);
   QConv2dOptions options_;
   ActivationObserver input_observer_;
 };

@@ -1,13 +1,16 @@
 #pragma once
 // How one layer quantizes its operands. Plain data: app/ fills it from the config (with per-layer
 // overrides) and nn/ layers read it. See docs/quantization.md.
+#include <cstdint>
 #include <string>
+
+#include "core/analog_sram/spec.h"
 
 namespace bitline::nn {
 
-// float: fp32 reference. quantized: integer reference (integer operands, exact products,
-// ideal readout). The in-memory `simulate` mode arrives with the first macro.
-enum class LayerMode { Float, Quantized };
+// float: fp32 reference. quantized: integer reference (integer operands, exact products, ideal
+// readout). simulate: the products run bit-accurately on the layer's in-memory macro.
+enum class LayerMode { Float, Quantized, Simulate };
 enum class WeightGranularity { PerTensor, PerChannel };
 // static: ranges calibrated once (observers during training or a calibration pass) and then fixed.
 // asim_dynamic: ASiM's rule, range = max over the whole batch tensor, recomputed every call.
@@ -22,6 +25,11 @@ struct LayerQuantSpec {
   int activation_bits = 8;
   ActivationSign activation_sign = ActivationSign::Auto;
   ActivationScaling activation_scaling = ActivationScaling::Static;
+  // The macro of simulate mode. Its weight/input bits and input sign are set from the fields above
+  // (and the resolved activation sign) at each call.
+  core::analog_sram::Spec macro;
+  // ASiM's noise-aware training: while training, y <- y + eps * nat_sigma * y, eps ~ N(0, 1).
+  double nat_sigma = 0.0;
 };
 
 std::string to_string(LayerMode mode);

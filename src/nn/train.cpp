@@ -78,6 +78,8 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
       const auto first = order.begin() + b * options.batch_size;
       const auto last = order.begin() + std::min<int64_t>((b + 1) * options.batch_size, train_set.size());
       const Batch batch = train_set.batch(std::vector<int64_t>(first, last), &options.augment, options.seed, epoch);
+      // Simulation noise of training steps: its own stream per epoch and step.
+      set_first_sample((static_cast<uint64_t>(epoch) << 40) + static_cast<uint64_t>(b * options.batch_size));
       rate = learning_rate_at(options.optimizer, (epoch - 1) * batches + b, total_steps);
       set_learning_rate(*optimizer, rate);
       optimizer->zero_grad();
@@ -115,6 +117,7 @@ EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_si
   int64_t correct = 0;
   for (int64_t b = 0; b < batches; ++b) {
     const Batch batch = test_set.range(b * batch_size, std::min<int64_t>((b + 1) * batch_size, test_set.size()));
+    set_first_sample(static_cast<uint64_t>(b * batch_size));
     auto logits = model.forward(batch.images);
     loss_sum += torch::nn::functional::cross_entropy(
                     logits, batch.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))

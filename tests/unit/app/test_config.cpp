@@ -175,16 +175,16 @@ TEST(LayerOverrides, GlobsSelectLayersAndLaterEntriesWin) {
 }
 
 TEST(LayerOverrides, PatternMatchingNoLayerIsAnError) {
-  QuantizationConfig q;
-  q.layer_overrides.push_back({{"conv9"}, true, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+  Config config;
+  config.quantization.layer_overrides.push_back({{"conv9"}, true, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
   try {
-    check_override_patterns(q, {"conv1", "fc"});
+    check_override_patterns(config, {"conv1", "fc"});
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
     EXPECT_THAT(error.what(), HasSubstr("'conv9', which matches none"));
     EXPECT_THAT(error.what(), HasSubstr("conv1, fc"));
   }
-  EXPECT_NO_THROW(check_override_patterns(q = QuantizationConfig{}, {"conv1"}));
+  EXPECT_NO_THROW(check_override_patterns(Config{}, {"conv1"}));
 }
 
 }  // namespace
