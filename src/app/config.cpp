@@ -298,6 +298,9 @@ nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::strin
     for (const auto& pattern : override_entry.layers) matches = matches || glob_matches(pattern, layer_name);
     if (!matches) continue;
     if (override_entry.keep_float.value_or(false)) spec.mode = nn::LayerMode::Float;
+    if (!override_entry.on_macro.value_or(true) && spec.mode == nn::LayerMode::Simulate) {
+      spec.mode = nn::LayerMode::Quantized;
+    }
     if (override_entry.weight_bits) spec.weight_bits = static_cast<int>(*override_entry.weight_bits);
     if (override_entry.activation_bits) spec.activation_bits = static_cast<int>(*override_entry.activation_bits);
     if (override_entry.weight_granularity) spec.weight_granularity = parse_granularity(*override_entry.weight_granularity);

@@ -115,6 +115,7 @@ void describe(V& v, ModelConfig& c) {
 struct LayerOverride {
   std::vector<std::string> layers;
   std::optional<bool> keep_float;
+  std::optional<bool> on_macro;
   std::optional<int64_t> weight_bits;
   std::optional<int64_t> activation_bits;
   std::optional<std::string> weight_granularity;
@@ -124,6 +125,9 @@ template <class V>
 void describe(V& v, LayerOverride& c) {
   v.field("layers", c.layers, Doc("layer names or shell globs (e.g. conv1, 'layer3.*', '*.attn.qk'); see `bitline layers`"));
   v.field("keep_float", c.keep_float, Doc("keep these layers in fp32 even in quantized evaluations and QAT; null = inherit"));
+  v.field("on_macro", c.on_macro,
+          Doc("false: in simulate mode these layers compute digitally (the integer reference) instead of on the "
+              "macro, as ASiM keeps the first conv digital; null = inherit"));
   v.field("weight_bits", c.weight_bits, Doc("weight bit width; null = inherit").unit("bits").range(2, 16));
   v.field("activation_bits", c.activation_bits, Doc("input activation bit width; null = inherit").unit("bits").range(2, 16));
   v.field("weight_granularity", c.weight_granularity, Doc("null = inherit").choices({"per_tensor", "per_channel"}));

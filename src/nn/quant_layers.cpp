@@ -182,12 +182,14 @@ torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_codes, const torch::T
 
 torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
                                            const torch::Tensor& scale) {
-  torch::NoGradGuard no_grad;
-  const auto reference_out = reference.detach() * scale;
-  const auto error = (simulated - reference.detach()) * scale;
-  stats_.reference_energy += reference_out.square().sum().item<double>();
-  stats_.error_energy += error.square().sum().item<double>();
-  stats_.outputs += reference.numel();
+  {
+    torch::NoGradGuard no_grad;
+    const auto reference_out = reference.detach() * scale;
+    const auto error = (simulated - reference.detach()) * scale;
+    stats_.reference_energy += reference_out.square().sum().item<double>();
+    stats_.error_energy += error.square().sum().item<double>();
+    stats_.outputs += reference.numel();
+  }
   return reference + (simulated - reference).detach();
 }
 

@@ -135,7 +135,7 @@ TEST(ConfigYaml, RoundTripsThroughText) {
   Config config;
   config.model.name = "vit";
   config.data.train_samples = 123;
-  config.quantization.layer_overrides.push_back({{"conv1", "fc*"}, true, 4, std::nullopt, std::nullopt, "signed"});
+  config.quantization.layer_overrides.push_back({{"conv1", "fc*"}, true, false, 4, std::nullopt, std::nullopt, "signed"});
   EXPECT_EQ(to_yaml(parse_config(to_yaml(config), "roundtrip")), to_yaml(config));
 }
 
@@ -157,8 +157,8 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
 
 TEST(LayerOverrides, GlobsSelectLayersAndLaterEntriesWin) {
   QuantizationConfig q;
-  q.layer_overrides.push_back({{"conv1", "fc*"}, std::nullopt, 8, 8, std::nullopt, std::nullopt});
-  q.layer_overrides.push_back({{"fc2"}, true, std::nullopt, std::nullopt, "per_tensor", std::nullopt});
+  q.layer_overrides.push_back({{"conv1", "fc*"}, std::nullopt, std::nullopt, 8, 8, std::nullopt, std::nullopt});
+  q.layer_overrides.push_back({{"fc2"}, true, std::nullopt, std::nullopt, std::nullopt, "per_tensor", std::nullopt});
   q.weight_bits = 4;
   q.activation_bits = 4;
   const auto middle = layer_spec(q, "conv2", nn::LayerMode::Quantized);
@@ -176,7 +176,7 @@ TEST(LayerOverrides, GlobsSelectLayersAndLaterEntriesWin) {
 
 TEST(LayerOverrides, PatternMatchingNoLayerIsAnError) {
   Config config;
-  config.quantization.layer_overrides.push_back({{"conv9"}, true, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+  config.quantization.layer_overrides.push_back({{"conv9"}, true, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
   try {
     check_override_patterns(config, {"conv1", "fc"});
     FAIL() << "expected InputError";
