@@ -9,6 +9,7 @@
 
 #include "app/config.h"
 #include "app/experiment.h"
+#include "app/layer_command.h"
 #include "app/report.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -210,6 +211,13 @@ int run_cli(int argc, char** argv) {
   config->add_option("--check", check_path, "validate a config file and print it resolved");
   config->add_flag("--embedded", embedded, "print the embedded default experiment (configs/default.yaml)");
   auto* info = app.add_subcommand("info", "show version, BLAS backend and threads");
+  LayerCommandOptions layer_options;
+  auto* layer = app.add_subcommand("layer", "run one conv2d or linear layer on .npy tensors (float, quantized or simulate)");
+  layer->add_option("-c,--config", layer_options.config_path, "layer config (YAML): layer, quantization, macro")->required();
+  layer->add_option("--input", layer_options.input_path, "input tensor (.npy): NCHW for conv2d, [N, ..., in] for linear")->required();
+  layer->add_option("--weight", layer_options.weight_path, "weight tensor (.npy): OIHW for conv2d, [out, in] for linear")->required();
+  layer->add_option("--bias", layer_options.bias_path, "bias tensor (.npy), [out]");
+  layer->add_option("--output", layer_options.output_path, "output tensor (.npy, float32), written atomically")->required();
 
   try {
     app.parse(argc, argv);
@@ -225,6 +233,7 @@ int run_cli(int argc, char** argv) {
     if (layers->parsed()) return command_layers(layers_options);
     if (config->parsed()) return command_config(defaults, check_path, embedded);
     if (info->parsed()) return command_info();
+    if (layer->parsed()) return run_layer_command(layer_options);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
     return 2;

@@ -65,6 +65,8 @@ AnalogSramConfig merged_analog_sram(const MacroConfig& macro, const std::string&
   return merged;
 }
 
+}  // namespace
+
 core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
   using namespace core::analog_sram;
   Spec spec;
@@ -93,6 +95,19 @@ core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
   return spec;
 }
 
+namespace {
+
+void check_asim_compatible(const AnalogSramConfig& macro, const LayerQuantizationConfig& quantization,
+                           const std::string& source, const std::string& key) {
+  if (macro.asim_compatible &&
+      (quantization.weight_granularity != "per_tensor" || quantization.activation_scaling != "asim_dynamic")) {
+    throw InputError(fmt::format("{}: key '{}.asim_compatible': ASiM quantizes per tensor with dynamic batch ranges, "
+                                 "so it expects quantization.weight_granularity: per_tensor and "
+                                 "quantization.activation_scaling: asim_dynamic, found {} and {}",
+                                 source, key, quantization.weight_granularity, quantization.activation_scaling));
+  }
+}
+
 void validate_macro(const Config& config, std::size_t index, const std::string& source) {
   const MacroConfig& macro = config.macros[index];
   const std::string key = fmt::format("macros[{}]", index);
@@ -107,14 +122,7 @@ void validate_macro(const Config& config, std::size_t index, const std::string& 
                                  "expected at most one of them set, found both ({} LSB and {} %)",
                                  source, key, noise.additive_sigma_lsb, *noise.additive_sigma_fs_percent));
   }
-  if (macro.analog_sram.asim_compatible &&
-      (config.quantization.weight_granularity != "per_tensor" || config.quantization.activation_scaling != "asim_dynamic")) {
-    throw InputError(fmt::format("{}: key '{}.analog_sram.asim_compatible': ASiM quantizes per tensor with dynamic "
-                                 "batch ranges, so it expects quantization.weight_granularity: per_tensor and "
-                                 "quantization.activation_scaling: asim_dynamic, found {} and {}",
-                                 source, key, config.quantization.weight_granularity,
-                                 config.quantization.activation_scaling));
-  }
+  check_asim_compatible(macro.analog_sram, config.quantization, source, key + ".analog_sram");
   for (std::size_t j = 0; j < macro.layer_overrides.size(); ++j) {
     const std::string override_key = fmt::format("{}.layer_overrides[{}]", key, j);
     if (macro.layer_overrides[j].layers.empty()) {
@@ -193,6 +201,34 @@ Config parse_config(const std::string& yaml_text, const std::string& source) {
 
 Config load_config(const std::filesystem::path& path) {
   return parse_config(io::read_text_file(path), path.string());
+}
+
+LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(io::read_text_file(path));
+  } catch (const YAML::Exception& error) {
+    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg, error.mark.line + 1,
+                                 error.mark.column + 1));
+  }
+  LayerCommandConfig config;
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) throw InputError(fmt::format("{}: expected a YAML map with sections layer, quantization, macro", source));
+  ConfigLoader loader(source, root);
+  describe(loader, config);
+  loader.reject_unknown_keys();
+  check_asim_compatible(config.macro, config.quantization, source, "macro");
+  core::analog_sram::Spec spec = to_core_spec(config.macro);
+  spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
+  spec.input_bits = static_cast<int>(config.quantization.activation_bits);
+  try {
+    core::analog_sram::validate(spec);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("{}: key 'macro': {} (with quantization W{}A{})", source, error.what(),
+                                 spec.weight_bits, spec.input_bits));
+  }
+  return config;
 }
 
 void validate_config(const Config& config, const std::string& source) {
@@ -279,20 +315,25 @@ nn::LayerMode parse_mode(const std::string& mode) {
   return mode == "simulate" ? nn::LayerMode::Simulate : nn::LayerMode::Quantized;
 }
 
-nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode,
-                              const MacroConfig* macro) {
+nn::LayerQuantSpec layer_quant_spec(const LayerQuantizationConfig& config, nn::LayerMode mode) {
   nn::LayerQuantSpec spec;
   spec.mode = mode;
-  if (mode == nn::LayerMode::Simulate) {
-    if (macro == nullptr) throw std::logic_error("layer_spec: simulate mode without a macro");
-    spec.macro = analog_sram_spec(*macro, layer_name);
-  }
   spec.weight_bits = static_cast<int>(config.weight_bits);
   spec.weight_granularity = parse_granularity(config.weight_granularity);
   spec.activation_bits = static_cast<int>(config.activation_bits);
   spec.activation_sign = parse_sign(config.activation_sign);
   spec.activation_scaling = config.activation_scaling == "asim_dynamic" ? nn::ActivationScaling::AsimDynamic
                                                                          : nn::ActivationScaling::Static;
+  return spec;
+}
+
+nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode,
+                              const MacroConfig* macro) {
+  nn::LayerQuantSpec spec = layer_quant_spec(config, mode);
+  if (mode == nn::LayerMode::Simulate) {
+    if (macro == nullptr) throw std::logic_error("layer_spec: simulate mode without a macro");
+    spec.macro = analog_sram_spec(*macro, layer_name);
+  }
   for (const auto& override_entry : config.layer_overrides) {
     bool matches = false;
     for (const auto& pattern : override_entry.layers) matches = matches || glob_matches(pattern, layer_name);

@@ -134,19 +134,17 @@ void describe(V& v, LayerOverride& c) {
   v.field("activation_sign", c.activation_sign, Doc("null = inherit").choices({"auto", "unsigned", "signed"}));
 }
 
-struct QuantizationConfig {
+// How one layer quantizes: the defaults of `quantization` and the whole `quantization` section of a
+// `bitline layer` config.
+struct LayerQuantizationConfig {
   int64_t weight_bits = 8;
   std::string weight_granularity = "per_channel";
   int64_t activation_bits = 8;
   std::string activation_sign = "auto";
   std::string activation_scaling = "static";
-  std::string calibration = "observers";
-  int64_t calibration_batches = 16;
-  double observer_momentum = 0.1;
-  std::vector<LayerOverride> layer_overrides;
 };
 template <class V>
-void describe(V& v, QuantizationConfig& c) {
+void describe(V& v, LayerQuantizationConfig& c) {
   v.field("weight_bits", c.weight_bits, Doc("weight bit width, symmetric two's complement").unit("bits").range(2, 16));
   v.field("weight_granularity", c.weight_granularity,
           Doc("one weight range per tensor or per output channel").choices({"per_tensor", "per_channel"}));
@@ -156,6 +154,17 @@ void describe(V& v, QuantizationConfig& c) {
   v.field("activation_scaling", c.activation_scaling,
           Doc("static: calibrated ranges; asim_dynamic: ASiM's per-tensor max over the whole batch, every call")
               .choices({"static", "asim_dynamic"}));
+}
+
+struct QuantizationConfig : LayerQuantizationConfig {
+  std::string calibration = "observers";
+  int64_t calibration_batches = 16;
+  double observer_momentum = 0.1;
+  std::vector<LayerOverride> layer_overrides;
+};
+template <class V>
+void describe(V& v, QuantizationConfig& c) {
+  describe(v, static_cast<LayerQuantizationConfig&>(c));
   v.field("calibration", c.calibration,
           Doc("source of static activation ranges: observers (tracked during training) or batches (a min/max pass "
               "over calibration_batches training batches before evaluation)")
@@ -351,6 +360,49 @@ void describe(V& v, EvaluationConfig& c) {
   v.field("batch_size", c.batch_size, Doc("evaluation batch size (results do not depend on it)").unit("images").range(1, 65536));
   v.section_list("runs", c.runs, Doc("the evaluations of `bitline run` and `bitline eval`, one results row each"));
 }
+
+// `bitline layer`: one conv or linear layer on user tensors.
+struct SingleLayerConfig {
+  std::string type = "conv2d";
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  std::string mode = "simulate";
+  int64_t first_sample = 0;
+  int64_t threads = 2;
+};
+template <class V>
+void describe(V& v, SingleLayerConfig& c) {
+  v.field("type", c.type, Doc("conv2d (input NCHW, weight OIHW) or linear (input [..., in], weight [out, in])")
+                              .choices({"conv2d", "linear"}));
+  v.field("stride", c.stride, Doc("conv2d stride").unit("pixels").range(1, 64));
+  v.field("padding", c.padding, Doc("conv2d zero padding on each side").unit("pixels").range(0, 64));
+  v.field("dilation", c.dilation, Doc("conv2d dilation").range(1, 64));
+  v.field("groups", c.groups, Doc("conv2d groups (= input channels for depthwise)").range(1, 1000000));
+  v.field("mode", c.mode, Doc("float, quantized (integer reference) or simulate (on `macro`)")
+                              .choices({"float", "quantized", "simulate"}));
+  v.field("first_sample", c.first_sample,
+          Doc("sample index of the input's first row in the noise streams (to match a slice of a bigger run)").range(0, 9.0e15));
+  v.field("threads", c.threads, Doc("CPU threads").range(1, 1024));
+}
+
+struct LayerCommandConfig {
+  SingleLayerConfig layer;
+  LayerQuantizationConfig quantization;
+  AnalogSramConfig macro;
+};
+template <class V>
+void describe(V& v, LayerCommandConfig& c) {
+  v.section("layer", c.layer, Doc("the layer"));
+  v.section("quantization", c.quantization,
+            Doc("operand quantization; static ranges are calibrated on the given input itself"));
+  v.section("macro", c.macro, Doc("analog SRAM macro of simulate mode (docs/macros/analog_sram.md)"));
+}
+
+LayerCommandConfig load_layer_config(const std::filesystem::path& path);
+core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config);
+nn::LayerQuantSpec layer_quant_spec(const LayerQuantizationConfig& config, nn::LayerMode mode);
 
 struct Config {
   ExperimentConfig experiment;

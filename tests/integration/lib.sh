@@ -36,3 +36,33 @@ expect_exit() {
 }
 
 expect_output() { grep -qF -- "$1" out.txt || { cat out.txt >&2; fail "output lacks: $1"; }; }
+
+# Writes a float32 .npy file: write_npy PATH "d0,d1,..." PYTHON_EXPR_FOR_VALUES (a list of n floats).
+write_npy() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys, random, math
+path, shape_text, expression = sys.argv[1:]
+shape = tuple(int(s) for s in shape_text.split(","))
+n = math.prod(shape)
+random.seed(1)
+values = eval(expression, {"random": random, "n": n, "math": math})
+assert len(values) == n, (len(values), n)
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(shape),)
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+with open(path, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+    f.write(struct.pack("<%df" % n, *values))
+PY
+}
+
+# Prints the float32 values of a .npy file written by bitline, one per line.
+read_npy() {
+  python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+header_length = struct.unpack("<H", data[8:10])[0]
+body = data[10 + header_length:]
+for value in struct.unpack("<%df" % (len(body) // 4), body):
+    print(repr(value))
+PY
+}

@@ -1,0 +1,125 @@
+#include "app/layer_command.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <torch/torch.h>
+
+#include "app/config.h"
+#include "core/error.h"
+#include "io/npy.h"
+#include "nn/quant_layers.h"
+#include "nn/runtime.h"
+
+namespace bitline::app {
+namespace {
+
+torch::Tensor read_float_tensor(const std::string& path) {
+  io::NpyArray array = io::read_npy(path);
+  std::vector<float> values;
+  try {
+    values = array.to_float32();
+  } catch (const InputError& error) {
+    throw InputError(path + ": " + error.what());
+  }
+  return torch::tensor(values, torch::kFloat32).reshape(array.shape).clone();
+}
+
+[[noreturn]] void shape_error(const std::string& path, const std::string& what, const std::string& expected,
+                              const torch::Tensor& found) {
+  throw InputError(fmt::format("{}: {}: expected {}, found shape [{}]", path, what, expected, fmt::join(found.sizes(), ", ")));
+}
+
+// Builds the layer from the weight's shape and checks the input and bias against it.
+std::shared_ptr<nn::QuantLayer> build_layer(const SingleLayerConfig& layer, const LayerCommandOptions& options,
+                                            const torch::Tensor& input, const torch::Tensor& weight,
+                                            const torch::Tensor& bias) {
+  const int64_t out = weight.size(0);
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != out)) {
+    shape_error(options.bias_path, "bias", fmt::format("[{}] (one value per output channel)", out), bias);
+  }
+  if (layer.type == "linear") {
+    if (weight.dim() != 2) shape_error(options.weight_path, "linear weight", "[out, in]", weight);
+    if (input.dim() < 2 || input.size(-1) != weight.size(1)) {
+      shape_error(options.input_path, "linear input", fmt::format("[N, ..., {}] to match the weight", weight.size(1)), input);
+    }
+    nn::QLinear linear(nn::QLinearOptions{weight.size(1), out, bias.defined()});
+    torch::NoGradGuard no_grad;
+    linear->weight.copy_(weight);
+    if (bias.defined()) linear->bias.copy_(bias);
+    return linear.ptr();
+  }
+  if (weight.dim() != 4 || weight.size(2) != weight.size(3)) {
+    shape_error(options.weight_path, "conv2d weight", "[out, in/groups, k, k] (OIHW, square kernel)", weight);
+  }
+  const int64_t in = weight.size(1) * layer.groups;
+  if (out % layer.groups != 0) {
+    shape_error(options.weight_path, "conv2d weight", fmt::format("output channels divisible by groups = {}", layer.groups), weight);
+  }
+  if (input.dim() != 4 || input.size(1) != in) {
+    shape_error(options.input_path, "conv2d input", fmt::format("[N, {}, H, W] (NCHW) to match the weight and groups", in), input);
+  }
+  const int64_t k = weight.size(2);
+  const int64_t reach = layer.dilation * (k - 1) + 1;
+  if (input.size(2) + 2 * layer.padding < reach || input.size(3) + 2 * layer.padding < reach) {
+    shape_error(options.input_path, "conv2d input", fmt::format("H and W of at least {} after padding", reach), input);
+  }
+  nn::QConv2d conv(nn::QConv2dOptions{in, out, k, layer.stride, layer.padding, layer.dilation, layer.groups, bias.defined()});
+  torch::NoGradGuard no_grad;
+  conv->weight.copy_(weight);
+  if (bias.defined()) conv->bias.copy_(bias);
+  return conv.ptr();
+}
+
+torch::Tensor forward(nn::QuantLayer& layer, const torch::Tensor& input) {
+  if (auto* conv = dynamic_cast<nn::QConv2dImpl*>(&layer)) return conv->forward(input);
+  return dynamic_cast<nn::QLinearImpl&>(layer).forward(input);
+}
+
+}  // namespace
+
+int run_layer_command(const LayerCommandOptions& options) {
+  const LayerCommandConfig config = load_layer_config(options.config_path);
+  nn::set_threads(static_cast<int>(config.layer.threads));
+  const auto input = read_float_tensor(options.input_path);
+  const auto weight = read_float_tensor(options.weight_path);
+  const auto bias = options.bias_path.empty() ? torch::Tensor() : read_float_tensor(options.bias_path);
+  auto layer = build_layer(config.layer, options, input, weight, bias);
+  layer->set_layer_name("layer");
+  layer->eval();
+  torch::NoGradGuard no_grad;
+
+  // Static activation ranges: calibrated on this input.
+  layer->set_observer_phase(nn::ObserverPhase::Calibrate);
+  forward(*layer, input);
+  layer->set_observer_phase(nn::ObserverPhase::Frozen);
+
+  const nn::LayerMode mode = parse_mode(config.layer.mode);
+  nn::LayerQuantSpec spec = layer_quant_spec(config.quantization, mode);
+  spec.macro = to_core_spec(config.macro);
+  layer->set_spec(spec);
+  nn::set_first_sample(static_cast<uint64_t>(config.layer.first_sample));
+  const auto output = forward(*layer, input).contiguous();
+
+  io::NpyArray array;
+  array.dtype = io::DType::Float32;
+  array.shape = output.sizes().vec();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(output.data_ptr<float>());
+  array.data.assign(bytes, bytes + output.numel() * sizeof(float));
+  io::write_npy(options.output_path, array);
+
+  fmt::print("bitline layer: {} {} in {} mode, input [{}], weight [{}] -> output [{}] written to {}\n",
+             config.layer.type, layer->layer_name(), config.layer.mode, fmt::join(input.sizes(), ", "),
+             fmt::join(weight.sizes(), ", "), fmt::join(output.sizes(), ", "), options.output_path);
+  if (mode == nn::LayerMode::Simulate) {
+    const auto& stats = layer->simulation_stats();
+    const double csnr = stats.csnr_db();
+    fmt::print("CSNR against the integer reference: {}\n", std::isfinite(csnr) ? fmt::format("{:.2f} dB", csnr) : "exact");
+    fmt::print("macro events: {} MACs, {} ADC conversions, {} digital cycles, {} voted cycles, {} array activations\n",
+               stats.events.macs, stats.events.adc_conversions, stats.events.digital_cycles, stats.events.voted_cycles,
+               stats.events.tile_activations);
+  }
+  return 0;
+}
+
+}  // namespace bitline::app
