@@ -287,25 +287,59 @@ std::string documented_defaults() {
          emitter.text;
 }
 
-std::string float_stage_hash(const Config& config) {
+// Removes from `node` every entry equal to the same entry of `defaults`, so that config hashes do not
+// change when a new key with a default value is added to the schema.
+void prune_defaults(YAML::Node node, const YAML::Node& defaults) {
+  std::vector<std::string> equal_keys;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const YAML::Node default_value = defaults[key];
+    if (!default_value) continue;
+    if (entry.second.IsMap() && default_value.IsMap()) {
+      prune_defaults(entry.second, default_value);
+      if (entry.second.size() == 0) equal_keys.push_back(key);
+    } else if (dump(entry.second) == dump(default_value)) {
+      equal_keys.push_back(key);
+    }
+  }
+  for (const auto& key : equal_keys) node.remove(key);
+}
+
+// Removes node[section][key], and the section when that leaves it empty.
+void remove_entry(YAML::Node node, const std::string& section, const std::string& key) {
+  if (!node[section]) return;
+  node[section].remove(key);
+  if (node[section].size() == 0) node.remove(section);
+}
+
+// The config as YAML without its default-valued entries.
+YAML::Node non_default_node(const Config& config) {
   YAML::Node node = NodeEmitter::emit(config);
+  prune_defaults(node, NodeEmitter::emit(Config{}));
+  return node;
+}
+
+std::string float_stage_hash(const Config& config) {
+  YAML::Node node = non_default_node(config);
   node.remove("quantization");
   node.remove("macros");
   node.remove("evaluation");
-  node["experiment"].remove("name");
-  node["experiment"].remove("threads");
-  node["experiment"].remove("run_dir");
-  node["train"].remove("qat");
+  for (const char* key : {"name", "threads", "run_dir"}) remove_entry(node, "experiment", key);
+  remove_entry(node, "train", "qat");
   return fnv1a_hex(dump(node));
 }
 
 std::string qat_stage_hash(const Config& config) {
   YAML::Node node(YAML::NodeType::Map);
   node["float_stage"] = float_stage_hash(config);
-  node["quantization"] = NodeEmitter::emit(config.quantization);
-  node["qat"] = NodeEmitter::emit(config.train.qat_stage);
+  const YAML::Node non_default = non_default_node(config);
+  node["quantization"] = non_default["quantization"] ? non_default["quantization"] : YAML::Node(YAML::NodeType::Map);
+  node["qat"] = non_default["train"] && non_default["train"]["qat"] ? non_default["train"]["qat"]
+                                                                     : YAML::Node(YAML::NodeType::Map);
   if (config.train.qat_stage.macro) {
-    node["macro"] = NodeEmitter::emit(find_macro(config, *config.train.qat_stage.macro, "train.qat.macro"));
+    YAML::Node macro = NodeEmitter::emit(find_macro(config, *config.train.qat_stage.macro, "train.qat.macro"));
+    prune_defaults(macro, NodeEmitter::emit(MacroConfig{}));
+    node["macro"] = macro;
   }
   return fnv1a_hex(dump(node));
 }

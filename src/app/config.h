@@ -83,6 +83,7 @@ struct VitConfig {
   int64_t heads = 4;
   int64_t embed_dim = 64;
   int64_t mlp_ratio = 2;
+  std::string attention_scale = "head_dim";
 };
 template <class V>
 void describe(V& v, VitConfig& c) {
@@ -91,6 +92,9 @@ void describe(V& v, VitConfig& c) {
   v.field("heads", c.heads, Doc("attention heads; must divide embed_dim").range(1, 64));
   v.field("embed_dim", c.embed_dim, Doc("token embedding width").range(1, 4096));
   v.field("mlp_ratio", c.mlp_ratio, Doc("MLP hidden width / embed_dim").range(1, 16));
+  v.field("attention_scale", c.attention_scale,
+          Doc("scores scaled by head_dim^-0.5 (standard) or embed_dim^-0.5 (ASiM's implementation, for parity)")
+              .choices({"head_dim", "embed_dim"}));
 }
 
 struct ModelConfig {

@@ -130,6 +130,7 @@ nn::ModelSpec model_spec(const ModelConfig& config, InputShape shape) {
   spec.vit_heads = config.vit.heads;
   spec.vit_embed_dim = config.vit.embed_dim;
   spec.vit_mlp_ratio = config.vit.mlp_ratio;
+  spec.vit_attention_scale = config.vit.attention_scale;
   return spec;
 }
 

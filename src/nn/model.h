@@ -23,6 +23,7 @@ struct ModelSpec {
   int64_t vit_heads = 4;
   int64_t vit_embed_dim = 64;
   int64_t vit_mlp_ratio = 2;
+  std::string vit_attention_scale = "head_dim";  // or "embed_dim" (ASiM)
 };
 
 class Model : public torch::nn::Module {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/analog_sram/kernel.h"
 #include "core/counter_hash.h"
 
 namespace bitline::core::analog_sram {
@@ -68,6 +69,11 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
     lossless_ = lossless_ && slot->lossless();
   }
   if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
+  if (detail::avx512_kernel_supported()) {
+    const Readout* analog = readouts_[readout_index(1, true)].get();
+    const Readout* digital = readouts_[readout_index(1, false)].get();
+    fast_ = detail::make_fast_plan(spec_, cycles_, analog, digital);
+  }
 }
 
 const Readout& Engine::readout(const Cycle& cycle) const {
@@ -99,6 +105,20 @@ Events Engine::count(const ProductShape& shape) const {
 
 void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
                     Events* events) const {
+  if (fast_ != nullptr && shape.rows > 0 && shape.cols > 0) {
+    const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
+    if (detail::fast_plan_applies(*fast_, shape, tiles)) {
+      const Events recorded =
+          detail::avx512_matmul(*fast_, shape, tiles, x, w, counter_hash(spec_.seed, key.layer), key, out);
+      if (events != nullptr) *events += recorded;
+      return;
+    }
+  }
+  matmul_reference(shape, x, w, key, out, events);
+}
+
+void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key,
+                              float* out, Events* events) const {
   const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
   int64_t widest = 0;
   for (const auto& tile : tiles) widest = std::max(widest, tile.end - tile.begin);
@@ -133,6 +153,7 @@ void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* 
       double accumulated = 0;
       const uint64_t coordinate = position * static_cast<uint64_t>(shape.cols) + static_cast<uint64_t>(o);
       for (int64_t t = 0; t < tile_count; ++t) {
+        const uint64_t tile_key = any_noise ? counter_hash(layer_seed, sample, position, static_cast<uint64_t>(t)) : 0;
         const uint64_t* xp = x_planes.data() + static_cast<std::size_t>((r * tile_count + t) * x_bits * words);
         const uint64_t* wp = w_planes.data() + static_cast<std::size_t>((o * tile_count + t) * w_bits * words);
         for (int i = 0; i < w_bits; ++i) {
@@ -166,7 +187,7 @@ void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* 
             ++digital;
           } else {
             const uint32_t uniform =
-                any_noise ? static_cast<uint32_t>(counter_hash(layer_seed, sample, coordinate, stream * 32)) : 0u;
+                any_noise ? detail::analog_uniform(tile_key, o, cycle.weight_bit, cycle.chunk, static_cast<int>(chunks)) : 0u;
             value = readout.convert(mac, uniform);
             ++conversions;
           }

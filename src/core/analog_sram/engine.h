@@ -31,12 +31,16 @@ struct ProductShape {
 
 // Where each conversion's noise comes from: a counter-based stream keyed by the seed, the layer and
 // the (sample, position in sample, output column, tile, cycle, vote) coordinates, so the result does
-// not depend on thread count or batch split.
+// not depend on thread count or batch split (kernel.h: analog_uniform).
 struct NoiseKey {
   uint64_t layer = 0;
   uint64_t first_sample = 0;    // sample index of row 0
   int64_t rows_per_sample = 1;  // rows of one sample (output pixels of a conv, tokens of a linear)
 };
+
+namespace detail {
+struct FastPlan;
+}
 
 class Engine {
  public:
@@ -55,12 +59,21 @@ class Engine {
   // The events of a product of this shape, without data.
   Events count(const ProductShape& shape) const;
 
+  // matmul runs a SIMD kernel (bit-serial specs with <= 8 weight bits, N <= 255 and ADC <= 8 bits, on
+  // CPUs with AVX-512 VBMI/VNNI and GFNI) and otherwise this scalar reference, which gives the same
+  // results bit for bit; tests and benchmarks call it directly.
+  void matmul_reference(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key,
+                        float* out, Events* events) const;
+  // Whether matmul uses the SIMD kernel for this spec on this CPU.
+  bool fast_kernel() const { return fast_ != nullptr; }
+
  private:
   Spec spec_;
   std::vector<Cycle> cycles_;
   bool lossless_ = true;
   // Readouts indexed by [input chunk bits][noisy]; built once.
   std::vector<std::unique_ptr<Readout>> readouts_;
+  std::shared_ptr<const detail::FastPlan> fast_;  // null: the reference path runs
 };
 
 }  // namespace bitline::core::analog_sram

@@ -32,6 +32,22 @@ class Readout {
   std::vector<double> code_probabilities(int64_t mac) const;
   // Standard deviation of the analog value (fraction of full scale) at a MAC value.
   double sigma_fs(int64_t mac) const;
+  // The sampler's tables (noisy readouts): sample_code(mac, u) = first_code(mac) + the number of
+  // thresholds t of `mac` with u >= t. Thresholds are nondecreasing; for noise-free readouts
+  // first_code is the noiseless code and there are none.
+  bool noisy() const { return noisy_; }
+  int32_t first_code(int64_t mac) const {
+    return noisy_ ? first_code_[static_cast<std::size_t>(mac)] : noiseless_code(mac);
+  }
+  int threshold_count(int64_t mac) const {
+    return noisy_ ? static_cast<int>(threshold_offset_[static_cast<std::size_t>(mac) + 1] -
+                                     threshold_offset_[static_cast<std::size_t>(mac)])
+                  : 0;
+  }
+  const uint32_t* thresholds(int64_t mac) const {
+    return noisy_ ? thresholds_.data() + threshold_offset_[static_cast<std::size_t>(mac)] : nullptr;
+  }
+  int levels() const { return levels_; }
 
  private:
   int levels_;

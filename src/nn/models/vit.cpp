@@ -22,7 +22,7 @@ namespace {
 
 class AttentionImpl : public torch::nn::Module {
  public:
-  AttentionImpl(int64_t dim, int64_t heads) : heads_(heads), scale_(1.0 / std::sqrt(static_cast<double>(dim / heads))) {
+  AttentionImpl(int64_t dim, int64_t heads, double scale) : heads_(heads), scale_(scale) {
     qkv = register_module("qkv", QLinear(QLinearOptions{dim, 3 * dim}));
     qk = register_module("qk", QMatmul());
     av = register_module("av", QMatmul());
@@ -63,9 +63,9 @@ TORCH_MODULE(MlpBlock);
 
 class EncoderBlockImpl : public torch::nn::Module {
  public:
-  EncoderBlockImpl(int64_t dim, int64_t heads, int64_t mlp_hidden) {
+  EncoderBlockImpl(int64_t dim, int64_t heads, int64_t mlp_hidden, double attention_scale) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
-    attn = register_module("attn", Attention(dim, heads));
+    attn = register_module("attn", Attention(dim, heads, attention_scale));
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
     mlp = register_module("mlp", MlpBlock(dim, mlp_hidden));
   }
@@ -92,8 +92,11 @@ class VisionTransformer : public Model {
     cls_token_ = register_parameter("cls_token", torch::randn({1, 1, dim}) * 0.02);
     pos_embed_ = register_parameter("pos_embed", torch::randn({1, tokens, dim}) * 0.02);
     blocks_ = register_module("blocks", torch::nn::ModuleList());
+    // Scores are scaled by head_dim^-0.5 (standard) or embed_dim^-0.5 (ASiM's quirk, for parity).
+    const int64_t scale_dim = spec.vit_attention_scale == "embed_dim" ? dim : dim / spec.vit_heads;
+    const double attention_scale = 1.0 / std::sqrt(static_cast<double>(scale_dim));
     for (int64_t i = 0; i < spec.vit_depth; ++i) {
-      blocks_->push_back(EncoderBlock(dim, spec.vit_heads, dim * spec.vit_mlp_ratio));
+      blocks_->push_back(EncoderBlock(dim, spec.vit_heads, dim * spec.vit_mlp_ratio, attention_scale));
     }
     norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
     head_ = register_module("head", QLinear(QLinearOptions{dim, spec.num_classes}));

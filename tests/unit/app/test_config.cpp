@@ -155,6 +155,16 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
   EXPECT_NE(qat_stage_hash(a), qat_stage_hash(d));
 }
 
+TEST(ConfigHash, DefaultValuesWrittenOutOrLeftOutHashTheSame) {
+  // Hashes ignore default-valued keys, so a schema that gains a key with a default keeps old caches.
+  const Config implicit = parse_config("", "a");
+  const Config explicit_defaults = parse_config("model: {name: cnn, vit: {depth: 4}}\ntrain: {qat: {epochs: 1}}\n", "b");
+  EXPECT_EQ(float_stage_hash(implicit), float_stage_hash(explicit_defaults));
+  EXPECT_EQ(qat_stage_hash(implicit), qat_stage_hash(explicit_defaults));
+  EXPECT_NE(float_stage_hash(implicit), float_stage_hash(parse_config("model: {width_multiplier: 2}\n", "c")));
+  EXPECT_NE(qat_stage_hash(implicit), qat_stage_hash(parse_config("train: {qat: {nat_sigma_percent: 5}}\n", "d")));
+}
+
 TEST(LayerOverrides, GlobsSelectLayersAndLaterEntriesWin) {
   QuantizationConfig q;
   q.layer_overrides.push_back({{"conv1", "fc*"}, std::nullopt, std::nullopt, 8, 8, std::nullopt, std::nullopt});

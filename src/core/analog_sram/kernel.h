@@ -1,0 +1,80 @@
+#pragma once
+// Internal to the analog SRAM engine: the noise keying shared by both paths of Engine::matmul, and
+// the plan of the SIMD kernel (kernel_plan.cpp builds it, kernel_avx512.cpp runs it).
+//
+// The SIMD kernel (bit-serial specs, up to 8 weight bits, N <= 255, ADC <= 8 bits) computes, per
+// row r, tile t and 64-column block, all binary MACs m(i, b, o) = popcount(w_i(o) & x_b(r)) at once:
+// for every set bit k of an input plane x_b it adds the k-th row of the transposed weight tile (64
+// bytes: bit i of byte o = bit i of weight (o, k)) into a bit-sliced counter (Harley-Seal carry-save
+// adders on 512-bit vectors), then transposes the 8 counter planes into bytes (unpacks + a GF(2)
+// affine bit transpose). Each byte is one conversion: the readout is a byte table lookup (vpermi2b)
+// or, with noise, one counter-based uniform and one gathered bucket entry of the per-m inverse CDF.
+// The reconstructed value of a code is an exact integer multiple of 2^value_exponent,
+// V(code) = slope * code + delta(code) with |delta| < 128, so sum_{i,b} s 2^(i+b) V is accumulated
+// exactly with byte dot products (vpdpbusd, Horner over b): the result equals the reference path
+// (double accumulation, exact in that range) bit for bit.
+#include <cstdint>
+#include <vector>
+
+#include "core/analog_sram/engine.h"
+#include "core/counter_hash.h"
+
+namespace bitline::core::analog_sram::detail {
+
+// The uniform of analog conversion (output column o, weight bit i, input chunk j) of one (row,
+// tile): SplitMix64 over n = (8 o + i / 2) * chunks + j, both halves of one 64-bit output used
+// (i even: low half). tile_key = counter_hash(layer_seed, sample, position in sample, tile).
+constexpr uint64_t kStreamGamma = 0x9E3779B97F4A7C15ULL;
+inline uint32_t analog_uniform(uint64_t tile_key, int64_t o, int i, int j, int chunks) {
+  const uint64_t n = (static_cast<uint64_t>(o) * 8 + static_cast<uint64_t>(i >> 1)) * static_cast<uint64_t>(chunks) +
+                     static_cast<uint64_t>(j);
+  return static_cast<uint32_t>(mix64(tile_key + n * kStreamGamma) >> (32 * (i & 1)));
+}
+
+struct FastPlan {
+  int weight_bits = 0, input_bits = 0;
+  bool any_noise = false;   // spec.noisy(): voted cycles draw noise
+  bool sampled = false;     // analog cycles draw noise (gathered inverse-CDF buckets)
+  bool has_delta = false;   // some delta(code) != 0
+  bool wide_codes = false;  // codes up to 255 (ADC > 7 bits)
+  int64_t max_mac = 0;      // N
+  int64_t slope = 0;        // V(code) = slope * code + delta(code)
+  int value_exponent = 0;   // value(code) = V(code) * 2^value_exponent
+  int64_t value_max = 0;    // max V(code)
+  int64_t delta_bias = 0;   // 128 * sum_{i,b} s(i, b) 2^(i+b): the bias of the stored delta bytes
+  // Byte tables over m (or over code for delta), 256 entries each.
+  uint8_t analog_code[256] = {};   // noise-free analog readout
+  uint8_t digital_code[256] = {};  // HCiM digital cycles
+  uint8_t delta[256] = {};         // delta(code) + 128
+  uint8_t sampler_class[256] = {}; // m -> inverse-CDF class (same thresholds relative to first code)
+  uint8_t sampler_first[256] = {}; // m -> first code of its window
+  // Per input bit b (<= 16): byte 8q + i = s(i, b) 2^(i mod 4) for i < weight_bits (replicated over q).
+  int8_t weights[16][64] = {};
+  uint8_t digital_slots[16] = {}, voted_slots[16] = {}, analog_slots[16] = {};  // bit i: kind of cycle (i, b)
+  std::vector<int64_t> code_units;  // V(code), code in [0, levels]
+  // Inverse CDF buckets: level1[class * 256 + (u >> 24)] = (t << 8) | k: code offset k, plus one when
+  // (u & 0xFFFFFF) > t; k == 0xFF marks a bucket holding several thresholds, resolved by level2
+  // (index t, 256 entries on bits 16..23 of u, same layout with 16-bit t; 0xFFFFFFFF: scan) or,
+  // for t == 0xFFFFFF, by a scan of the thresholds.
+  std::vector<uint32_t> level1, level2;
+  const Readout* analog = nullptr;   // analog and voted cycles
+  const Readout* digital = nullptr;  // digital cycles (may be null)
+  std::vector<Cycle> cycles;
+  int vote_samples = 1;
+  VoteTieRule vote_tie_rule = VoteTieRule::Smallest;
+
+  // Code offset of a flagged lane (exact: the inverse CDF of readout `analog`).
+  int32_t resolve_offset(int64_t mac, uint32_t uniform) const;
+};
+
+// Null when the spec is outside what the kernel handles (the reference path runs then).
+std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vector<Cycle>& cycles,
+                                               const Readout* analog, const Readout* digital);
+// True when this CPU runs the AVX-512 kernel (AVX-512 F/BW/DQ/VL/VBMI/VBMI2/VNNI and GFNI).
+bool avx512_kernel_supported();
+// Whether the kernel is exact for this product (the value sums stay below 2^53).
+bool fast_plan_applies(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles);
+Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles,
+                     const int32_t* x, const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out);
+
+}  // namespace bitline::core::analog_sram::detail

@@ -1,0 +1,165 @@
+// The SIMD kernel of Engine::matmul against the scalar reference path: bit for bit equal results
+// and events, over random specs and shapes.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <random>
+#include <sstream>
+#include <vector>
+
+#include "core/analog_sram/engine.h"
+
+namespace bitline::core::analog_sram {
+namespace {
+
+std::vector<int32_t> random_codes(std::mt19937& rng, int64_t count, int64_t lo, int64_t hi, double zeros) {
+  std::uniform_int_distribution<int32_t> dist(static_cast<int32_t>(lo), static_cast<int32_t>(hi));
+  std::bernoulli_distribution zero(zeros);
+  std::vector<int32_t> codes(static_cast<std::size_t>(count));
+  for (auto& c : codes) c = zero(rng) ? 0 : dist(rng);
+  return codes;
+}
+
+std::string describe(const Spec& s, const ProductShape& shape) {
+  std::ostringstream out;
+  out << "W" << s.weight_bits << "A" << s.input_bits << (s.signed_inputs ? "s" : "u") << " e" << s.input_bits_per_cycle
+      << " N" << s.rows_per_conversion << " adc" << s.adc_bits << " sigma " << s.additive_sigma_fs << "/"
+      << s.asim_mac_sigma_fs << "/" << s.physical_mac_sigma_fs << " alpha " << s.gain_compression_alpha << " L"
+      << s.hybrid_levels << (s.top_levels == TopLevels::MajorityVote ? " vote" : " digital") << " shape "
+      << shape.rows << "x" << shape.cols << " C" << shape.channels << " k" << shape.kernel_area;
+  return out.str();
+}
+
+// Returns whether the kernel ran.
+bool expect_same_as_reference(const Spec& spec, const ProductShape& shape, std::mt19937& rng, double zeros) {
+  const Engine engine(spec);
+  const int64_t xmax = spec.signed_inputs ? (int64_t{1} << (spec.input_bits - 1)) - 1 : (int64_t{1} << spec.input_bits) - 1;
+  const int64_t wmax = (int64_t{1} << (spec.weight_bits - 1)) - 1;
+  const auto x = random_codes(rng, shape.rows * shape.depth(), spec.signed_inputs ? -xmax - 1 : 0, xmax, zeros);
+  const auto w = random_codes(rng, shape.cols * shape.depth(), -wmax - 1, wmax, 0.1);
+  const NoiseKey key{rng(), 3, 5};
+  std::vector<float> fast(static_cast<std::size_t>(shape.rows * shape.cols)), reference(fast.size());
+  Events fast_events, reference_events;
+  engine.matmul(shape, x.data(), w.data(), key, fast.data(), &fast_events);
+  engine.matmul_reference(shape, x.data(), w.data(), key, reference.data(), &reference_events);
+  const std::string what = describe(spec, shape) + (engine.fast_kernel() ? " (kernel)" : " (reference)");
+  int mismatches = 0;
+  for (std::size_t k = 0; k < fast.size() && mismatches < 5; ++k) {
+    if (fast[k] != reference[k]) {
+      ++mismatches;
+      ADD_FAILURE() << what << ": output " << k << " (row " << k / shape.cols << ", column " << k % shape.cols
+                    << ") kernel " << fast[k] << " reference " << reference[k];
+    }
+  }
+  EXPECT_TRUE(fast_events == reference_events) << what;
+  EXPECT_TRUE(fast_events == engine.count(shape)) << what;
+  return engine.fast_kernel();
+}
+
+TEST(AnalogSramKernel, RunsOnTheReferenceLayerSpecWhereTheCpuHasIt) {
+  Spec spec;
+  spec.adc_bits = 7;
+  const Engine engine(spec);
+  if (!engine.fast_kernel()) GTEST_SKIP() << "no AVX-512 VBMI/VNNI/GFNI on this CPU: the reference path runs";
+  spec.input_bits_per_cycle = 2;
+  EXPECT_FALSE(Engine(spec).fast_kernel());  // bit-parallel inputs: reference path
+}
+
+TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
+  std::mt19937 rng(42);
+  const ProductShape conv{37, 70, 30, 9};   // 3 channel-aligned tiles, two column blocks (one partial)
+  const ProductShape linear{9, 13, 300, 1};  // 2 tiles, one partial column block
+  std::vector<Spec> specs;
+  Spec base;
+  specs.push_back(base);  // lossless W8A8
+  base.adc_bits = 7;
+  specs.push_back(base);  // lossy
+  base.adc_bits = 6;
+  base.additive_sigma_fs = 1.0 / 255;
+  specs.push_back(base);  // noisy, 6-bit
+  base.adc_bits = 8;
+  specs.push_back(base);  // noisy, 8-bit
+  base.hybrid_levels = 3;
+  specs.push_back(base);  // digital top levels
+  base.top_levels = TopLevels::MajorityVote;
+  base.vote_samples = 5;
+  specs.push_back(base);  // voted top levels
+  base = Spec{};
+  base.signed_inputs = true;
+  base.adc_bits = 5;
+  base.asim_mac_sigma_fs = 0.02;
+  base.gain_compression_alpha = 0.1;
+  specs.push_back(base);  // signed inputs, MAC-dependent noise, compression
+  base = Spec{};
+  base.weight_bits = 4;
+  base.input_bits = 4;
+  base.rows_per_conversion = 100;
+  base.adc_bits = 4;
+  base.physical_mac_sigma_fs = 0.03;
+  base.row_mapping = RowMapping::Packed;
+  specs.push_back(base);  // narrow operands, N < 128, physical noise, packed
+  base = Spec{};
+  base.input_bits = 12;
+  base.signed_inputs = true;
+  base.weight_bits = 6;
+  base.full_scale = FullScale::Calibrated;
+  base.calibrated_fraction = 0.3;
+  base.adc_bits = 8;
+  base.hybrid_levels = 2;
+  specs.push_back(base);  // wide inputs, calibrated (clipping) full scale
+  base = Spec{};
+  base.input_bits_per_cycle = 2;
+  base.adc_bits = 6;
+  base.additive_sigma_fs = 0.01;
+  specs.push_back(base);  // bit-parallel: the reference path on both sides
+  for (const auto& spec : specs) {
+    expect_same_as_reference(spec, conv, rng, 0.5);
+    expect_same_as_reference(spec, linear, rng, 0.0);
+  }
+}
+
+TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
+  std::mt19937 rng(7);
+  int kernel_trials = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    Spec spec;
+    spec.weight_bits = std::uniform_int_distribution<int>(2, 8)(rng);
+    spec.signed_inputs = rng() % 3 == 0;
+    spec.input_bits = std::uniform_int_distribution<int>(spec.signed_inputs ? 2 : 1, 10)(rng);
+    spec.rows_per_conversion = std::uniform_int_distribution<int>(1, 255)(rng);
+    spec.row_mapping = rng() % 2 ? RowMapping::Packed : RowMapping::ChannelAligned;
+    spec.adc_bits = std::uniform_int_distribution<int>(1, 8)(rng);
+    if (rng() % 2) spec.additive_sigma_fs = std::uniform_real_distribution<double>(0.0, 0.05)(rng);
+    if (rng() % 4 == 0) spec.asim_mac_sigma_fs = 0.01;
+    if (rng() % 4 == 0) spec.gain_compression_alpha = 0.2;
+    spec.hybrid_levels = std::uniform_int_distribution<int>(0, 3)(rng);
+    spec.top_levels = rng() % 2 ? TopLevels::MajorityVote : TopLevels::Digital;
+    spec.vote_samples = 3;
+    spec.seed = rng();
+    const ProductShape shape{std::uniform_int_distribution<int64_t>(1, 20)(rng),
+                             std::uniform_int_distribution<int64_t>(1, 150)(rng),
+                             std::uniform_int_distribution<int64_t>(1, 40)(rng), rng() % 2 ? 9 : 1};
+    kernel_trials += expect_same_as_reference(spec, shape, rng, rng() % 2 ? 0.5 : 0.0);
+  }
+  if (Engine(Spec{}).fast_kernel()) EXPECT_GE(kernel_trials, 30);  // most random specs are bit-serial
+}
+
+TEST(AnalogSramKernel, NoisyResultIsIndependentOfThreads) {
+  Spec spec;
+  spec.adc_bits = 6;
+  spec.additive_sigma_fs = 1.0 / 255;
+  const Engine engine(spec);
+  std::mt19937 rng(3);
+  const ProductShape shape{50, 64, 64, 9};
+  const auto x = random_codes(rng, shape.rows * shape.depth(), 0, 255, 0.5);
+  const auto w = random_codes(rng, shape.cols * shape.depth(), -127, 127, 0.0);
+  std::vector<float> one(static_cast<std::size_t>(shape.rows * shape.cols)), two(one.size());
+  omp_set_num_threads(1);
+  engine.matmul(shape, x.data(), w.data(), {1, 0, 7}, one.data(), nullptr);
+  omp_set_num_threads(2);
+  engine.matmul(shape, x.data(), w.data(), {1, 0, 7}, two.data(), nullptr);
+  EXPECT_EQ(one, two);
+}
+
+}  // namespace
+}  // namespace bitline::core::analog_sram
