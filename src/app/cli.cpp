@@ -77,21 +77,13 @@ struct LoadedConfig {
 
 LoadedConfig load_experiment_config(const ExperimentOptions& options) {
   const std::string source = options.config_path.empty() ? kEmbeddedSource : options.config_path;
-  std::string text = options.config_path.empty() ? embedded_default_config_text() : io::read_text_file(options.config_path);
-  if (!options.settings.empty()) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception&) {
-      return {parse_config(text, source), source};  // reports the YAML error with its location
-    }
-    if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-    for (const auto& setting : options.settings) apply_setting(root, setting);
-    YAML::Emitter out;
-    out << root;
-    text = out.c_str();
-  }
-  LoadedConfig loaded{parse_config(text, options.settings.empty() ? source : source + " with --set"), source};
+  YAML::Node root = options.config_path.empty() ? YAML::Load(embedded_default_config_text())
+                                                : resolve_config_file(options.config_path);
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& setting : options.settings) apply_setting(root, setting);
+  YAML::Emitter out;
+  out << root;
+  LoadedConfig loaded{parse_config(out.c_str(), options.settings.empty() ? source : source + " with --set"), source};
   if (options.threads > 0) loaded.config.experiment.threads = options.threads;
   if (!options.run_dir.empty()) loaded.config.experiment.run_dir = options.run_dir;
   return loaded;

@@ -75,6 +75,7 @@ core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
   spec.row_mapping = c.row_mapping == "packed" ? RowMapping::Packed : RowMapping::ChannelAligned;
   spec.adc_bits = static_cast<int>(c.adc.bits);
   spec.full_scale = c.adc.full_scale == "calibrated" ? FullScale::Calibrated : FullScale::AsimFullRange;
+  spec.calibration_percentile = c.adc.calibration_percentile;
   spec.additive_sigma_fs = c.noise.additive_sigma_fs_percent ? *c.noise.additive_sigma_fs_percent / 100.0
                                                              : c.noise.additive_sigma_lsb / spec.adc_levels();
   spec.asim_mac_sigma_fs = c.noise.asim_mac_sigma_fs_percent / 100.0;
@@ -199,8 +200,44 @@ Config parse_config(const std::string& yaml_text, const std::string& source) {
   return config;
 }
 
+namespace {
+
+YAML::Node load_yaml_file(const std::filesystem::path& path) {
+  try {
+    return YAML::Load(io::read_text_file(path));
+  } catch (const YAML::Exception& error) {
+    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", path.string(), error.msg,
+                                 error.mark.line + 1, error.mark.column + 1));
+  }
+}
+
+// A config file with its `base:` chain resolved: the base file (relative to this one) is loaded
+// first and this file's keys are merged over it (maps key by key; lists and values replace).
+YAML::Node resolve_base(const std::filesystem::path& path, int depth) {
+  YAML::Node node = load_yaml_file(path);
+  if (!node.IsMap() || !node["base"]) return node;
+  const YAML::Node base_key = node["base"];
+  if (!base_key.IsScalar()) {
+    throw InputError(fmt::format("{}: key 'base': expected the path of a config file, found a {}", path.string(),
+                                 base_key.IsMap() ? "map" : "list"));
+  }
+  if (depth >= 8) throw InputError(fmt::format("{}: key 'base': expected at most 8 nested bases, found more", path.string()));
+  const std::filesystem::path base_path = path.parent_path() / base_key.Scalar();
+  YAML::Node merged = resolve_base(base_path, depth + 1);
+  if (merged.IsNull()) merged = YAML::Node(YAML::NodeType::Map);
+  node.remove("base");
+  deep_merge(merged, node);
+  return merged;
+}
+
+}  // namespace
+
+YAML::Node resolve_config_file(const std::filesystem::path& path) { return resolve_base(path, 0); }
+
 Config load_config(const std::filesystem::path& path) {
-  return parse_config(io::read_text_file(path), path.string());
+  YAML::Emitter out;
+  out << resolve_config_file(path);
+  return parse_config(out.c_str(), path.string());
 }
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path) {

@@ -186,6 +186,7 @@ struct StageConfig {
   std::string mode = "quantized";
   std::optional<std::string> macro;
   double nat_sigma_percent = 0;
+  std::optional<int64_t> samples_per_epoch;
 };
 template <class V>
 void describe(V& v, StageConfig& c) {
@@ -200,6 +201,10 @@ void describe(V& v, StageConfig& c) {
           Doc("noise-aware training (ASiM's trim_noise): multiply each layer output by (1 + eps * sigma), eps ~ N(0,1), "
               "while training")
               .unit("%").range(0, 1000));
+  v.field("samples_per_epoch", c.samples_per_epoch,
+          Doc("train each epoch of this stage on only the first N images of its shuffled order (e.g. to keep "
+              "simulate-in-the-loop fine-tuning short); null = all")
+              .unit("images").range(1, 1e9));
 }
 
 struct TrainConfig {
@@ -432,8 +437,11 @@ void describe(V& v, Config& c) {
 const std::string& embedded_default_config_text();
 // Parses and validates YAML text; `source` names it in errors (a path or "<embedded default>").
 Config parse_config(const std::string& yaml_text, const std::string& source);
-// Reads and parses a config file; a missing file is an InputError naming it.
+// Reads and parses a config file; a missing file is an InputError naming it. A top-level
+// `base: other.yaml` key (relative to the file) makes the file a set of changes to that config.
 Config load_config(const std::filesystem::path& path);
+// The YAML of a config file with its `base:` chain merged in.
+YAML::Node resolve_config_file(const std::filesystem::path& path);
 // Checks across fields (e.g. mean/std lengths); throws InputError naming `source` and the key.
 void validate_config(const Config& config, const std::string& source);
 // The config as YAML text (all keys, current values).

@@ -48,7 +48,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
                        const std::optional<std::filesystem::path>& init_from, const RunOptions& options) {
   StageSummary summary;
   summary.stage = stage;
-  summary.checkpoint = checkpoint_path(config, stage);
+  summary.checkpoint = checkpoint_path(config, stage, hash);
   summary.config_hash = hash;
   auto model = seeded_model(config);
 
@@ -82,6 +82,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   stage_options.seed = static_cast<uint64_t>(config.experiment.seed);
   stage_options.optimizer = optimizer_options(config.train, stage_config);
   stage_options.augment = {config.data.augment.random_crop_padding_px, config.data.augment.horizontal_flip};
+  stage_options.samples_per_epoch = stage_config.samples_per_epoch.value_or(0);
   stage_options.checkpoint_path = summary.checkpoint;
   stage_options.config_hash = hash;
   stage_options.config_yaml = to_yaml(config);
@@ -150,8 +151,10 @@ void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, cons
   }
 }
 
-std::filesystem::path checkpoint_path(const Config& config, const std::string& stage) {
-  return std::filesystem::path(config.experiment.run_dir) / "checkpoints" / (stage + ".ckpt");
+std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash) {
+  // Named by the stage's config hash, so configs that share a run directory keep their own
+  // checkpoints (e.g. one fp32 model with several QAT variants).
+  return std::filesystem::path(config.experiment.run_dir) / "checkpoints" / (stage + "-" + hash + ".ckpt");
 }
 
 TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, const RunOptions& options) {
@@ -186,6 +189,9 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
     apply_mode(*model, config, mode, macro);
     if (mode != nn::LayerMode::Float && config.quantization.calibration == "batches") {
       nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
+    }
+    if (mode == nn::LayerMode::Simulate) {
+      nn::calibrate_full_scale(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
     }
     for (auto& [name, layer] : nn::quant_layers(*model)) layer->reset_simulation_stats();
     ProgressBar bar("eval " + run.name, (data.test.size() + config.evaluation.batch_size - 1) / config.evaluation.batch_size,

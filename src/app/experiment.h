@@ -42,7 +42,7 @@ struct TrainingSummary {
   std::optional<StageSummary> float_stage, qat_stage;
 };
 
-std::filesystem::path checkpoint_path(const Config& config, const std::string& stage);
+std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);
 
 struct RunOptions {
   bool show_progress = true;

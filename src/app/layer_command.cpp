@@ -98,6 +98,12 @@ int run_layer_command(const LayerCommandOptions& options) {
   nn::LayerQuantSpec spec = layer_quant_spec(config.quantization, mode);
   spec.macro = to_core_spec(config.macro);
   layer->set_spec(spec);
+  if (layer->calibrates_full_scale()) {  // the ADC range from this input's partial sums
+    layer->start_full_scale_calibration();
+    forward(*layer, input);
+    layer->finish_full_scale_calibration();
+    layer->reset_simulation_stats();
+  }
   nn::set_first_sample(static_cast<uint64_t>(config.layer.first_sample));
   const auto output = forward(*layer, input).contiguous();
 

@@ -153,6 +153,22 @@ const core::analog_sram::Engine& QuantLayer::engine(int weight_bits, int input_b
   return *slot;
 }
 
+bool QuantLayer::calibrates_full_scale() const {
+  return simulated() && spec_.macro.full_scale == core::analog_sram::FullScale::Calibrated;
+}
+
+void QuantLayer::start_full_scale_calibration() {
+  mac_statistics_ = std::make_unique<core::analog_sram::MacStatistics>();
+}
+
+void QuantLayer::finish_full_scale_calibration() {
+  if (!mac_statistics_) return;
+  spec_.macro.calibrated_fraction =
+      mac_statistics_->full_scale_fraction(spec_.macro.calibration_percentile, spec_.macro.adc_levels());
+  mac_statistics_.reset();
+  engines_.clear();
+}
+
 bool QuantLayer::macro_lossless(const OperandCodes& x, int weight_bits) {
   return engine(weight_bits, x.bits, x.is_signed).lossless();
 }
@@ -169,6 +185,10 @@ torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_codes, const torch::T
   const auto x_int = as_int32_rows(x_codes, depth);
   const auto w_int = as_int32_rows(w_codes, depth);
   const core::analog_sram::ProductShape shape{x_int.size(0), w_int.size(0), channels, kernel_area};
+  if (mac_statistics_) {
+    mac_statistics_->add(macro.spec(), shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>());
+    return {};
+  }
   if (macro.lossless()) {
     stats_.events += macro.count(shape);
     return {};

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/analog_sram/calibration.h"
 #include "core/analog_sram/engine.h"
 #include "nn/quant_spec.h"
 
@@ -76,6 +77,11 @@ class QuantLayer : public torch::nn::Module {
   int64_t last_macs_per_sample() const { return last_macs_per_sample_; }
   const SimulationStats& simulation_stats() const { return stats_; }
   void reset_simulation_stats() { stats_ = SimulationStats{}; }
+  // Calibrated ADC full scale: while collecting, simulate-mode forward passes record the macro's
+  // partial sums (and use the integer reference); finishing sets the layer's full-scale fraction.
+  bool calibrates_full_scale() const;
+  void start_full_scale_calibration();
+  void finish_full_scale_calibration();
 
  protected:
   // Updates the observer when the phase (and training state) says so.
@@ -111,6 +117,7 @@ class QuantLayer : public torch::nn::Module {
  private:
   const core::analog_sram::Engine& engine(int weight_bits, int input_bits, bool signed_inputs);
   std::map<std::tuple<int, int, bool>, std::unique_ptr<core::analog_sram::Engine>> engines_;
+  std::unique_ptr<core::analog_sram::MacStatistics> mac_statistics_;  // set while calibrating
 };
 
 // The sample index of the first row of the current batch, which keys simulation noise so that

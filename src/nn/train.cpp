@@ -63,7 +63,9 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
     result.resumed_after_epoch = result.info.epochs_done;
   }
 
-  const int64_t batches = batches_per_epoch(train_set.size(), options.batch_size);
+  const int64_t epoch_samples = options.samples_per_epoch > 0 ? std::min(options.samples_per_epoch, train_set.size())
+                                                              : train_set.size();
+  const int64_t batches = batches_per_epoch(epoch_samples, options.batch_size);
   const int64_t total_steps = batches * options.epochs;
   for (int64_t epoch = result.info.epochs_done + 1; epoch <= options.epochs; ++epoch) {
     model.train();
@@ -76,7 +78,7 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
     double rate = 0;
     for (int64_t b = 0; b < batches; ++b) {
       const auto first = order.begin() + b * options.batch_size;
-      const auto last = order.begin() + std::min<int64_t>((b + 1) * options.batch_size, train_set.size());
+      const auto last = order.begin() + std::min<int64_t>((b + 1) * options.batch_size, epoch_samples);
       const Batch batch = train_set.batch(std::vector<int64_t>(first, last), &options.augment, options.seed, epoch);
       // Simulation noise of training steps: its own stream per epoch and step.
       set_first_sample((static_cast<uint64_t>(epoch) << 40) + static_cast<uint64_t>(b * options.batch_size));
@@ -132,6 +134,22 @@ EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_si
   result.loss = loss_sum / static_cast<double>(result.images);
   result.seconds = seconds_since(start);
   return result;
+}
+
+void calibrate_full_scale(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {
+  std::vector<std::shared_ptr<QuantLayer>> calibrating;
+  for (auto& [name, layer] : quant_layers(model)) {
+    if (layer->calibrates_full_scale()) calibrating.push_back(layer);
+  }
+  if (calibrating.empty()) return;
+  torch::NoGradGuard no_grad;
+  model.eval();
+  for (auto& layer : calibrating) layer->start_full_scale_calibration();
+  const int64_t count = std::min(batches * batch_size, train_set.size());
+  for (int64_t begin = 0; begin < count; begin += batch_size) {
+    model.forward(train_set.range(begin, std::min(begin + batch_size, count)).images);
+  }
+  for (auto& layer : calibrating) layer->finish_full_scale_calibration();
 }
 
 void calibrate(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {

@@ -34,6 +34,7 @@ struct StageOptions {
   uint64_t seed = 1;
   OptimizerOptions optimizer;
   AugmentOptions augment;
+  int64_t samples_per_epoch = 0;          // first N images of each epoch's order; 0 = all
   std::filesystem::path checkpoint_path;  // rewritten after every epoch
   std::string config_hash, config_yaml;
   // Called at the start of each epoch (1-based) with that epoch's batch count.
@@ -59,6 +60,10 @@ struct EvalResult {
 };
 
 EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_size, const ProgressCallback& progress = {});
+
+// Sets the ADC full scale of every simulate-mode layer whose macro uses a calibrated full scale,
+// from its partial sums over `batches` training batches.
+void calibrate_full_scale(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size);
 
 // Resets the activation observers and sets their ranges from `batches` training batches (min/max
 // over all of them), without augmentation.

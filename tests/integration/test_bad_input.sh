@@ -45,15 +45,16 @@ expect_output "expected key.path=value"
 
 expect_exit 2 run --bogus-flag
 
-# A checkpoint that is not one: eval reports the file.
-small_config small.yaml runs/bad_ckpt
-mkdir -p runs/bad_ckpt/checkpoints
-echo "not a checkpoint" > runs/bad_ckpt/checkpoints/float.ckpt
-expect_exit 2 eval --config small.yaml --no-progress
-expect_output "runs/bad_ckpt/checkpoints/float.ckpt"
-
 # eval without training names the missing checkpoint.
-small_config fresh.yaml runs/fresh
-expect_exit 2 eval --config fresh.yaml --no-progress
-expect_output "runs/fresh/checkpoints/float.ckpt: no complete float checkpoint"
+small_config small.yaml runs/bad_ckpt
+expect_exit 2 eval --config small.yaml --no-progress
+expect_output "no complete float checkpoint for this config (file not found)"
+checkpoint=$(grep -o "runs/bad_ckpt/checkpoints/float-[0-9a-f]*\.ckpt" out.txt)
+[[ -n "$checkpoint" ]] || fail "the error does not name the checkpoint file"
+
+# A checkpoint that is not one: eval reports the file.
+mkdir -p "$(dirname "$checkpoint")"
+echo "not a checkpoint" > "$checkpoint"
+expect_exit 2 eval --config small.yaml --no-progress
+expect_output "$checkpoint: expected a bitline checkpoint"
 echo "bad input tests passed"

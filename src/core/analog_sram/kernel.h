@@ -7,8 +7,10 @@
 // for every set bit k of an input plane x_b it adds the k-th row of the transposed weight tile (64
 // bytes: bit i of byte o = bit i of weight (o, k)) into a bit-sliced counter (Harley-Seal carry-save
 // adders on 512-bit vectors), then transposes the 8 counter planes into bytes (unpacks + a GF(2)
-// affine bit transpose). Each byte is one conversion: the readout is a byte table lookup (vpermi2b)
-// or, with noise, one counter-based uniform and one gathered bucket entry of the per-m inverse CDF.
+// affine bit transpose). Each byte is one conversion: the noise-free readout is a byte table lookup
+// (vpermi2b); a noisy one compares the high 16 bits of the conversion's uniform with per-m steps of
+// the inverse CDF (byte tables again), and only the rare lanes this leaves undecided draw the low 16
+// bits and scan the thresholds, so every code is exactly Readout::sample_code(m, u).
 // The reconstructed value of a code is an exact integer multiple of 2^value_exponent,
 // V(code) = slope * code + delta(code) with |delta| < 128, so sum_{i,b} s 2^(i+b) V is accumulated
 // exactly with byte dot products (vpdpbusd, Horner over b): the result equals the reference path
@@ -22,19 +24,32 @@
 namespace bitline::core::analog_sram::detail {
 
 // The uniform of analog conversion (output column o, weight bit i, input chunk j) of one (row,
-// tile): SplitMix64 over n = (8 o + i / 2) * chunks + j, both halves of one 64-bit output used
-// (i even: low half). tile_key = counter_hash(layer_seed, sample, position in sample, tile).
+// tile): 16-bit chunk i % 4 of SplitMix64 at n = (4 o + i / 4) * chunks + j gives the high half; the
+// same chunk of a second stream (key ^ kLowStream) the low half, which the kernel only computes in
+// the rare case that the high half does not decide the code.
+// tile_key = counter_hash(layer_seed, sample, position in sample, tile).
 constexpr uint64_t kStreamGamma = 0x9E3779B97F4A7C15ULL;
+constexpr uint64_t kLowStream = 0xD1B54A32D192ED03ULL;
+inline uint64_t analog_stream_index(int64_t o, int i, int j, int chunks) {
+  return (static_cast<uint64_t>(o) * 4 + static_cast<uint64_t>(i >> 2)) * static_cast<uint64_t>(chunks) +
+         static_cast<uint64_t>(j);
+}
+inline uint32_t analog_uniform_high(uint64_t tile_key, int64_t o, int i, int j, int chunks) {
+  const uint64_t n = analog_stream_index(o, i, j, chunks);
+  return static_cast<uint32_t>(mix64(tile_key + n * kStreamGamma) >> (16 * (i & 3))) & 0xFFFFu;
+}
+inline uint32_t analog_uniform_low(uint64_t tile_key, int64_t o, int i, int j, int chunks) {
+  const uint64_t n = analog_stream_index(o, i, j, chunks);
+  return static_cast<uint32_t>(mix64((tile_key ^ kLowStream) + n * kStreamGamma) >> (16 * (i & 3))) & 0xFFFFu;
+}
 inline uint32_t analog_uniform(uint64_t tile_key, int64_t o, int i, int j, int chunks) {
-  const uint64_t n = (static_cast<uint64_t>(o) * 8 + static_cast<uint64_t>(i >> 1)) * static_cast<uint64_t>(chunks) +
-                     static_cast<uint64_t>(j);
-  return static_cast<uint32_t>(mix64(tile_key + n * kStreamGamma) >> (32 * (i & 1)));
+  return (analog_uniform_high(tile_key, o, i, j, chunks) << 16) | analog_uniform_low(tile_key, o, i, j, chunks);
 }
 
 struct FastPlan {
   int weight_bits = 0, input_bits = 0;
   bool any_noise = false;   // spec.noisy(): voted cycles draw noise
-  bool sampled = false;     // analog cycles draw noise (gathered inverse-CDF buckets)
+  bool sampled = false;     // analog cycles draw noise (the staircase below)
   bool has_delta = false;   // some delta(code) != 0
   bool wide_codes = false;  // codes up to 255 (ADC > 7 bits)
   int64_t max_mac = 0;      // N
@@ -46,25 +61,29 @@ struct FastPlan {
   uint8_t analog_code[256] = {};   // noise-free analog readout
   uint8_t digital_code[256] = {};  // HCiM digital cycles
   uint8_t delta[256] = {};         // delta(code) + 128
-  uint8_t sampler_class[256] = {}; // m -> inverse-CDF class (same thresholds relative to first code)
-  uint8_t sampler_first[256] = {}; // m -> first code of its window
   // Per input bit b (<= 16): byte 8q + i = s(i, b) 2^(i mod 4) for i < weight_bits (replicated over q).
   int8_t weights[16][64] = {};
   uint8_t digital_slots[16] = {}, voted_slots[16] = {}, analog_slots[16] = {};  // bit i: kind of cycle (i, b)
   std::vector<int64_t> code_units;  // V(code), code in [0, levels]
-  // Inverse CDF buckets: level1[class * 256 + (u >> 24)] = (t << 8) | k: code offset k, plus one when
-  // (u & 0xFFFFFF) > t; k == 0xFF marks a bucket holding several thresholds, resolved by level2
-  // (index t, 256 entries on bits 16..23 of u, same layout with 16-bit t; 0xFFFFFFFF: scan) or,
-  // for t == 0xFFFFFF, by a scan of the thresholds.
-  std::vector<uint32_t> level1, level2;
+  // Noisy analog readout as a staircase over the high 16 bits h of the uniform: for h not in
+  // {0, 0xFFFF} and not equal to any step of m, sample_code(m, u) = stair_base[m] + #{k : step_k(m) < h}
+  // (steps: the 16-bit prefixes of m's thresholds in [1, 0xFFFE], padded with 0xFFFF; thresholds with
+  // prefix 0 are counted in stair_base). Steps are stored as high and low bytes, step-major.
+  int stair_steps = 0;
+  uint8_t stair_base[256] = {};
+  std::vector<uint8_t> stair_high, stair_low;  // [step][256]
+  // Where every m in [uniform_lo, uniform_hi] has the same steps and stair_base[m] - m (additive
+  // noise on a lossless ADC grid), by the high byte H of the uniform: the steps below H's bucket,
+  // kind (0: no step in the bucket, 1: one, whose low byte is uniform_low[H], 2: more, undecided).
+  bool uniform_class = false;
+  uint8_t uniform_lo = 0, uniform_hi = 0;
+  int uniform_shift = 0;  // stair_base[m] - m
+  uint8_t uniform_count[256] = {}, uniform_kind[256] = {}, uniform_low[256] = {};
   const Readout* analog = nullptr;   // analog and voted cycles
   const Readout* digital = nullptr;  // digital cycles (may be null)
   std::vector<Cycle> cycles;
   int vote_samples = 1;
   VoteTieRule vote_tie_rule = VoteTieRule::Smallest;
-
-  // Code offset of a flagged lane (exact: the inverse CDF of readout `analog`).
-  int32_t resolve_offset(int64_t mac, uint32_t uniform) const;
 };
 
 // Null when the spec is outside what the kernel handles (the reference path runs then).

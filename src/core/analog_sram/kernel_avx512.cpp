@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "core/analog_sram/kernel.h"
@@ -37,6 +36,7 @@ bool avx512_kernel_supported() {
 // GCC 12 flags the intrinsics' own _mm512_undefined_* temporaries (a false positive).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi,avx512vbmi2,avx512vnni,gfni,popcnt")
 #endif
 
@@ -44,7 +44,7 @@ namespace {
 
 constexpr int kListStride = 256 + 128;  // a plane's set-bit list: <= 255 rows, padding, a full store
 constexpr int kPadRow = 255;             // index of the all-zero row of a transposed weight tile
-constexpr int64_t kRowBlock = 8;         // rows that share a weight tile while it is in L1
+constexpr int64_t kRowBlock = 4;         // rows that share a weight tile while it is in L1
 
 // Byte lookup tables of 256 entries in four registers.
 struct Table {
@@ -60,6 +60,13 @@ struct Table {
     return _mm512_mask_blend_epi8(_mm512_movepi8_mask(index), lo, hi);
   }
   __m512i low(__m512i index) const { return _mm512_permutex2var_epi8(t0, index, t1); }  // index < 128
+  __m512i blend(__mmask64 upper, __m512i index) const {  // upper: the indexes >= 128
+    return _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(t0, index, t1), _mm512_permutex2var_epi8(t2, index, t3));
+  }
+};
+
+struct Tables {
+  Table analog, digital, delta, stair_base;
 };
 
 inline __m512i mix64v(__m512i x) {
@@ -80,7 +87,7 @@ inline void csa(__m512i& h, __m512i& l, __m512i a, __m512i b, __m512i c) {
 
 // Bit-sliced sum of the weight-tile rows listed (n entries, padded with kPadRow up to a multiple of
 // 8 or 16): planes[j] holds bit j of the 512 counts (byte o, bit i: weight bit i of column o).
-inline void count_rows(const uint8_t* wt, const uint8_t* list, int n, __m512i planes[8]) {
+__attribute__((always_inline)) inline void count_rows(const uint8_t* wt, const uint8_t* list, int n, __m512i planes[8]) {
   __m512i ones = _mm512_setzero_si512(), twos = ones, fours = ones, eights = ones, c16 = ones, c32 = ones,
           c64 = ones, c128 = ones;
 #define row(k) _mm512_loadu_si512(wt + static_cast<std::size_t>(list[k]) * 64)
@@ -138,7 +145,7 @@ inline void count_rows(const uint8_t* wt, const uint8_t* list, int n, __m512i pl
 // Bit planes -> byte counts. counts[R] qword p, byte i = count of (weight bit i, column
 // 16 (p / 2) + 2 R + p % 2): a byte transpose by unpacks (byte d of a qword = plane 7 - d), then
 // an 8x8 bit transpose of each qword (GF(2) affine with the identity's columns).
-inline void planes_to_counts(const __m512i p[8], __m512i counts[8]) {
+__attribute__((always_inline)) inline void planes_to_counts(const __m512i p[8], __m512i counts[8]) {
   __m512i lo[4], hi[4];
   for (int k = 0; k < 4; ++k) {
     lo[k] = _mm512_unpacklo_epi8(p[7 - 2 * k], p[6 - 2 * k]);
@@ -166,34 +173,72 @@ inline __m512i fold(__m512i acc) {
 inline int column_of(int reg, int qword) { return 16 * (qword >> 1) + 2 * reg + (qword & 1); }
 
 // Set-bit lists of the input planes of one row's tile: lists[b * kListStride ...], counts[b].
+// First the 64-bit plane words of each 64-row chunk (planes[chunk * 16 + b]), then one byte
+// compress per nonzero word.
+// Codes [first, first + 16) of a tile of `length` rows, zero past its end.
+inline __m512i load_codes(const int32_t* codes, int64_t length, int64_t first) {
+  const int64_t rest = length - first;
+  const __mmask16 mask =
+      rest >= 16 ? static_cast<__mmask16>(0xFFFF) : rest <= 0 ? 0 : static_cast<__mmask16>((1u << rest) - 1);
+  return _mm512_maskz_loadu_epi32(mask, codes + first);
+}
+
 void build_lists(const int32_t* codes, int64_t length, int bits, uint8_t* lists, int* counts) {
-  __m512i v[8];
-  for (int c = 0; c < 8; ++c) {
-    const int64_t base = 32 * c;
-    auto mask_for = [&](int64_t first) -> __mmask16 {
-      const int64_t rest = length - first;
-      return rest >= 16 ? static_cast<__mmask16>(0xFFFF) : rest <= 0 ? 0 : static_cast<__mmask16>((1u << rest) - 1);
-    };
-    const __mmask16 m0 = mask_for(base), m1 = mask_for(base + 16);
-    const __m256i a = m0 ? _mm512_cvtepi32_epi16(_mm512_maskz_loadu_epi32(m0, codes + base)) : _mm256_setzero_si256();
-    const __m256i b = m1 ? _mm512_cvtepi32_epi16(_mm512_maskz_loadu_epi32(m1, codes + base + 16)) : _mm256_setzero_si256();
-    v[c] = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  alignas(64) uint64_t planes[4 * 16];
+  const int words = static_cast<int>((length + 63) / 64);
+#define load(first) load_codes(codes, length, first)
+  if (bits <= 8) {
+    // Low bytes of 64 codes with each qword's 8 bytes reversed, an 8x8 bit transpose per qword
+    // (byte b = bit b of the 8 rows), then byte b of every qword gathered into qword b.
+    alignas(64) static const uint8_t pick[64] = {
+#define BITLINE_PICK(q) 4 * (8 * q + 7), 4 * (8 * q + 6), 4 * (8 * q + 5), 4 * (8 * q + 4), \
+                        4 * (8 * q + 3), 4 * (8 * q + 2), 4 * (8 * q + 1), 4 * (8 * q + 0)
+        BITLINE_PICK(0), BITLINE_PICK(1), BITLINE_PICK(2), BITLINE_PICK(3),
+        BITLINE_PICK(0), BITLINE_PICK(1), BITLINE_PICK(2), BITLINE_PICK(3)};
+#undef BITLINE_PICK
+    alignas(64) static const uint8_t gather[64] = {
+        0, 8,  16, 24, 32, 40, 48, 56, 1, 9,  17, 25, 33, 41, 49, 57, 2, 10, 18, 26, 34, 42,
+        50, 58, 3, 11, 19, 27, 35, 43, 51, 59, 4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29,
+        37, 45, 53, 61, 6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
+    const __m512i pick_index = _mm512_load_si512(pick);
+    const __m512i gather_index = _mm512_load_si512(gather);
+    const __m512i transpose = _mm512_set1_epi64(static_cast<long long>(0x8040201008040201ULL));
+    for (int word = 0; word < words; ++word) {
+      const int64_t first = 64 * word;
+      // Rows 0-31 of the chunk from two loads, rows 32-63 from two more.
+      const __m512i low = _mm512_permutex2var_epi8(load(first), pick_index, load(first + 16));
+      const __m512i high = _mm512_permutex2var_epi8(load(first + 32), pick_index, load(first + 48));
+      const __m512i bytes = _mm512_mask_blend_epi64(0xF0, low, high);
+      const __m512i bit_major = _mm512_gf2p8affine_epi64_epi8(transpose, bytes, 0);
+      _mm512_store_si512(planes + 16 * word, _mm512_permutexvar_epi8(gather_index, bit_major));
+    }
+  } else {
+    for (int word = 0; word < words; ++word) {
+      __m512i v[2];
+      for (int half = 0; half < 2; ++half) {
+        const int64_t first = 64 * word + 32 * half;
+        v[half] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(load(first))),
+                                     _mm512_cvtepi32_epi16(load(first + 16)), 1);
+      }
+      for (int b = 0; b < bits; ++b) {
+        const __m512i bit = _mm512_set1_epi16(static_cast<short>(1 << b));
+        planes[16 * word + b] = static_cast<uint64_t>(_mm512_test_epi16_mask(v[0], bit)) |
+                                (static_cast<uint64_t>(_mm512_test_epi16_mask(v[1], bit)) << 32);
+      }
+    }
   }
+#undef load
   alignas(64) static const uint8_t iota[64] = {
       0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
       22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
       44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
   const __m512i base_index = _mm512_load_si512(iota);
   const __m512i pad = _mm512_set1_epi8(static_cast<char>(kPadRow));
-  const int words = static_cast<int>((length + 63) / 64);
   for (int b = 0; b < bits; ++b) {
-    const __m512i bit = _mm512_set1_epi16(static_cast<short>(1 << b));
     uint8_t* list = lists + static_cast<std::size_t>(b) * kListStride;
     int n = 0;
     for (int word = 0; word < words; ++word) {
-      const uint64_t mask = static_cast<uint64_t>(_mm512_test_epi16_mask(v[2 * word], bit)) |
-                            (static_cast<uint64_t>(_mm512_test_epi16_mask(v[2 * word + 1], bit)) << 32);
-      if (mask == 0) continue;
+      const uint64_t mask = planes[16 * word + b];
       const __m512i index = _mm512_add_epi8(base_index, _mm512_set1_epi8(static_cast<char>(64 * word)));
       _mm512_storeu_si512(list + n, _mm512_maskz_compress_epi8(mask, index));
       n += static_cast<int>(_mm_popcnt_u64(mask));
@@ -214,7 +259,7 @@ struct Kernel {
   uint64_t layer_seed;
   int64_t column_blocks;
   std::vector<uint8_t> weight_tiles;  // [tile][column block][256 rows][64 bytes]
-  std::vector<uint64_t> stream_base;  // [column block][reg 8][group 4][8 lanes]: n(o, i/2, j = 0) * gamma
+  std::vector<uint64_t> stream_base;  // [column block][reg 8][i / 4 in {0, 1}][qword 8]: stream index (b = 0) * gamma
 
   Kernel(const FastPlan& p, const ProductShape& s, const std::vector<Tile>& t, const int32_t* w, uint64_t seed)
       : plan(p), shape(s), tiles(t), layer_seed(seed), column_blocks((s.cols + 63) / 64) {
@@ -234,15 +279,14 @@ struct Kernel {
       }
     }
     if (plan.sampled) {
-      stream_base.resize(static_cast<std::size_t>(column_blocks) * 8 * 4 * 8);
-      const uint64_t chunks = static_cast<uint64_t>(plan.input_bits);
+      stream_base.resize(static_cast<std::size_t>(column_blocks) * 8 * 2 * 8);
       for (int64_t cb = 0; cb < column_blocks; ++cb) {
         for (int reg = 0; reg < 8; ++reg) {
-          for (int g = 0; g < 4; ++g) {
-            for (int lane = 0; lane < 8; ++lane) {
-              const uint64_t o = static_cast<uint64_t>(cb * 64 + 16 * g + 2 * reg + (lane >> 2));
-              const uint64_t n = (o * 8 + static_cast<uint64_t>(lane & 3)) * chunks;
-              stream_base[((static_cast<std::size_t>(cb) * 8 + reg) * 4 + g) * 8 + lane] = n * kStreamGamma;
+          for (int half = 0; half < 2; ++half) {
+            for (int qword = 0; qword < 8; ++qword) {
+              const int64_t o = cb * 64 + column_of(reg, qword);
+              stream_base[((static_cast<std::size_t>(cb) * 8 + reg) * 2 + half) * 8 + qword] =
+                  analog_stream_index(o, 4 * half, 0, plan.input_bits) * kStreamGamma;
             }
           }
         }
@@ -254,103 +298,200 @@ struct Kernel {
     return weight_tiles.data() + (tile * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * 256 * 64;
   }
 
-  // Codes of the 64 analog lanes of `mac` (one register of counts) drawn from the noisy readout.
-  __m512i sample(__m512i mac, const uint64_t* base, __m512i key, const Table& classes, const Table& firsts) const {
-    const __m512i cls = classes(mac);
-    const __m512i first = firsts(mac);
-    const __m512i low8 = _mm512_set1_epi32(0xFF), low24 = _mm512_set1_epi32(0xFFFFFF), one = _mm512_set1_epi32(1);
-    const int* level1 = reinterpret_cast<const int*>(plan.level1.data());
-    __m512i uniform[4];
-    __m128i offsets[4];
-    uint64_t flagged = 0;
-    for (int g = 0; g < 4; ++g) {
-      uniform[g] = mix64v(_mm512_add_epi64(key, _mm512_loadu_si512(base + 8 * g)));
-      const __m512i c32 = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(cls, g));
-      const __m512i index = _mm512_or_si512(_mm512_slli_epi32(c32, 8), _mm512_srli_epi32(uniform[g], 24));
-      const __m512i entry = _mm512_i32gather_epi32(index, level1, 4);
-      __m512i offset = _mm512_and_si512(entry, low8);
-      flagged |= static_cast<uint64_t>(_mm512_cmpeq_epi32_mask(offset, low8)) << (16 * g);
-      const __mmask16 up = _mm512_cmpgt_epu32_mask(_mm512_and_si512(uniform[g], low24), _mm512_srli_epi32(entry, 8));
-      offset = _mm512_mask_add_epi32(offset, up, offset, one);
-      offsets[g] = _mm512_cvtepi32_epi8(offset);
+  // Codes of the analog lanes of 4 count registers (reg0 ... reg0 + 3) drawn from the noisy readout:
+  // the staircase over the high 16 bits of each lane's uniform, byte compares against per-m steps
+  // looked up by vpermi2b; the few lanes it leaves undecided draw their low 16 bits and scan.
+  void sample4(const __m512i* mac, __m512i* code, int reg0, int b, int64_t cb, uint64_t tile_key,
+               const Table& base_table) const {
+    alignas(64) static const uint8_t high_index[64] = {
+#define BITLINE_LANE(p) 8 * p + 1, 8 * p + 3, 8 * p + 5, 8 * p + 7, 64 + 8 * p + 1, 64 + 8 * p + 3, 64 + 8 * p + 5, 64 + 8 * p + 7
+        BITLINE_LANE(0), BITLINE_LANE(1), BITLINE_LANE(2), BITLINE_LANE(3),
+        BITLINE_LANE(4), BITLINE_LANE(5), BITLINE_LANE(6), BITLINE_LANE(7)
+#undef BITLINE_LANE
+    };
+    const __m512i index_high = _mm512_load_si512(high_index);
+    const __m512i index_low = _mm512_sub_epi8(index_high, _mm512_set1_epi8(1));
+    const __m512i zero = _mm512_setzero_si512(), all = _mm512_set1_epi8(-1);
+    const __m512i key = _mm512_set1_epi64(static_cast<long long>(tile_key + static_cast<uint64_t>(b) * kStreamGamma));
+    const uint64_t* streams = stream_base.data() + (static_cast<std::size_t>(cb) * 8 + static_cast<std::size_t>(reg0)) * 16;
+    // Undecided lanes are tracked as 0xFF bytes (masked moves, no mask arithmetic).
+    __m512i high[4], low[4], count[4], undecided[4];
+    __mmask64 upper_mac = 0, outside = 0;
+    const __m512i uniform_lo = _mm512_set1_epi8(static_cast<char>(plan.uniform_lo));
+    const __m512i uniform_hi = _mm512_set1_epi8(static_cast<char>(plan.uniform_hi));
+    for (int q = 0; q < 4; ++q) {
+      const __m512i a = mix64v(_mm512_add_epi64(key, _mm512_loadu_si512(streams + 16 * q)));
+      const __m512i z = mix64v(_mm512_add_epi64(key, _mm512_loadu_si512(streams + 16 * q + 8)));
+      high[q] = _mm512_permutex2var_epi8(a, index_high, z);
+      low[q] = _mm512_permutex2var_epi8(a, index_low, z);
+      upper_mac |= _mm512_movepi8_mask(mac[q]);
+      outside |= _mm512_cmplt_epu8_mask(mac[q], uniform_lo) | _mm512_cmpgt_epu8_mask(mac[q], uniform_hi);
+      // High halves 0 and 0xFFFF are undecided whatever the steps.
+      undecided[q] = _mm512_maskz_mov_epi8(_mm512_mask_cmpeq_epu8_mask(_mm512_cmpeq_epu8_mask(high[q], zero), low[q], zero), all);
+      undecided[q] = _mm512_mask_mov_epi8(undecided[q], _mm512_mask_cmpeq_epu8_mask(_mm512_cmpeq_epu8_mask(high[q], all), low[q], all), all);
     }
-    __m512i offset = _mm512_inserti32x4(_mm512_castsi128_si512(offsets[0]), offsets[1], 1);
-    offset = _mm512_inserti32x4(offset, offsets[2], 2);
-    offset = _mm512_inserti32x4(offset, offsets[3], 3);
-    if (flagged != 0) {
-      alignas(64) uint8_t off[64], m[64];
-      alignas(64) uint32_t u[64];
-      _mm512_store_si512(off, offset);
-      _mm512_store_si512(m, mac);
-      for (int g = 0; g < 4; ++g) _mm512_store_si512(u + 16 * g, uniform[g]);
-      for (uint64_t f = flagged; f != 0; f &= f - 1) {
-        const int lane = static_cast<int>(__builtin_ctzll(f));
-        off[lane] = static_cast<uint8_t>(plan.resolve_offset(m[lane], u[lane]));
+    const bool narrow = upper_mac == 0;
+    if (plan.uniform_class && outside == 0) {
+      // Every m has the same steps (relative to m): tables over the high byte of the uniform.
+      const Table steps_below(plan.uniform_count), step_kind(plan.uniform_kind), step_low(plan.uniform_low);
+      const __m512i shift = _mm512_set1_epi8(static_cast<char>(plan.uniform_shift));
+      const __m512i one = _mm512_set1_epi8(1), two = _mm512_set1_epi8(2);
+      for (int q = 0; q < 4; ++q) {
+        const __mmask64 upper = _mm512_movepi8_mask(high[q]);
+        const __m512i kind = step_kind.blend(upper, high[q]);
+        const __m512i low_step = step_low.blend(upper, high[q]);
+        const __mmask64 single = _mm512_cmpeq_epu8_mask(kind, one);
+        count[q] = _mm512_add_epi8(_mm512_add_epi8(mac[q], shift), steps_below.blend(upper, high[q]));
+        count[q] = _mm512_mask_sub_epi8(count[q], _mm512_mask_cmplt_epu8_mask(single, low_step, low[q]), count[q], all);
+        undecided[q] = _mm512_mask_mov_epi8(undecided[q], _mm512_mask_cmpeq_epu8_mask(single, low_step, low[q]), all);
+        undecided[q] = _mm512_mask_mov_epi8(undecided[q], _mm512_cmpeq_epu8_mask(kind, two), all);
       }
-      offset = _mm512_load_si512(off);
+    } else {
+      for (int q = 0; q < 4; ++q) count[q] = narrow ? base_table.low(mac[q]) : base_table(mac[q]);
+      for (int k = 0; k < plan.stair_steps; ++k) {
+        const uint8_t* step_high = plan.stair_high.data() + static_cast<std::size_t>(k) * 256;
+        const uint8_t* step_low = plan.stair_low.data() + static_cast<std::size_t>(k) * 256;
+        __m512i sh[4], sl[4];
+        if (narrow) {
+          const __m512i h0 = _mm512_loadu_si512(step_high), h1 = _mm512_loadu_si512(step_high + 64);
+          const __m512i l0 = _mm512_loadu_si512(step_low), l1 = _mm512_loadu_si512(step_low + 64);
+          for (int q = 0; q < 4; ++q) {
+            sh[q] = _mm512_permutex2var_epi8(h0, mac[q], h1);
+            sl[q] = _mm512_permutex2var_epi8(l0, mac[q], l1);
+          }
+        } else {
+          const Table th(step_high), tl(step_low);
+          for (int q = 0; q < 4; ++q) {
+            sh[q] = th(mac[q]);
+            sl[q] = tl(mac[q]);
+          }
+        }
+        for (int q = 0; q < 4; ++q) {
+          const __mmask64 equal = _mm512_cmpeq_epu8_mask(sh[q], high[q]);
+          count[q] = _mm512_mask_sub_epi8(count[q], _mm512_cmplt_epu8_mask(sh[q], high[q]), count[q], all);
+          count[q] = _mm512_mask_sub_epi8(count[q], _mm512_mask_cmplt_epu8_mask(equal, sl[q], low[q]), count[q], all);
+          undecided[q] = _mm512_mask_mov_epi8(undecided[q], _mm512_mask_cmpeq_epu8_mask(equal, sl[q], low[q]), all);
+        }
+      }
     }
-    return _mm512_add_epi8(first, offset);
+    const __m512i any_undecided = _mm512_ternarylogic_epi64(
+        _mm512_or_si512(undecided[0], undecided[1]), undecided[2], undecided[3], 0xFE);
+    if (_mm512_movepi8_mask(any_undecided) != 0) fix_undecided(mac, high, low, count, undecided, reg0, b, cb, tile_key);
+    for (int q = 0; q < 4; ++q) code[q] = count[q];
+  }
+
+  // The lanes the high 16 bits leave undecided (flagged 0xFF in undecided[q]): the full uniform and
+  // a scan of the thresholds.
+  __attribute__((noinline)) void fix_undecided(const __m512i* mac, const __m512i* high, const __m512i* low,
+                                               __m512i* count, const __m512i* undecided, int reg0, int b, int64_t cb,
+                                               uint64_t tile_key) const {
+    for (int q = 0; q < 4; ++q) {
+      const uint64_t lanes = _mm512_movepi8_mask(undecided[q]);
+      if (lanes != 0) {
+        alignas(64) uint8_t c[64], m[64], h[64], l[64];
+        _mm512_store_si512(c, count[q]);
+        _mm512_store_si512(m, mac[q]);
+        _mm512_store_si512(h, high[q]);
+        _mm512_store_si512(l, low[q]);
+        for (uint64_t f = lanes; f != 0; f &= f - 1) {
+          const int lane = static_cast<int>(__builtin_ctzll(f));
+          const int i = lane & 7;
+          const int64_t o = cb * 64 + column_of(reg0 + q, lane >> 3);
+          const uint32_t uniform = (static_cast<uint32_t>(h[lane]) << 24) | (static_cast<uint32_t>(l[lane]) << 16) |
+                                   analog_uniform_low(tile_key, o, i, b, plan.input_bits);
+          c[lane] = static_cast<uint8_t>(plan.analog->sample_code(m[lane], uniform));
+        }
+        count[q] = _mm512_load_si512(c);
+      }
+    }
   }
 
   // One (row, tile, column block): adds s 2^(i+b) V(code) of every conversion into totals[64]
   // (index 8 reg + qword).
+  template <bool kSampled, bool kDelta>
   void run_tile(const uint8_t* lists, const int* counts, std::size_t tile, int64_t cb, const RowContext& row,
-                int64_t* totals, const Table& analog, const Table& digital, const Table& delta,
-                const Table& classes, const Table& firsts) const {
+                int64_t* totals, const Tables& tables) const {
     const uint8_t* wt = weight_tile(tile, cb);
     const int bits = plan.input_bits;
-    const bool narrow = tiles[tile].end - tiles[tile].begin < 128;  // every count < 128
-    uint64_t tile_key = 0;
-    if (plan.sampled) tile_key = counter_hash(layer_seed, row.sample, row.position, static_cast<uint64_t>(tile));
-    const uint64_t* base = plan.sampled ? stream_base.data() + static_cast<std::size_t>(cb) * 8 * 4 * 8 : nullptr;
+    const bool wide_codes = plan.wide_codes;
+    const uint64_t tile_key =
+        kSampled ? counter_hash(layer_seed, row.sample, row.position, static_cast<uint64_t>(tile)) : 0;
+    const __m512i a0 = tables.analog.t0, a1 = tables.analog.t1;
+    const __m512i d0 = tables.delta.t0, d1 = tables.delta.t1;
     __m512i acc_code[8], acc_delta[8];
+#pragma GCC unroll 8
     for (int r = 0; r < 8; ++r) acc_code[r] = acc_delta[r] = _mm512_setzero_si512();
-    int64_t voted_total[64];
+    alignas(64) int64_t voted_total[64];
     bool any_voted = false;
     for (int b = bits - 1; b >= 0; --b) {
       __m512i mac[8];
       if (counts[b] == 0) {
+#pragma GCC unroll 8
         for (int r = 0; r < 8; ++r) mac[r] = _mm512_setzero_si512();
       } else {
         __m512i planes[8];
         count_rows(wt, lists + static_cast<std::size_t>(b) * kListStride, counts[b], planes);
         planes_to_counts(planes, mac);
       }
-      const __m512i weights = _mm512_loadu_si512(plan.weights[b]);
-      const uint64_t digital_mask = 0x0101010101010101ULL * plan.digital_slots[b];
-      const uint64_t voted_mask = 0x0101010101010101ULL * plan.voted_slots[b];
-      const bool sampled = plan.sampled && plan.analog_slots[b] != 0;
-      const __m512i key = _mm512_set1_epi64(static_cast<long long>(tile_key + static_cast<uint64_t>(b) * kStreamGamma));
-      for (int r = 0; r < 8; ++r) {
-        __m512i code;
-        if (sampled) {
-          code = sample(mac[r], base + static_cast<std::size_t>(r) * 32, key, classes, firsts);
+      __m512i codes[8];
+      if (kSampled && plan.analog_slots[b] != 0) {
+        sample4(mac, codes, 0, b, cb, tile_key, tables.stair_base);
+        sample4(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
+      } else {
+        const __m512i any = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(mac[0], mac[1]), _mm512_or_si512(mac[2], mac[3])),
+                                            _mm512_or_si512(_mm512_or_si512(mac[4], mac[5]), _mm512_or_si512(mac[6], mac[7])));
+        if (_mm512_movepi8_mask(any) == 0) {  // every count < 128
+#pragma GCC unroll 8
+          for (int r = 0; r < 8; ++r) codes[r] = _mm512_permutex2var_epi8(a0, mac[r], a1);
         } else {
-          code = narrow ? analog.low(mac[r]) : analog(mac[r]);
+#pragma GCC unroll 8
+          for (int r = 0; r < 8; ++r) codes[r] = tables.analog(mac[r]);
         }
-        if (digital_mask != 0) {
-          code = _mm512_mask_blend_epi8(digital_mask, code, narrow ? digital.low(mac[r]) : digital(mac[r]));
-        }
-        if (voted_mask != 0) {
-          if (!any_voted) std::fill(voted_total, voted_total + 64, 0);
+      }
+      if ((plan.digital_slots[b] | plan.voted_slots[b]) != 0) {
+        if (plan.voted_slots[b] != 0 && !any_voted) {
+          std::fill(voted_total, voted_total + 64, 0);
           any_voted = true;
-          add_voted(mac[r], r, b, voted_mask, tile, cb, row, voted_total);
-          code = _mm512_maskz_mov_epi8(~voted_mask, code);
         }
-        acc_code[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_code[r], acc_code[r]), code, weights);
-        if (plan.has_delta) {
-          const __m512i d = plan.wide_codes ? delta(code) : delta.low(code);
+        hybrid_cycles(mac, codes, b, tile, cb, row, tables, voted_total);
+      }
+      const __m512i weights = _mm512_loadu_si512(plan.weights[b]);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) {
+        acc_code[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_code[r], acc_code[r]), codes[r], weights);
+      }
+      if (kDelta) {
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+          const __m512i d = wide_codes ? tables.delta(codes[r]) : _mm512_permutex2var_epi8(d0, codes[r], d1);
           acc_delta[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_delta[r], acc_delta[r]), d, weights);
         }
       }
     }
     const __m512i slope = _mm512_set1_epi64(plan.slope);
     const __m512i bias = _mm512_set1_epi64(plan.delta_bias);
+#pragma GCC unroll 8
     for (int r = 0; r < 8; ++r) {
       __m512i value = _mm512_mullo_epi64(fold(acc_code[r]), slope);
-      if (plan.has_delta) value = _mm512_add_epi64(value, _mm512_sub_epi64(fold(acc_delta[r]), bias));
-      if (any_voted) value = _mm512_add_epi64(value, _mm512_loadu_si512(voted_total + 8 * r));
+      if (kDelta) value = _mm512_add_epi64(value, _mm512_sub_epi64(fold(acc_delta[r]), bias));
+      if (any_voted) value = _mm512_add_epi64(value, _mm512_load_si512(voted_total + 8 * r));
       _mm512_storeu_si512(totals + 8 * r, _mm512_add_epi64(_mm512_loadu_si512(totals + 8 * r), value));
+    }
+  }
+
+  // HCiM cycles of input bit b (rare): digital lanes take the digital readout; voted lanes are
+  // converted here, scalar, into voted_total, and enter the byte accumulation as code 0.
+  __attribute__((noinline)) void hybrid_cycles(const __m512i* mac, __m512i* codes, int b, std::size_t tile, int64_t cb,
+                                               const RowContext& row, const Tables& tables,
+                                               int64_t* voted_total) const {
+    const uint64_t digital_mask = 0x0101010101010101ULL * plan.digital_slots[b];
+    const uint64_t voted_mask = 0x0101010101010101ULL * plan.voted_slots[b];
+    for (int r = 0; r < 8; ++r) {
+      if (digital_mask != 0) codes[r] = _mm512_mask_blend_epi8(digital_mask, codes[r], tables.digital(mac[r]));
+      if (voted_mask != 0) {
+        add_voted(mac[r], r, b, voted_mask, tile, cb, row, voted_total);
+        codes[r] = _mm512_maskz_mov_epi8(~voted_mask, codes[r]);
+      }
     }
   }
 
@@ -392,9 +533,12 @@ Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std:
   const int64_t blocks = (shape.rows + kRowBlock - 1) / kRowBlock;
   const int64_t column_blocks = kernel.column_blocks;
   const double scale = std::ldexp(1.0, plan.value_exponent);
-  const Table analog_table(plan.analog != nullptr && !plan.sampled ? plan.analog_code : plan.digital_code);
-  const Table digital_table(plan.digital_code), delta_table(plan.delta), classes(plan.sampler_class),
-      firsts(plan.sampler_first);
+  const Tables tables{Table(plan.analog != nullptr && !plan.sampled ? plan.analog_code : plan.digital_code),
+                      Table(plan.digital_code), Table(plan.delta), Table(plan.stair_base)};
+  using TileFunction = void (Kernel::*)(const uint8_t*, const int*, std::size_t, int64_t, const RowContext&,
+                                        int64_t*, const Tables&) const;
+  const TileFunction run_tile = plan.sampled ? (plan.has_delta ? &Kernel::run_tile<true, true> : &Kernel::run_tile<true, false>)
+                                             : (plan.has_delta ? &Kernel::run_tile<false, true> : &Kernel::run_tile<false, false>);
 
 #pragma omp parallel
   {
@@ -412,14 +556,19 @@ Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std:
       }
       for (std::size_t t = 0; t < tiles.size(); ++t) {
         for (int64_t r = 0; r < count; ++r) {
+          if (first + r + kRowBlock < shape.rows) {  // the same tile of the next block's row
+            const char* next = reinterpret_cast<const char*>(x + (first + r + kRowBlock) * depth + tiles[t].begin);
+            const int64_t bytes = (tiles[t].end - tiles[t].begin) * 4;
+            for (int64_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(next + offset, _MM_HINT_T0);
+          }
           build_lists(x + (first + r) * depth + tiles[t].begin, tiles[t].end - tiles[t].begin, bits,
                       lists.data() + static_cast<std::size_t>(r * bits) * kListStride, counts.data() + r * bits);
         }
         for (int64_t cb = 0; cb < column_blocks; ++cb) {
           for (int64_t r = 0; r < count; ++r) {
-            kernel.run_tile(lists.data() + static_cast<std::size_t>(r * bits) * kListStride, counts.data() + r * bits, t,
-                            cb, rows[r], totals.data() + (r * column_blocks + cb) * 64, analog_table, digital_table,
-                            delta_table, classes, firsts);
+            (kernel.*run_tile)(lists.data() + static_cast<std::size_t>(r * bits) * kListStride,
+                               counts.data() + r * bits, t, cb, rows[r], totals.data() + (r * column_blocks + cb) * 64,
+                               tables);
           }
         }
       }

@@ -2,49 +2,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <map>
 
 #include "core/analog_sram/kernel.h"
 
 namespace bitline::core::analog_sram::detail {
-namespace {
-
-constexpr uint32_t kNoThreshold24 = 0xFFFFFFu;
-constexpr uint32_t kNoThreshold16 = 0xFFFFu;
-constexpr uint32_t kScan = 0xFFFFFFFFu;
-
-// Number of thresholds <= u.
-uint32_t below_or_at(const uint32_t* t, int n, uint64_t u) {
-  return static_cast<uint32_t>(std::upper_bound(t, t + n, u, [](uint64_t v, uint32_t x) { return v < x; }) - t);
-}
-
-// A bucket of uniforms [start, start + width): (threshold - start - 1) << 8 | offset when it holds
-// at most one threshold (threshold field `none` when it holds none), or nothing (multi).
-bool bucket_entry(const uint32_t* t, int n, uint64_t start, uint64_t width, uint32_t none, uint32_t* entry) {
-  const uint32_t lo = below_or_at(t, n, start), hi = below_or_at(t, n, start + width - 1);
-  if (hi == lo) {
-    *entry = (none << 8) | lo;
-    return lo < 0xFF;
-  }
-  if (hi == lo + 1) {
-    *entry = (static_cast<uint32_t>(t[lo] - start - 1) << 8) | lo;
-    return lo < 0xFF;
-  }
-  return false;
-}
-
-}  // namespace
-
-int32_t FastPlan::resolve_offset(int64_t mac, uint32_t uniform) const {
-  const uint32_t e = level1[static_cast<std::size_t>(sampler_class[mac]) * 256 + (uniform >> 24)];
-  if ((e & 0xFF) != 0xFF) return static_cast<int32_t>((e & 0xFF) + ((uniform & 0xFFFFFF) > (e >> 8)));
-  if ((e >> 8) != kNoThreshold24) {
-    const uint32_t e2 = level2[static_cast<std::size_t>(e >> 8) * 256 + ((uniform >> 16) & 0xFF)];
-    if (e2 != kScan) return static_cast<int32_t>((e2 & 0xFF) + ((uniform & 0xFFFF) > (e2 >> 8)));
-  }
-  return analog->sample_code(mac, uniform) - sampler_first[mac];
-}
-
 std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vector<Cycle>& cycles,
                                                const Readout* analog, const Readout* digital) {
   if (spec.input_bits_per_cycle != 1 || spec.weight_bits > 8 || spec.input_bits > 16 ||
@@ -137,40 +98,66 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
   }
   plan->delta_bias = 128 * bias;
 
-  // Inverse CDF buckets of the noisy analog readout, deduplicated into classes of m with the same
-  // thresholds.
+  // The staircase of the noisy analog readout.
   plan->sampled = has_analog && analog->noisy();
   if (plan->sampled) {
-    std::map<std::vector<uint32_t>, int> classes;
-    std::vector<const std::vector<uint32_t>*> class_thresholds;
+    std::vector<std::vector<uint32_t>> steps(256);
     for (int64_t m = 0; m < 256; ++m) {
       const int64_t mac = std::min<int64_t>(m, analog->max_mac());
       const uint32_t* t = analog->thresholds(mac);
-      std::vector<uint32_t> key(t, t + analog->threshold_count(mac));
-      auto [it, inserted] = classes.emplace(std::move(key), static_cast<int>(classes.size()));
-      if (inserted) class_thresholds.push_back(&it->first);
-      plan->sampler_class[m] = static_cast<uint8_t>(it->second);
-      plan->sampler_first[m] = static_cast<uint8_t>(analog->first_code(mac));
+      int base = analog->first_code(mac);
+      for (int k = 0; k < analog->threshold_count(mac); ++k) {
+        const uint32_t prefix = t[k] >> 16;
+        if (prefix == 0) {
+          ++base;
+        } else if (prefix != 0xFFFF) {
+          steps[static_cast<std::size_t>(m)].push_back(prefix);
+        }
+      }
+      if (base > 255) return nullptr;
+      plan->stair_base[m] = static_cast<uint8_t>(base);
+      plan->stair_steps = std::max(plan->stair_steps, static_cast<int>(steps[static_cast<std::size_t>(m)].size()));
     }
-    if (classes.size() > 256) return nullptr;
-    plan->level1.assign(classes.size() * 256, 0);
-    for (std::size_t k = 0; k < class_thresholds.size(); ++k) {
-      const uint32_t* t = class_thresholds[k]->data();
-      const int n = static_cast<int>(class_thresholds[k]->size());
-      for (uint64_t bucket = 0; bucket < 256; ++bucket) {
-        uint32_t entry = 0;
-        auto& slot = plan->level1[k * 256 + bucket];
-        if (bucket_entry(t, n, bucket << 24, uint64_t{1} << 24, kNoThreshold24, &entry)) {
-          slot = entry;
-          continue;
+    plan->stair_high.assign(static_cast<std::size_t>(plan->stair_steps) * 256, 0xFF);
+    plan->stair_low.assign(static_cast<std::size_t>(plan->stair_steps) * 256, 0xFF);
+    for (std::size_t m = 0; m < 256; ++m) {
+      for (std::size_t k = 0; k < steps[m].size(); ++k) {
+        plan->stair_high[k * 256 + m] = static_cast<uint8_t>(steps[m][k] >> 8);
+        plan->stair_low[k * 256 + m] = static_cast<uint8_t>(steps[m][k] & 0xFF);
+      }
+    }
+    // The widest range of m sharing steps and base - m (checked for the reachable m <= N).
+    const int64_t last = std::min<int64_t>(analog->max_mac(), 255);
+    int64_t best_lo = 0, best_hi = -1;
+    for (int64_t lo = 0; lo <= last;) {
+      int64_t hi = lo;
+      auto same = [&](int64_t a, int64_t b) {
+        return steps[static_cast<std::size_t>(a)] == steps[static_cast<std::size_t>(b)] &&
+               plan->stair_base[a] - a == plan->stair_base[b] - b;
+      };
+      while (hi + 1 <= last && same(hi + 1, lo)) ++hi;
+      if (hi - lo > best_hi - best_lo) best_lo = lo, best_hi = hi;
+      lo = hi + 1;
+    }
+    if (best_hi - best_lo >= 15) {
+      plan->uniform_class = true;
+      plan->uniform_lo = static_cast<uint8_t>(best_lo);
+      plan->uniform_hi = static_cast<uint8_t>(best_hi);
+      plan->uniform_shift = plan->stair_base[best_lo] - static_cast<int>(best_lo);
+      const auto& s = steps[static_cast<std::size_t>(best_lo)];
+      for (int h = 0; h < 256; ++h) {
+        int below = 0, inside = 0;
+        uint8_t low_byte = 0;
+        for (uint32_t step : s) {
+          below += static_cast<int>(step >> 8) < h;
+          if (static_cast<int>(step >> 8) == h) {
+            ++inside;
+            low_byte = static_cast<uint8_t>(step & 0xFF);
+          }
         }
-        const auto index = static_cast<uint32_t>(plan->level2.size() / 256);
-        if (index >= kNoThreshold24) return nullptr;
-        slot = (index << 8) | 0xFF;
-        for (uint64_t sub = 0; sub < 256; ++sub) {
-          const uint64_t start = (bucket << 24) | (sub << 16);
-          plan->level2.push_back(bucket_entry(t, n, start, uint64_t{1} << 16, kNoThreshold16, &entry) ? entry : kScan);
-        }
+        plan->uniform_count[h] = static_cast<uint8_t>(below);
+        plan->uniform_kind[h] = static_cast<uint8_t>(std::min(inside, 2));
+        plan->uniform_low[h] = low_byte;
       }
     }
   }

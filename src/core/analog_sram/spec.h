@@ -44,6 +44,7 @@ struct Spec {
   int adc_bits = 8;
   FullScale full_scale = FullScale::AsimFullRange;
   double calibrated_fraction = 1.0;  // for FullScale::Calibrated; set per layer by calibration
+  double calibration_percentile = 99.99;  // percentile of the partial sums the calibrated range holds
 
   // Noise added to the normalized analog value v = MAC / full scale, before the ADC. All sigmas are
   // fractions of the full scale.

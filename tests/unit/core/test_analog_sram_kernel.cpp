@@ -141,7 +141,9 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
                              std::uniform_int_distribution<int64_t>(1, 40)(rng), rng() % 2 ? 9 : 1};
     kernel_trials += expect_same_as_reference(spec, shape, rng, rng() % 2 ? 0.5 : 0.0);
   }
-  if (Engine(Spec{}).fast_kernel()) EXPECT_GE(kernel_trials, 30);  // most random specs are bit-serial
+  if (Engine(Spec{}).fast_kernel()) {
+    EXPECT_GE(kernel_trials, 30);  // most random specs run the kernel
+  }
 }
 
 TEST(AnalogSramKernel, NoisyResultIsIndependentOfThreads) {
