@@ -12,7 +12,7 @@
 // the inverse CDF (byte tables again), and only the rare lanes this leaves undecided draw the low 16
 // bits and scan the thresholds, so every code is exactly Readout::sample_code(m, u).
 // The reconstructed value of a code is an exact integer multiple of 2^value_exponent,
-// V(code) = slope * code + delta(code) with |delta| < 128, so sum_{i,b} s 2^(i+b) V is accumulated
+// V(code) = slope * code + delta(code) with delta in one or two bytes, so sum_{i,b} s 2^(i+b) V is accumulated
 // exactly with byte dot products (vpdpbusd, Horner over b): the result equals the reference path
 // (double accumulation, exact in that range) bit for bit.
 #include <cstdint>
@@ -50,17 +50,18 @@ struct FastPlan {
   int weight_bits = 0, input_bits = 0;
   bool any_noise = false;   // spec.noisy(): voted cycles draw noise
   bool sampled = false;     // analog cycles draw noise (the staircase below)
-  bool has_delta = false;   // some delta(code) != 0
+  int delta_planes = 0;     // 0: delta == 0; 1: delta + 128 in a byte; 2: delta + 32768 in two bytes
   bool wide_codes = false;  // codes up to 255 (ADC > 7 bits)
   int64_t max_mac = 0;      // N
   int64_t slope = 0;        // V(code) = slope * code + delta(code)
   int value_exponent = 0;   // value(code) = V(code) * 2^value_exponent
   int64_t value_max = 0;    // max V(code)
-  int64_t delta_bias = 0;   // 128 * sum_{i,b} s(i, b) 2^(i+b): the bias of the stored delta bytes
+  int64_t delta_bias = 0;   // offset * sum_{i,b} s(i, b) 2^(i+b): the offset of the stored delta bytes
   // Byte tables over m (or over code for delta), 256 entries each.
   uint8_t analog_code[256] = {};   // noise-free analog readout
   uint8_t digital_code[256] = {};  // HCiM digital cycles
-  uint8_t delta[256] = {};         // delta(code) + 128
+  uint8_t delta[256] = {};         // delta(code) + offset: low byte
+  uint8_t delta_high[256] = {};    // and high byte (two planes)
   // Per input bit b (<= 16): byte 8q + i = s(i, b) 2^(i mod 4) for i < weight_bits (replicated over q).
   int8_t weights[16][64] = {};
   uint8_t digital_slots[16] = {}, voted_slots[16] = {}, analog_slots[16] = {};  // bit i: kind of cycle (i, b)

@@ -66,7 +66,7 @@ struct Table {
 };
 
 struct Tables {
-  Table analog, digital, delta, stair_base;
+  Table analog, digital, delta, delta_high, stair_base;
 };
 
 inline __m512i mix64v(__m512i x) {
@@ -408,7 +408,7 @@ struct Kernel {
 
   // One (row, tile, column block): adds s 2^(i+b) V(code) of every conversion into totals[64]
   // (index 8 reg + qword).
-  template <bool kSampled, bool kDelta>
+  template <bool kSampled, int kDeltaPlanes>
   void run_tile(const uint8_t* lists, const int* counts, std::size_t tile, int64_t cb, const RowContext& row,
                 int64_t* totals, const Tables& tables) const {
     const uint8_t* wt = weight_tile(tile, cb);
@@ -418,9 +418,10 @@ struct Kernel {
         kSampled ? counter_hash(layer_seed, row.sample, row.position, static_cast<uint64_t>(tile)) : 0;
     const __m512i a0 = tables.analog.t0, a1 = tables.analog.t1;
     const __m512i d0 = tables.delta.t0, d1 = tables.delta.t1;
-    __m512i acc_code[8], acc_delta[8];
+    const __m512i e0 = tables.delta_high.t0, e1 = tables.delta_high.t1;
+    __m512i acc_code[8], acc_delta[8], acc_high[8];
 #pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) acc_code[r] = acc_delta[r] = _mm512_setzero_si512();
+    for (int r = 0; r < 8; ++r) acc_code[r] = acc_delta[r] = acc_high[r] = _mm512_setzero_si512();
     alignas(64) int64_t voted_total[64];
     bool any_voted = false;
     for (int b = bits - 1; b >= 0; --b) {
@@ -460,11 +461,18 @@ struct Kernel {
       for (int r = 0; r < 8; ++r) {
         acc_code[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_code[r], acc_code[r]), codes[r], weights);
       }
-      if (kDelta) {
+      if (kDeltaPlanes >= 1) {
 #pragma GCC unroll 8
         for (int r = 0; r < 8; ++r) {
           const __m512i d = wide_codes ? tables.delta(codes[r]) : _mm512_permutex2var_epi8(d0, codes[r], d1);
           acc_delta[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_delta[r], acc_delta[r]), d, weights);
+        }
+      }
+      if (kDeltaPlanes >= 2) {
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+          const __m512i d = wide_codes ? tables.delta_high(codes[r]) : _mm512_permutex2var_epi8(e0, codes[r], e1);
+          acc_high[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_high[r], acc_high[r]), d, weights);
         }
       }
     }
@@ -473,7 +481,8 @@ struct Kernel {
 #pragma GCC unroll 8
     for (int r = 0; r < 8; ++r) {
       __m512i value = _mm512_mullo_epi64(fold(acc_code[r]), slope);
-      if (kDelta) value = _mm512_add_epi64(value, _mm512_sub_epi64(fold(acc_delta[r]), bias));
+      if (kDeltaPlanes >= 1) value = _mm512_add_epi64(value, _mm512_sub_epi64(fold(acc_delta[r]), bias));
+      if (kDeltaPlanes >= 2) value = _mm512_add_epi64(value, _mm512_slli_epi64(fold(acc_high[r]), 8));
       if (any_voted) value = _mm512_add_epi64(value, _mm512_load_si512(voted_total + 8 * r));
       _mm512_storeu_si512(totals + 8 * r, _mm512_add_epi64(_mm512_loadu_si512(totals + 8 * r), value));
     }
@@ -534,11 +543,13 @@ Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std:
   const int64_t column_blocks = kernel.column_blocks;
   const double scale = std::ldexp(1.0, plan.value_exponent);
   const Tables tables{Table(plan.analog != nullptr && !plan.sampled ? plan.analog_code : plan.digital_code),
-                      Table(plan.digital_code), Table(plan.delta), Table(plan.stair_base)};
+                      Table(plan.digital_code), Table(plan.delta), Table(plan.delta_high), Table(plan.stair_base)};
   using TileFunction = void (Kernel::*)(const uint8_t*, const int*, std::size_t, int64_t, const RowContext&,
                                         int64_t*, const Tables&) const;
-  const TileFunction run_tile = plan.sampled ? (plan.has_delta ? &Kernel::run_tile<true, true> : &Kernel::run_tile<true, false>)
-                                             : (plan.has_delta ? &Kernel::run_tile<false, true> : &Kernel::run_tile<false, false>);
+  static constexpr TileFunction kTileFunctions[2][3] = {
+      {&Kernel::run_tile<false, 0>, &Kernel::run_tile<false, 1>, &Kernel::run_tile<false, 2>},
+      {&Kernel::run_tile<true, 0>, &Kernel::run_tile<true, 1>, &Kernel::run_tile<true, 2>}};
+  const TileFunction run_tile = kTileFunctions[plan.sampled ? 1 : 0][plan.delta_planes];
 
 #pragma omp parallel
   {

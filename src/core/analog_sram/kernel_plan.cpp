@@ -62,24 +62,26 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
     ++value_exponent;
   }
   if (units[0] != 0) return nullptr;
+  // The slope that keeps delta smallest; delta takes one biased byte plane (|delta| < 128) or two.
   const int64_t center = (units.back() + levels / 2) / levels;
-  bool found = false;
+  int64_t widest = -1;
   for (int64_t slope : {center, center - 1, center + 1}) {
-    bool fits = true;
-    for (int c = 0; c <= levels && fits; ++c) fits = std::llabs(units[static_cast<std::size_t>(c)] - slope * c) <= 127;
-    if (fits) {
+    int64_t largest = 0;
+    for (int c = 0; c <= levels; ++c) largest = std::max(largest, std::llabs(units[static_cast<std::size_t>(c)] - slope * c));
+    if (widest < 0 || largest < widest) {
+      widest = largest;
       plan->slope = slope;
-      found = true;
-      break;
     }
   }
-  if (!found) return nullptr;
+  if (widest > 32767) return nullptr;
+  plan->delta_planes = widest == 0 ? 0 : widest <= 127 ? 1 : 2;
+  const int64_t delta_offset = plan->delta_planes == 2 ? 32768 : 128;
   plan->value_exponent = value_exponent;
   plan->value_max = units.back();
   for (int c = 0; c < 256; ++c) {
-    const int64_t d = c <= levels ? units[static_cast<std::size_t>(c)] - plan->slope * c : 0;
-    plan->delta[c] = static_cast<uint8_t>(d + 128);
-    plan->has_delta = plan->has_delta || d != 0;
+    const int64_t d = (c <= levels ? units[static_cast<std::size_t>(c)] - plan->slope * c : 0) + delta_offset;
+    plan->delta[c] = static_cast<uint8_t>(d & 0xFF);
+    plan->delta_high[c] = static_cast<uint8_t>(d >> 8);
   }
   plan->code_units = units;
 
@@ -96,7 +98,7 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
       case CycleKind::Voted: plan->voted_slots[b] |= bit; break;
     }
   }
-  plan->delta_bias = 128 * bias;
+  plan->delta_bias = delta_offset * bias;
 
   // The staircase of the noisy analog readout.
   plan->sampled = has_analog && analog->noisy();

@@ -149,6 +149,8 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
   c.experiment.run_dir = "elsewhere";
   EXPECT_EQ(float_stage_hash(a), float_stage_hash(c));
   EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(c));
+  c.data.test_samples = 100;  // evaluation-only
+  EXPECT_EQ(float_stage_hash(a), float_stage_hash(c));
   Config d;
   d.experiment.seed = 2;
   EXPECT_NE(float_stage_hash(a), float_stage_hash(d));

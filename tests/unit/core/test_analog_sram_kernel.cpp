@@ -146,6 +146,36 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
   }
 }
 
+TEST(AnalogSramKernel, EqualsTheReferencePathWithLargeMacs) {
+  // Dense high codes and all-ones weights drive binary MACs up to N: the byte tables' upper halves.
+  std::mt19937 rng(19);
+  std::vector<Spec> specs(5);
+  specs[0].adc_bits = 7;
+  specs[1].additive_sigma_fs = 1.0 / 255;
+  specs[2].adc_bits = 6;
+  specs[2].additive_sigma_fs = 1.0 / 255;
+  specs[3].adc_bits = 8;
+  specs[3].asim_mac_sigma_fs = 0.02;
+  specs[3].hybrid_levels = 2;
+  specs[3].top_levels = TopLevels::MajorityVote;
+  specs[4].signed_inputs = true;
+  specs[4].adc_bits = 5;
+  specs[4].hybrid_levels = 3;
+  const ProductShape shape{11, 40, 60, 9};
+  for (const auto& spec : specs) {
+    const Engine engine(spec);
+    std::uniform_int_distribution<int32_t> high(spec.signed_inputs ? -128 : 128, spec.signed_inputs ? -1 : 255);
+    std::uniform_int_distribution<int32_t> any(-128, 127);
+    std::vector<int32_t> x(static_cast<std::size_t>(shape.rows * shape.depth())), w(static_cast<std::size_t>(shape.cols * shape.depth()));
+    for (auto& v : x) v = high(rng);
+    for (auto& v : w) v = rng() % 4 ? -1 : any(rng);
+    std::vector<float> fast(static_cast<std::size_t>(shape.rows * shape.cols)), reference(fast.size());
+    engine.matmul(shape, x.data(), w.data(), {5, 0, 4}, fast.data(), nullptr);
+    engine.matmul_reference(shape, x.data(), w.data(), {5, 0, 4}, reference.data(), nullptr);
+    EXPECT_EQ(fast, reference) << describe(spec, shape);
+  }
+}
+
 TEST(AnalogSramKernel, NoisyResultIsIndependentOfThreads) {
   Spec spec;
   spec.adc_bits = 6;
