@@ -67,7 +67,9 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
   int64_t widest = -1;
   for (int64_t slope : {center, center - 1, center + 1}) {
     int64_t largest = 0;
-    for (int c = 0; c <= levels; ++c) largest = std::max(largest, std::llabs(units[static_cast<std::size_t>(c)] - slope * c));
+    for (int c = 0; c <= levels; ++c) {
+      largest = std::max<int64_t>(largest, std::llabs(units[static_cast<std::size_t>(c)] - slope * c));
+    }
     if (widest < 0 || largest < widest) {
       widest = largest;
       plan->slope = slope;

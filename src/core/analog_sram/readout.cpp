@@ -51,8 +51,10 @@ Readout::Readout(const Spec& spec, int chunk_bits, bool noisy)
     double v = static_cast<double>(m) / full_scale_;
     if (spec.gain_compression_alpha > 0) v = v / (1.0 + spec.gain_compression_alpha * v);
     if (sigma > 0) {
-      first = std::max(0, static_cast<int>(std::floor((v - kWindowSigmas * sigma) * levels_)));
-      last = std::min(levels_, static_cast<int>(std::ceil((v + kWindowSigmas * sigma) * levels_)));
+      // Clamped to the codes: with a calibrated (clipping) full scale v may lie far above 1, and all
+      // of the mass then sits on the top code.
+      first = std::clamp(static_cast<int>(std::floor((v - kWindowSigmas * sigma) * levels_)), 0, levels_);
+      last = std::clamp(static_cast<int>(std::ceil((v + kWindowSigmas * sigma) * levels_)), first, levels_);
     } else {
       first = last = noiseless_code(m);
     }

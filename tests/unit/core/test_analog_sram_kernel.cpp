@@ -108,6 +108,11 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
   base.hybrid_levels = 2;
   specs.push_back(base);  // wide inputs, calibrated (clipping) full scale
   base = Spec{};
+  base.full_scale = FullScale::Calibrated;
+  base.calibrated_fraction = 0.77;
+  base.additive_sigma_fs = 0.004;
+  specs.push_back(base);  // reconstructed values need two correction bytes
+  base = Spec{};
   base.input_bits_per_cycle = 2;
   base.adc_bits = 6;
   base.additive_sigma_fs = 0.01;
@@ -121,7 +126,7 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
 TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
   std::mt19937 rng(7);
   int kernel_trials = 0;
-  for (int trial = 0; trial < 40; ++trial) {
+  for (int trial = 0; trial < 60; ++trial) {
     Spec spec;
     spec.weight_bits = std::uniform_int_distribution<int>(2, 8)(rng);
     spec.signed_inputs = rng() % 3 == 0;
@@ -132,6 +137,10 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
     if (rng() % 2) spec.additive_sigma_fs = std::uniform_real_distribution<double>(0.0, 0.05)(rng);
     if (rng() % 4 == 0) spec.asim_mac_sigma_fs = 0.01;
     if (rng() % 4 == 0) spec.gain_compression_alpha = 0.2;
+    if (rng() % 3 == 0) {
+      spec.full_scale = FullScale::Calibrated;
+      spec.calibrated_fraction = std::uniform_real_distribution<double>(0.05, 1.0)(rng);
+    }
     spec.hybrid_levels = std::uniform_int_distribution<int>(0, 3)(rng);
     spec.top_levels = rng() % 2 ? TopLevels::MajorityVote : TopLevels::Digital;
     spec.vote_samples = 3;
@@ -142,7 +151,7 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
     kernel_trials += expect_same_as_reference(spec, shape, rng, rng() % 2 ? 0.5 : 0.0);
   }
   if (Engine(Spec{}).fast_kernel()) {
-    EXPECT_GE(kernel_trials, 30);  // most random specs run the kernel
+    EXPECT_GE(kernel_trials, 50);  // most random specs run the kernel
   }
 }
 
@@ -174,6 +183,23 @@ TEST(AnalogSramKernel, EqualsTheReferencePathWithLargeMacs) {
     engine.matmul_reference(shape, x.data(), w.data(), {5, 0, 4}, reference.data(), nullptr);
     EXPECT_EQ(fast, reference) << describe(spec, shape);
   }
+}
+
+TEST(AnalogSramReadout, NoisyCodesOfClippedMacsStayWithinTheAdcRange) {
+  // A calibrated full scale clips: MACs far above it must still read as the top code.
+  Spec spec;
+  spec.full_scale = FullScale::Calibrated;
+  spec.calibrated_fraction = 0.3;
+  spec.additive_sigma_fs = 0.01;
+  const Readout readout(spec, 1, true);
+  for (int64_t mac = 0; mac <= readout.max_mac(); ++mac) {
+    for (uint32_t u : {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu}) {
+      const int32_t code = readout.sample_code(mac, u);
+      ASSERT_GE(code, 0) << mac;
+      ASSERT_LE(code, spec.adc_levels()) << mac;
+    }
+  }
+  EXPECT_EQ(readout.sample_code(readout.max_mac(), 0), spec.adc_levels());
 }
 
 TEST(AnalogSramKernel, NoisyResultIsIndependentOfThreads) {
