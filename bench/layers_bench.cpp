@@ -37,6 +37,38 @@ BENCHMARK(BM_ReferenceConv)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same layer in simulate mode on the analog SRAM macro (W8A8, N = 255, bit-serial): variant 0
+// = 7-bit ADC noise-free (lossy, so the macro kernel runs), 1 = 8-bit ADC with sigma = 1 LSB,
+// 2 = 6-bit ADC with sigma = 1 LSB. Divide by BM_ReferenceConv/mode:0 at the same threads.
+void BM_SimulatedConv(benchmark::State& state) {
+  const int variant = static_cast<int>(state.range(0));
+  bitline::nn::set_threads(static_cast<int>(state.range(1)));
+  torch::manual_seed(0);
+  bitline::nn::QConv2d conv(bitline::nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
+  // Post-ReLU-like input: half zeros.
+  auto input = torch::relu(torch::randn({8, 64, 32, 32}));
+  conv->train();
+  conv->set_observer_phase(bitline::nn::ObserverPhase::Track);
+  conv->forward(input);
+  conv->eval();
+  auto spec = conv->spec();
+  spec.mode = LayerMode::Simulate;
+  spec.macro.rows_per_conversion = 255;
+  spec.macro.adc_bits = variant == 0 ? 7 : variant == 1 ? 8 : 6;
+  spec.macro.additive_sigma_fs = variant == 0 ? 0.0 : 1.0 / ((1 << spec.macro.adc_bits) - 1);
+  conv->set_spec(spec);
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
+  const char* labels[] = {"simulate 7-bit ADC, noise-free", "simulate 8-bit ADC, 1 LSB noise",
+                          "simulate 6-bit ADC, 1 LSB noise"};
+  state.SetLabel(labels[variant]);
+}
+BENCHMARK(BM_SimulatedConv)
+    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->ArgNames({"variant", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

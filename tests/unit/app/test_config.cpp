@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
@@ -126,9 +127,15 @@ TEST(ConfigDefaults, DocumentedDefaultsParseBackToTheDefaults) {
 }
 
 TEST(ConfigDefaults, ShippedExampleConfigsAreValid) {
-  for (const char* name : {"default.yaml"}) {
-    EXPECT_NO_THROW(load_config(std::string(BITLINE_SOURCE_DIR) + "/configs/" + name)) << name;
+  int checked = 0;
+  for (const char* folder : {"/configs", "/configs/experiments"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(BITLINE_SOURCE_DIR) + folder)) {
+      if (entry.path().extension() != ".yaml") continue;
+      EXPECT_NO_THROW(load_config(entry.path())) << entry.path();
+      ++checked;
+    }
   }
+  EXPECT_GE(checked, 7);
 }
 
 TEST(ConfigYaml, RoundTripsThroughText) {
