@@ -188,10 +188,10 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
     const MacroConfig* macro = run.macro ? &find_macro(config, *run.macro, "evaluation run " + run.name) : nullptr;
     apply_mode(*model, config, mode, macro);
     if (mode != nn::LayerMode::Float && config.quantization.calibration == "batches") {
-      nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
+      nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
     }
     if (mode == nn::LayerMode::Simulate) {
-      nn::calibrate_full_scale(*model, data.train, config.quantization.calibration_batches, config.evaluation.batch_size);
+      nn::calibrate_full_scale(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
     }
     for (auto& [name, layer] : nn::quant_layers(*model)) layer->reset_simulation_stats();
     ProgressBar bar("eval " + run.name, (data.test.size() + config.evaluation.batch_size - 1) / config.evaluation.batch_size,

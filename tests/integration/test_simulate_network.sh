@@ -33,7 +33,8 @@ a, b = json.load(open("first.json")), json.load(open("runs/sim/results.json"))
 for x, y in zip(a["evaluations"], b["evaluations"]):
     assert x["accuracy"] == y["accuracy"], (x["name"], x["accuracy"], y["accuracy"])
     for lx, ly in zip(x.get("layers", []), y.get("layers", [])):
-        assert lx["csnr_db"] == ly["csnr_db"] or abs(lx["csnr_db"] - ly["csnr_db"]) < 1e-9, (lx, ly)
+        # per-batch energy sums are added in another order: equal to rounding
+        assert abs(lx["csnr_db"] - ly["csnr_db"]) <= 1e-6 * abs(lx["csnr_db"]), (lx, ly)
         assert lx["events"] == ly["events"], (lx, ly)
 noisy = a["evaluations"][1]
 assert noisy["events"]["voted_cycles"] > 0 and noisy["events"]["adc_conversions"] > 0, noisy["events"]
