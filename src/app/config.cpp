@@ -180,14 +180,22 @@ core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::st
                                          [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); }));
 }
 
-Config parse_config(const std::string& yaml_text, const std::string& source) {
-  YAML::Node root;
+namespace {
+
+// YAML text -> node; a syntax error is an InputError naming `source` and the position.
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   try {
-    root = YAML::Load(yaml_text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& error) {
     throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg,
                                  error.mark.line + 1, error.mark.column + 1));
   }
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source) {
+  const YAML::Node root = parse_yaml(yaml_text, source);
   Config config;
   if (root.IsNull()) return config;  // an empty file means all defaults
   if (!root.IsMap()) {
@@ -203,12 +211,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source) {
 namespace {
 
 YAML::Node load_yaml_file(const std::filesystem::path& path) {
-  try {
-    return YAML::Load(io::read_text_file(path));
-  } catch (const YAML::Exception& error) {
-    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", path.string(), error.msg,
-                                 error.mark.line + 1, error.mark.column + 1));
-  }
+  return parse_yaml(io::read_text_file(path), path.string());
 }
 
 // A config file with its `base:` chain resolved: the base file (relative to this one) is loaded
@@ -242,13 +245,7 @@ Config load_config(const std::filesystem::path& path) {
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
   const std::string source = path.string();
-  YAML::Node root;
-  try {
-    root = YAML::Load(io::read_text_file(path));
-  } catch (const YAML::Exception& error) {
-    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg, error.mark.line + 1,
-                                 error.mark.column + 1));
-  }
+  const YAML::Node root = load_yaml_file(path);
   LayerCommandConfig config;
   if (root.IsNull()) return config;
   if (!root.IsMap()) throw InputError(fmt::format("{}: expected a YAML map with sections layer, quantization, macro", source));
