@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/conv_rows.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/quantizer.h"
@@ -28,6 +29,15 @@ torch::Tensor ste_codes(const torch::Tensor& x, const torch::Tensor& range, cons
 // Integer-valued float tensor -> contiguous int32 [rows, K].
 torch::Tensor as_int32_rows(const torch::Tensor& codes, int64_t depth) {
   return codes.detach().reshape({-1, depth}).to(torch::kInt32).contiguous();
+}
+
+// Scratch for a conv's input rows, reused across calls: allocating (and page-faulting) a fresh
+// buffer of up to hundreds of MB per layer call cost as much as the macro kernel itself.
+torch::Tensor conv_rows_workspace(int64_t rows, int64_t depth) {
+  thread_local std::vector<int32_t> buffer;
+  const auto count = static_cast<std::size_t>(rows * depth);
+  if (buffer.size() < count) buffer.resize(count);
+  return torch::from_blob(buffer.data(), {rows, depth}, torch::kInt32);
 }
 
 }  // namespace
@@ -177,13 +187,13 @@ uint64_t QuantLayer::noise_key(uint64_t part) const {
   return core::fnv1a64(&part, sizeof(part), core::fnv1a64(name_.data(), name_.size()));
 }
 
-torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& x,
+torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_int, const torch::Tensor& w_int, const OperandCodes& x,
                                     int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
                                     int64_t rows_per_sample, uint64_t first_sample_of_rows) {
   const auto& macro = engine(weight_bits, x.bits, x.is_signed);
-  const int64_t depth = channels * kernel_area;
-  const auto x_int = as_int32_rows(x_codes, depth);
-  const auto w_int = as_int32_rows(w_codes, depth);
+  TORCH_CHECK(x_int.is_contiguous() && w_int.is_contiguous() && x_int.scalar_type() == torch::kInt32 &&
+              w_int.scalar_type() == torch::kInt32 && x_int.size(1) == channels * kernel_area &&
+              w_int.size(1) == x_int.size(1));
   const core::analog_sram::ProductShape shape{x_int.size(0), w_int.size(0), channels, kernel_area};
   if (mac_statistics_) {
     mac_statistics_->add(macro.spec(), shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>());
@@ -240,7 +250,8 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   auto product = torch::nn::functional::linear(xq.codes, wq.codes);
   const auto scale = xq.step * wq.step;
   if (simulated()) {
-    auto simulated = run_macro(xq.codes, wq.codes, xq, wq.bits, options_.in_features, 1, 0,
+    const int64_t depth = options_.in_features;
+    auto simulated = run_macro(as_int32_rows(xq.codes, depth), as_int32_rows(wq.codes, depth), xq, wq.bits, depth, 1, 0,
                                x.numel() / samples / options_.in_features, first_sample());
     product = straight_through(product, simulated.defined() ? simulated.reshape(product.sizes()) : product.detach(),
                                scale);
@@ -267,17 +278,17 @@ torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::T
   const int64_t k = options_.kernel_size, groups = options_.groups;
   const int64_t batch = x_codes.size(0), out_channels = options_.out_channels;
   const int64_t group_in = options_.in_channels / groups, group_out = out_channels / groups;
-  auto columns = torch::nn::functional::unfold(
-      x_codes.detach(), torch::nn::functional::UnfoldFuncOptions({k, k})
-                            .dilation(options_.dilation)
-                            .padding(options_.padding)
-                            .stride(options_.stride));  // [B, C k k, L]
-  const int64_t positions = columns.size(2);
+  const core::ConvGeometry geometry{batch,         x_codes.size(1),   x_codes.size(2),   x_codes.size(3), k,
+                                    options_.stride, options_.padding, options_.dilation};
+  const int64_t positions = geometry.positions();
+  const auto x_int = x_codes.detach().to(torch::kInt32).contiguous();
+  const auto w_int = as_int32_rows(w_codes, group_in * k * k);
+  auto x_rows = conv_rows_workspace(batch * positions, group_in * k * k);
   auto result = torch::empty({batch, out_channels, positions}, torch::kFloat32);
   bool computed = false;
   for (int64_t g = 0; g < groups; ++g) {
-    auto x_rows = columns.slice(1, g * group_in * k * k, (g + 1) * group_in * k * k).transpose(1, 2);  // [B, L, K]
-    auto w_rows = w_codes.detach().slice(0, g * group_out, (g + 1) * group_out);
+    core::conv_rows(geometry, x_int.data_ptr<int32_t>(), g * group_in, group_in, x_rows.data_ptr<int32_t>());
+    auto w_rows = w_int.slice(0, g * group_out, (g + 1) * group_out);
     auto out = run_macro(x_rows, w_rows, xq, weight_bits, group_in, k * k, static_cast<uint64_t>(g), positions,
                          first_sample());
     if (!out.defined()) continue;  // lossless: the reference is exact
@@ -342,7 +353,7 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
     auto result = torch::empty({batches, rows, cols}, torch::kFloat32);
     bool computed = false;
     for (int64_t i = 0; i < batches; ++i) {
-      auto out = run_macro(a_batches[i], b_batches[i], aq, stored_bits, depth, 1, static_cast<uint64_t>(i % per_sample),
+      auto out = run_macro(as_int32_rows(a_batches[i], depth), as_int32_rows(b_batches[i], depth), aq, stored_bits, depth, 1, static_cast<uint64_t>(i % per_sample),
                            rows, first_sample() + static_cast<uint64_t>(i / per_sample));
       if (!out.defined()) continue;
       computed = true;

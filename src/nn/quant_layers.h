@@ -93,10 +93,10 @@ class QuantLayer : public torch::nn::Module {
   OperandCodes quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const;
   bool quantized() const { return spec_.mode != LayerMode::Float; }
   bool simulated() const { return spec_.mode == LayerMode::Simulate; }
-  // One product of integer codes on the macro: [rows, cols] result of x [rows, K] . w [cols, K]^T,
-  // K = channels * kernel_area. A lossless macro is not run: its result is the exact product the
+  // One product of integer codes on the macro: [rows, cols] result of x [rows, K] . w [cols, K]^T
+  // (contiguous int32), K = channels * kernel_area. A lossless macro is not run: its result is the exact product the
   // caller already has, and only its events are recorded. Returns an undefined tensor then.
-  torch::Tensor run_macro(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& x,
+  torch::Tensor run_macro(const torch::Tensor& x_int, const torch::Tensor& w_int, const OperandCodes& x,
                           int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
                           int64_t rows_per_sample, uint64_t first_sample_of_rows);
   bool macro_lossless(const OperandCodes& x, int weight_bits);

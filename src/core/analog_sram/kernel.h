@@ -94,7 +94,8 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
 bool avx512_kernel_supported();
 // Whether the kernel is exact for this product (the value sums stay below 2^53).
 bool fast_plan_applies(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles);
-Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles,
-                     const int32_t* x, const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out);
+// The product; its events are Engine::count(shape) (every row, tile, cycle and column runs).
+void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
+                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out);
 
 }  // namespace bitline::core::analog_sram::detail

@@ -85,59 +85,52 @@ inline void csa(__m512i& h, __m512i& l, __m512i a, __m512i b, __m512i c) {
   h = high;
 }
 
+// Adds 8 listed weight-tile rows into the ones/twos/fours counters; returns the carry of weight 8.
+__attribute__((always_inline)) inline __m512i add_eight_rows(const uint8_t* wt, const uint8_t* list, __m512i& ones,
+                                                             __m512i& twos, __m512i& fours) {
+  auto row = [&](int k) { return _mm512_loadu_si512(wt + static_cast<std::size_t>(list[k]) * 64); };
+  __m512i twos_a, twos_b, fours_a, fours_b, eights;
+  csa(twos_a, ones, ones, row(0), row(1));
+  csa(twos_b, ones, ones, row(2), row(3));
+  csa(fours_a, twos, twos, twos_a, twos_b);
+  csa(twos_a, ones, ones, row(4), row(5));
+  csa(twos_b, ones, ones, row(6), row(7));
+  csa(fours_b, twos, twos, twos_a, twos_b);
+  csa(eights, fours, fours, fours_a, fours_b);
+  return eights;
+}
+
+// Adds a carry into a ripple of bit-sliced counters (the last one absorbs the overflow, which the
+// row count bound of 255 rules out).
+template <int kCount>
+__attribute__((always_inline)) inline void ripple(__m512i* counters[kCount], __m512i carry) {
+  for (int j = 0; j < kCount - 1; ++j) {
+    const __m512i next = _mm512_and_si512(*counters[j], carry);
+    *counters[j] = _mm512_xor_si512(*counters[j], carry);
+    carry = next;
+  }
+  *counters[kCount - 1] = _mm512_xor_si512(*counters[kCount - 1], carry);
+}
+
 // Bit-sliced sum of the weight-tile rows listed (n entries, padded with kPadRow up to a multiple of
 // 8 or 16): planes[j] holds bit j of the 512 counts (byte o, bit i: weight bit i of column o).
 __attribute__((always_inline)) inline void count_rows(const uint8_t* wt, const uint8_t* list, int n, __m512i planes[8]) {
   __m512i ones = _mm512_setzero_si512(), twos = ones, fours = ones, eights = ones, c16 = ones, c32 = ones,
           c64 = ones, c128 = ones;
-#define row(k) _mm512_loadu_si512(wt + static_cast<std::size_t>(list[k]) * 64)
   int k = 0;
   while (n - k > 8) {  // blocks of 16 (the last one padded)
-    __m512i twos_a, twos_b, fours_a, fours_b, eights_a, eights_b, sixteens;
-    csa(twos_a, ones, ones, row(k + 0), row(k + 1));
-    csa(twos_b, ones, ones, row(k + 2), row(k + 3));
-    csa(fours_a, twos, twos, twos_a, twos_b);
-    csa(twos_a, ones, ones, row(k + 4), row(k + 5));
-    csa(twos_b, ones, ones, row(k + 6), row(k + 7));
-    csa(fours_b, twos, twos, twos_a, twos_b);
-    csa(eights_a, fours, fours, fours_a, fours_b);
-    csa(twos_a, ones, ones, row(k + 8), row(k + 9));
-    csa(twos_b, ones, ones, row(k + 10), row(k + 11));
-    csa(fours_a, twos, twos, twos_a, twos_b);
-    csa(twos_a, ones, ones, row(k + 12), row(k + 13));
-    csa(twos_b, ones, ones, row(k + 14), row(k + 15));
-    csa(fours_b, twos, twos, twos_a, twos_b);
-    csa(eights_b, fours, fours, fours_a, fours_b);
+    const __m512i eights_a = add_eight_rows(wt, list + k, ones, twos, fours);
+    const __m512i eights_b = add_eight_rows(wt, list + k + 8, ones, twos, fours);
+    __m512i sixteens;
     csa(sixteens, eights, eights, eights_a, eights_b);
-    __m512i carry = _mm512_and_si512(c16, sixteens);
-    c16 = _mm512_xor_si512(c16, sixteens);
-    __m512i next = _mm512_and_si512(c32, carry);
-    c32 = _mm512_xor_si512(c32, carry);
-    carry = _mm512_and_si512(c64, next);
-    c64 = _mm512_xor_si512(c64, next);
-    c128 = _mm512_xor_si512(c128, carry);
+    __m512i* higher[] = {&c16, &c32, &c64, &c128};
+    ripple<4>(higher, sixteens);
     k += 16;
   }
   if (n - k > 0) {  // a block of 8 (padded)
-    __m512i twos_a, twos_b, fours_a, fours_b, eights_a;
-    csa(twos_a, ones, ones, row(k + 0), row(k + 1));
-    csa(twos_b, ones, ones, row(k + 2), row(k + 3));
-    csa(fours_a, twos, twos, twos_a, twos_b);
-    csa(twos_a, ones, ones, row(k + 4), row(k + 5));
-    csa(twos_b, ones, ones, row(k + 6), row(k + 7));
-    csa(fours_b, twos, twos, twos_a, twos_b);
-    csa(eights_a, fours, fours, fours_a, fours_b);
-    __m512i carry = _mm512_and_si512(eights, eights_a);
-    eights = _mm512_xor_si512(eights, eights_a);
-    __m512i next = _mm512_and_si512(c16, carry);
-    c16 = _mm512_xor_si512(c16, carry);
-    carry = _mm512_and_si512(c32, next);
-    c32 = _mm512_xor_si512(c32, next);
-    next = _mm512_and_si512(c64, carry);
-    c64 = _mm512_xor_si512(c64, carry);
-    c128 = _mm512_xor_si512(c128, next);
+    __m512i* higher[] = {&eights, &c16, &c32, &c64, &c128};
+    ripple<5>(higher, add_eight_rows(wt, list + k, ones, twos, fours));
   }
-#undef row
   planes[0] = ones, planes[1] = twos, planes[2] = fours, planes[3] = eights;
   planes[4] = c16, planes[5] = c32, planes[6] = c64, planes[7] = c128;
 }
@@ -534,8 +527,8 @@ struct Kernel {
 
 }  // namespace
 
-Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles,
-                     const int32_t* x, const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out) {
+void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
+                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out) {
   const Kernel kernel(plan, shape, tiles, w, layer_seed);
   const int bits = plan.input_bits;
   const int64_t depth = shape.depth();
@@ -597,26 +590,6 @@ Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std:
       }
     }
   }
-
-  // The events of what ran: every (row, tile) drives its rows once per input bit, every column
-  // converts every cycle.
-  int64_t analog = 0, digital = 0, voted = 0, rows_in_tiles = 0;
-  for (const auto& c : plan.cycles) {
-    analog += c.kind == CycleKind::Analog;
-    digital += c.kind == CycleKind::Digital;
-    voted += c.kind == CycleKind::Voted;
-  }
-  for (const auto& tile : tiles) rows_in_tiles += tile.end - tile.begin;
-  const int64_t outputs_by_tile = shape.rows * shape.cols * static_cast<int64_t>(tiles.size());
-  Events events;
-  events.macs = shape.rows * shape.cols * rows_in_tiles;
-  events.adc_conversions = outputs_by_tile * (analog + voted * plan.vote_samples);
-  events.digital_cycles = outputs_by_tile * digital;
-  events.voted_cycles = outputs_by_tile * voted;
-  events.tile_activations = shape.rows * static_cast<int64_t>(tiles.size()) * bits;
-  events.row_drives = shape.rows * rows_in_tiles * bits;
-  events.shift_adds = outputs_by_tile * static_cast<int64_t>(plan.cycles.size());
-  return events;
 }
 
 #if defined(__clang__)
@@ -629,10 +602,8 @@ Events avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std:
 #else  // no AVX-512 kernel on this platform
 
 bool avx512_kernel_supported() { return false; }
-Events avx512_matmul(const FastPlan&, const ProductShape&, const std::vector<Tile>&, const int32_t*, const int32_t*,
-                     uint64_t, const NoiseKey&, float*) {
-  return {};
-}
+void avx512_matmul(const FastPlan&, const ProductShape&, const std::vector<Tile>&, const int32_t*, const int32_t*,
+                   uint64_t, const NoiseKey&, float*) {}
 
 #endif
 

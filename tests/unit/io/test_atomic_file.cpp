@@ -1,16 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io_test_support.h"
 
 namespace bitline::io {
 namespace {
@@ -18,21 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class AtomicFileTest : public ::testing::Test {
+class AtomicFileTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("bitline_io_tests-" + std::to_string(::getpid())) /
-           (std::string(test->test_suite_name()) + "." + test->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    std::error_code ignored;  // removes the per-process folder once its last test is done
-    fs::remove(dir_.parent_path(), ignored);
-  }
-
   static void write_plain(const fs::path& path, const std::string& contents) {
     std::ofstream(path, std::ios::binary) << contents;
   }
@@ -43,25 +29,7 @@ class AtomicFileTest : public ::testing::Test {
     for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir_)) ++count;
     return count;
   }
-
-  fs::path dir_;
 };
-
-// Runs `action`, expects an InputError and returns its message.
-std::string input_error_from(const std::function<void()>& action) {
-  std::string message;
-  EXPECT_THROW(
-      {
-        try {
-          action();
-        } catch (const InputError& e) {
-          message = e.what();
-          throw;
-        }
-      },
-      InputError);
-  return message;
-}
 
 TEST_F(AtomicFileTest, WriteFileAtomicallyCreatesFileWithContents) {
   const fs::path target = dir_ / "out.txt";

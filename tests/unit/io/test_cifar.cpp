@@ -1,6 +1,5 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -8,11 +7,11 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "core/error.h"
 #include "io/cifar.h"
+#include "io_test_support.h"
 
 namespace bitline::io {
 namespace {
@@ -24,22 +23,6 @@ using ::testing::HasSubstr;
 
 constexpr std::size_t kImageBytes = 3 * 32 * 32;
 constexpr std::size_t kRecordBytes = 1 + kImageBytes;
-
-// Runs `action`, expects an InputError and returns its message.
-std::string input_error_from(const std::function<void()>& action) {
-  std::string message;
-  EXPECT_THROW(
-      {
-        try {
-          action();
-        } catch (const InputError& e) {
-          message = e.what();
-          throw;
-        }
-      },
-      InputError);
-  return message;
-}
 
 // Pixel value of a synthetic image: depends on the image seed, channel and position, so that a
 // mix-up of records, channels or rows changes it.
@@ -67,21 +50,8 @@ void expect_synthetic_image(const ImageSet& set, std::size_t index, int seed) {
   }
 }
 
-class CifarTest : public ::testing::Test {
+class CifarTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("bitline_io_tests-" + std::to_string(::getpid())) /
-           (std::string(test->test_suite_name()) + "." + test->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    std::error_code ignored;  // removes the per-process folder once its last test is done
-    fs::remove(dir_.parent_path(), ignored);
-  }
-
   static fs::path write_file(const fs::path& path, const std::string& contents) {
     fs::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << contents;
@@ -100,8 +70,6 @@ class CifarTest : public ::testing::Test {
     }
     write_file(folder / "test_batch.bin", cifar_record(9, 900) + cifar_record(0, 901));
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CifarTest, TrainingSplitConcatenatesFiveBatchesInOrder) {

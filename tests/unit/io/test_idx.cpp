@@ -1,6 +1,5 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,11 +8,11 @@
 #include <fstream>
 #include <functional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "core/error.h"
 #include "io/idx.h"
+#include "io_test_support.h"
 
 namespace bitline::io {
 namespace {
@@ -24,22 +23,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const fs::path kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-// Runs `action`, expects an InputError and returns its message.
-std::string input_error_from(const std::function<void()>& action) {
-  std::string message;
-  EXPECT_THROW(
-      {
-        try {
-          action();
-        } catch (const InputError& e) {
-          message = e.what();
-          throw;
-        }
-      },
-      InputError);
-  return message;
-}
 
 void append_big_endian_u32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xff);
@@ -64,21 +47,8 @@ std::string counting_bytes(std::size_t size) {
   return out;
 }
 
-class IdxTest : public ::testing::Test {
+class IdxTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("bitline_io_tests-" + std::to_string(::getpid())) /
-           (std::string(test->test_suite_name()) + "." + test->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    std::error_code ignored;  // removes the per-process folder once its last test is done
-    fs::remove(dir_.parent_path(), ignored);
-  }
-
   fs::path write_gzip(const std::string& name, const std::string& contents) const {
     const fs::path path = dir_ / name;
     gzFile file = gzopen(path.c_str(), "wb");
@@ -94,8 +64,6 @@ class IdxTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << contents;
     return path;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(IdxTest, GzippedRoundTripKeepsPixelsLabelsAndDimensions) {

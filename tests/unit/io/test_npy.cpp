@@ -1,6 +1,5 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
@@ -11,12 +10,12 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
+#include "io_test_support.h"
 
 namespace bitline::io {
 namespace {
@@ -25,22 +24,6 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Runs `action`, expects an InputError and returns its message.
-std::string input_error_from(const std::function<void()>& action) {
-  std::string message;
-  EXPECT_THROW(
-      {
-        try {
-          action();
-        } catch (const InputError& e) {
-          message = e.what();
-          throw;
-        }
-      },
-      InputError);
-  return message;
-}
 
 template <typename T>
 std::string little_endian_bytes(const std::vector<T>& values) {
@@ -66,21 +49,8 @@ std::string npy_bytes(const std::string& dict, const std::string& data, int majo
   return out + header + data;
 }
 
-class NpyTest : public ::testing::Test {
+class NpyTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("bitline_io_tests-" + std::to_string(::getpid())) /
-           (std::string(test->test_suite_name()) + "." + test->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    std::error_code ignored;  // removes the per-process folder once its last test is done
-    fs::remove(dir_.parent_path(), ignored);
-  }
-
   fs::path write_raw(const std::string& bytes, const std::string& name = "array.npy") const {
     const fs::path path = dir_ / name;
     std::ofstream(path, std::ios::binary) << bytes;
@@ -92,8 +62,6 @@ class NpyTest : public ::testing::Test {
     const fs::path path = write_raw(npy_bytes(dict, data));
     return input_error_from([&] { read_npy(path); });
   }
-
-  fs::path dir_;
 };
 
 // ---- Round trips.

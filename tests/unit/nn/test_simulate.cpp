@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/conv_rows.h"
 #include "nn/quant_layers.h"
 
 namespace bitline::nn {
@@ -96,6 +97,29 @@ TEST(SimulateLayout, ConvEqualsLinearOnUnfoldedPatches) {
   set_mode(conv, spec, LayerMode::Quantized);
   EXPECT_FALSE(conv_out.equal(conv->forward(x)));  // the 6-bit ADC really lost information
   EXPECT_TRUE(std::isfinite(conv->simulation_stats().csnr_db()));
+}
+
+TEST(SimulateLayout, ConvRowsEqualTorchUnfoldForStridesPaddingsAndDilations) {
+  struct Case {
+    int64_t channels, height, width, kernel, stride, padding, dilation;
+  };
+  for (const Case& c : {Case{3, 7, 5, 3, 1, 1, 1}, Case{2, 9, 8, 3, 2, 1, 1}, Case{4, 8, 8, 3, 1, 2, 2},
+                        Case{1, 6, 7, 1, 2, 0, 1}, Case{2, 10, 9, 5, 3, 2, 2}}) {
+    const core::ConvGeometry geometry{2, c.channels, c.height, c.width, c.kernel, c.stride, c.padding, c.dilation};
+    auto x = torch::randint(-100, 100, {2, c.channels, c.height, c.width}, torch::kInt32);
+    // Rows of the channels [1, channels) only, as one group of a grouped conv takes them.
+    const int64_t first = c.channels > 1 ? 1 : 0, count = c.channels - first;
+    auto rows = torch::empty({2 * geometry.positions(), count * c.kernel * c.kernel}, torch::kInt32);
+    core::conv_rows(geometry, x.data_ptr<int32_t>(), first, count, rows.data_ptr<int32_t>());
+    auto expected = torch::nn::functional::unfold(x.slice(1, first).to(torch::kFloat64),
+                                                  torch::nn::functional::UnfoldFuncOptions({c.kernel, c.kernel})
+                                                      .stride(c.stride)
+                                                      .padding(c.padding)
+                                                      .dilation(c.dilation))
+                        .transpose(1, 2)
+                        .reshape({-1, count * c.kernel * c.kernel});
+    EXPECT_TRUE(rows.to(torch::kFloat64).equal(expected)) << "kernel " << c.kernel << " stride " << c.stride;
+  }
 }
 
 TEST(SimulateLayout, GroupedConvEqualsSeparateConvsPerGroup) {
