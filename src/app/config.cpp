@@ -358,7 +358,7 @@ std::string float_stage_hash(const Config& config) {
   node.remove("quantization");
   node.remove("macros");
   node.remove("evaluation");
-  for (const char* key : {"name", "threads", "run_dir"}) remove_entry(node, "experiment", key);
+  for (const char* key : {"name", "threads", "run_dir", "checkpoint_dir"}) remove_entry(node, "experiment", key);
   remove_entry(node, "data", "test_samples");  // evaluation only
   remove_entry(node, "train", "qat");
   return fnv1a_hex(dump(node));

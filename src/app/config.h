@@ -17,13 +17,17 @@ struct ExperimentConfig {
   int64_t seed = 1;
   int64_t threads = 2;
   std::string run_dir = "runs/default";
+  std::string checkpoint_dir;  // empty: <run_dir>/checkpoints
 };
 template <class V>
 void describe(V& v, ExperimentConfig& c) {
   v.field("name", c.name, Doc("experiment name, shown in reports"));
   v.field("seed", c.seed, Doc("seed of weight initialisation, data order and augmentation").range(0, 9.0e15));
   v.field("threads", c.threads, Doc("CPU threads for LibTorch and bitline kernels; set to your core count").range(1, 1024));
-  v.field("run_dir", c.run_dir, Doc("directory for checkpoints, results.json and results.csv (relative to the working directory)"));
+  v.field("run_dir", c.run_dir, Doc("directory for results.json, results.csv and config.yaml (relative to the working directory)"));
+  v.field("checkpoint_dir", c.checkpoint_dir,
+          Doc("directory for the trained checkpoints; empty: <run_dir>/checkpoints. Experiments that share a "
+              "training run point here and keep their own run_dir"));
 }
 
 struct AugmentConfig {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/experiment.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 
@@ -154,6 +155,7 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
   Config c;
   c.experiment.threads = 7;
   c.experiment.run_dir = "elsewhere";
+  c.experiment.checkpoint_dir = "shared/checkpoints";
   EXPECT_EQ(float_stage_hash(a), float_stage_hash(c));
   EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(c));
   c.data.test_samples = 100;  // evaluation-only
@@ -162,6 +164,14 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
   d.experiment.seed = 2;
   EXPECT_NE(float_stage_hash(a), float_stage_hash(d));
   EXPECT_NE(qat_stage_hash(a), qat_stage_hash(d));
+}
+
+TEST(ConfigPaths, CheckpointsLiveInTheRunDirUnlessACheckpointDirIsSet) {
+  Config config;
+  config.experiment.run_dir = "runs/a";
+  EXPECT_EQ(checkpoint_path(config, "float", "00ff"), std::filesystem::path("runs/a/checkpoints/float-00ff.ckpt"));
+  config.experiment.checkpoint_dir = "runs/shared";
+  EXPECT_EQ(checkpoint_path(config, "qat", "00ff"), std::filesystem::path("runs/shared/qat-00ff.ckpt"));
 }
 
 TEST(ConfigHash, DefaultValuesWrittenOutOrLeftOutHashTheSame) {
