@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "nn/model.h"
 #include "nn/quant_layers.h"
 #include "nn/runtime.h"
 
@@ -64,6 +65,54 @@ void BM_SimulatedConv(benchmark::State& state) {
   state.SetLabel(labels[variant]);
 }
 BENCHMARK(BM_SimulatedConv)
+    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->ArgNames({"variant", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Whole network: resnet20 on a batch of 500 Fashion-MNIST-shaped images (the experiments'
+// evaluation batch), untrained weights, observers set by one batch. Variant 0 = fp32, 1 = W8A8
+// integer reference, 2 = simulate on a W8A8 macro with a 6-bit ADC and sigma = 1 LSB (N = 255,
+// bit-serial; conv1 computes digitally, as in the experiments). Ratio: variant 2 / variant 0.
+void BM_Resnet20Batch(benchmark::State& state) {
+  const int variant = static_cast<int>(state.range(0));
+  bitline::nn::set_threads(static_cast<int>(state.range(1)));
+  torch::manual_seed(0);
+  bitline::nn::ModelSpec model_spec;
+  model_spec.name = "resnet20";
+  auto model = bitline::nn::build_model(model_spec);
+  auto images = torch::randn({500, 1, 28, 28});
+  const auto layers = bitline::nn::quant_layers(*model);
+  for (const auto& [name, layer] : layers) {
+    auto spec = layer->spec();
+    spec.mode = LayerMode::Quantized;
+    spec.weight_granularity = bitline::nn::WeightGranularity::PerChannel;
+    spec.activation_scaling = bitline::nn::ActivationScaling::Static;
+    layer->set_spec(spec);
+  }
+  model->train();
+  bitline::nn::set_observer_phase(*model, bitline::nn::ObserverPhase::Track);
+  {
+    torch::NoGradGuard no_grad;
+    model->forward(images);
+  }
+  model->eval();
+  for (const auto& [name, layer] : layers) {
+    auto spec = layer->spec();
+    spec.mode = variant == 0 ? LayerMode::Float : variant == 2 && name != "conv1" ? LayerMode::Simulate
+                                                                                  : LayerMode::Quantized;
+    spec.macro.rows_per_conversion = 255;
+    spec.macro.adc_bits = 6;
+    spec.macro.additive_sigma_fs = 1.0 / 63;
+    layer->set_spec(spec);
+  }
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(model->forward(images));
+  const char* labels[] = {"fp32", "W8A8 integer reference", "simulate 6-bit ADC, 1 LSB noise"};
+  state.SetLabel(labels[variant]);
+  state.counters["images/s"] = benchmark::Counter(500.0 * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Resnet20Batch)
     ->ArgsProduct({{0, 1, 2}, {1, 2}})
     ->ArgNames({"variant", "threads"})
     ->Unit(benchmark::kMillisecond)

@@ -163,7 +163,16 @@ inline __m512i fold(__m512i acc) {
   return _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 4));
 }
 
-inline int column_of(int reg, int qword) { return 16 * (qword >> 1) + 2 * reg + (qword & 1); }
+// planes_to_counts puts weight-row byte 16 (p / 2) + 2 R + p % 2 into count register R, qword p.
+// Column c of a 64-column block is stored at the byte that lands in register c / 8, qword c % 8,
+// so a block with fewer than 64 columns leaves whole registers empty, and their readout is skipped.
+inline int column_of(int reg, int qword) { return 8 * reg + qword; }
+inline int weight_byte_of_column(int64_t column) {
+  const int reg = static_cast<int>(column >> 3), qword = static_cast<int>(column & 7);
+  return 16 * (qword >> 1) + 2 * reg + (qword & 1);
+}
+// Count registers holding at least one of the block's columns.
+inline int active_registers(int64_t columns_in_block) { return static_cast<int>(std::min<int64_t>(8, (columns_in_block + 7) / 8)); }
 
 // Set-bit lists of the input planes of one row's tile: lists[b * kListStride ...], counts[b].
 // First the 64-bit plane words of each 64-row chunk (planes[chunk * 16 + b]), then one byte
@@ -266,7 +275,8 @@ struct Kernel {
         for (int64_t o = 0; o < 64 && cb * 64 + o < shape.cols; ++o) {
           const int32_t* src = w + (cb * 64 + o) * depth;
           for (int64_t k = tiles[ti].begin; k < tiles[ti].end; ++k) {
-            dst[(k - tiles[ti].begin) * 64 + o] = static_cast<uint8_t>(static_cast<uint32_t>(src[k]) & mask);
+            dst[(k - tiles[ti].begin) * 64 + weight_byte_of_column(o)] =
+                static_cast<uint8_t>(static_cast<uint32_t>(src[k]) & mask);
           }
         }
       }
@@ -294,7 +304,8 @@ struct Kernel {
   // Codes of the analog lanes of 4 count registers (reg0 ... reg0 + 3) drawn from the noisy readout:
   // the staircase over the high 16 bits of each lane's uniform, byte compares against per-m steps
   // looked up by vpermi2b; the few lanes it leaves undecided draw their low 16 bits and scan.
-  void sample4(const __m512i* mac, __m512i* code, int reg0, int b, int64_t cb, uint64_t tile_key,
+  template <int kRegs>
+  void sample(const __m512i* mac, __m512i* code, int reg0, int b, int64_t cb, uint64_t tile_key,
                const Table& base_table) const {
     alignas(64) static const uint8_t high_index[64] = {
 #define BITLINE_LANE(p) 8 * p + 1, 8 * p + 3, 8 * p + 5, 8 * p + 7, 64 + 8 * p + 1, 64 + 8 * p + 3, 64 + 8 * p + 5, 64 + 8 * p + 7
@@ -308,11 +319,11 @@ struct Kernel {
     const __m512i key = _mm512_set1_epi64(static_cast<long long>(tile_key + static_cast<uint64_t>(b) * kStreamGamma));
     const uint64_t* streams = stream_base.data() + (static_cast<std::size_t>(cb) * 8 + static_cast<std::size_t>(reg0)) * 16;
     // Undecided lanes are tracked as 0xFF bytes (masked moves, no mask arithmetic).
-    __m512i high[4], low[4], count[4], undecided[4];
+    __m512i high[kRegs], low[kRegs], count[kRegs], undecided[kRegs];
     __mmask64 upper_mac = 0, outside = 0;
     const __m512i uniform_lo = _mm512_set1_epi8(static_cast<char>(plan.uniform_lo));
     const __m512i uniform_hi = _mm512_set1_epi8(static_cast<char>(plan.uniform_hi));
-    for (int q = 0; q < 4; ++q) {
+    for (int q = 0; q < kRegs; ++q) {
       const __m512i a = mix64v(_mm512_add_epi64(key, _mm512_loadu_si512(streams + 16 * q)));
       const __m512i z = mix64v(_mm512_add_epi64(key, _mm512_loadu_si512(streams + 16 * q + 8)));
       high[q] = _mm512_permutex2var_epi8(a, index_high, z);
@@ -329,7 +340,7 @@ struct Kernel {
       const Table steps_below(plan.uniform_count), step_kind(plan.uniform_kind), step_low(plan.uniform_low);
       const __m512i shift = _mm512_set1_epi8(static_cast<char>(plan.uniform_shift));
       const __m512i one = _mm512_set1_epi8(1), two = _mm512_set1_epi8(2);
-      for (int q = 0; q < 4; ++q) {
+      for (int q = 0; q < kRegs; ++q) {
         const __mmask64 upper = _mm512_movepi8_mask(high[q]);
         const __m512i kind = step_kind.blend(upper, high[q]);
         const __m512i low_step = step_low.blend(upper, high[q]);
@@ -340,7 +351,7 @@ struct Kernel {
         undecided[q] = _mm512_mask_mov_epi8(undecided[q], _mm512_cmpeq_epu8_mask(kind, two), all);
       }
     } else {
-      for (int q = 0; q < 4; ++q) count[q] = narrow ? base_table.low(mac[q]) : base_table(mac[q]);
+      for (int q = 0; q < kRegs; ++q) count[q] = narrow ? base_table.low(mac[q]) : base_table(mac[q]);
       for (int k = 0; k < plan.stair_steps; ++k) {
         const uint8_t* step_high = plan.stair_high.data() + static_cast<std::size_t>(k) * 256;
         const uint8_t* step_low = plan.stair_low.data() + static_cast<std::size_t>(k) * 256;
@@ -348,18 +359,18 @@ struct Kernel {
         if (narrow) {
           const __m512i h0 = _mm512_loadu_si512(step_high), h1 = _mm512_loadu_si512(step_high + 64);
           const __m512i l0 = _mm512_loadu_si512(step_low), l1 = _mm512_loadu_si512(step_low + 64);
-          for (int q = 0; q < 4; ++q) {
+          for (int q = 0; q < kRegs; ++q) {
             sh[q] = _mm512_permutex2var_epi8(h0, mac[q], h1);
             sl[q] = _mm512_permutex2var_epi8(l0, mac[q], l1);
           }
         } else {
           const Table th(step_high), tl(step_low);
-          for (int q = 0; q < 4; ++q) {
+          for (int q = 0; q < kRegs; ++q) {
             sh[q] = th(mac[q]);
             sl[q] = tl(mac[q]);
           }
         }
-        for (int q = 0; q < 4; ++q) {
+        for (int q = 0; q < kRegs; ++q) {
           const __mmask64 equal = _mm512_cmpeq_epu8_mask(sh[q], high[q]);
           count[q] = _mm512_mask_sub_epi8(count[q], _mm512_cmplt_epu8_mask(sh[q], high[q]), count[q], all);
           count[q] = _mm512_mask_sub_epi8(count[q], _mm512_mask_cmplt_epu8_mask(equal, sl[q], low[q]), count[q], all);
@@ -367,18 +378,20 @@ struct Kernel {
         }
       }
     }
-    const __m512i any_undecided = _mm512_ternarylogic_epi64(
-        _mm512_or_si512(undecided[0], undecided[1]), undecided[2], undecided[3], 0xFE);
-    if (_mm512_movepi8_mask(any_undecided) != 0) fix_undecided(mac, high, low, count, undecided, reg0, b, cb, tile_key);
-    for (int q = 0; q < 4; ++q) code[q] = count[q];
+    __m512i any_undecided = undecided[0];
+    for (int q = 1; q < kRegs; ++q) any_undecided = _mm512_or_si512(any_undecided, undecided[q]);
+    if (_mm512_movepi8_mask(any_undecided) != 0) {
+      fix_undecided(kRegs, mac, high, low, count, undecided, reg0, b, cb, tile_key);
+    }
+    for (int q = 0; q < kRegs; ++q) code[q] = count[q];
   }
 
   // The lanes the high 16 bits leave undecided (flagged 0xFF in undecided[q]): the full uniform and
   // a scan of the thresholds.
-  __attribute__((noinline)) void fix_undecided(const __m512i* mac, const __m512i* high, const __m512i* low,
+  __attribute__((noinline)) void fix_undecided(int regs, const __m512i* mac, const __m512i* high, const __m512i* low,
                                                __m512i* count, const __m512i* undecided, int reg0, int b, int64_t cb,
                                                uint64_t tile_key) const {
-    for (int q = 0; q < 4; ++q) {
+    for (int q = 0; q < regs; ++q) {
       const uint64_t lanes = _mm512_movepi8_mask(undecided[q]);
       if (lanes != 0) {
         alignas(64) uint8_t c[64], m[64], h[64], l[64];
@@ -406,6 +419,7 @@ struct Kernel {
                 int64_t* totals, const Tables& tables) const {
     const uint8_t* wt = weight_tile(tile, cb);
     const int bits = plan.input_bits;
+    const int active = active_registers(shape.cols - cb * 64);
     const bool wide_codes = plan.wide_codes;
     const uint64_t tile_key =
         kSampled ? counter_hash(layer_seed, row.sample, row.position, static_cast<uint64_t>(tile)) : 0;
@@ -429,8 +443,14 @@ struct Kernel {
       }
       __m512i codes[8];
       if (kSampled && plan.analog_slots[b] != 0) {
-        sample4(mac, codes, 0, b, cb, tile_key, tables.stair_base);
-        sample4(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
+        // Registers without columns of this block get no readout (their lanes are never stored).
+        if (active <= 2) {
+          sample<2>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
+        } else {
+          sample<4>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
+        }
+        if (active > 4) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
+        for (int r = active <= 2 ? 2 : 4; r < 8 && active <= 4; ++r) codes[r] = _mm512_setzero_si512();
       } else {
         const __m512i any = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(mac[0], mac[1]), _mm512_or_si512(mac[2], mac[3])),
                                             _mm512_or_si512(_mm512_or_si512(mac[4], mac[5]), _mm512_or_si512(mac[6], mac[7])));
