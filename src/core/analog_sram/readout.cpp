@@ -110,38 +110,40 @@ int32_t Readout::sample_code(int64_t mac, uint32_t uniform) const {
 }
 
 int32_t majority_vote(const int32_t* codes, int n, VoteTieRule rule) {
+  // Fixed arrays, no allocation: the SIMD kernel calls this per voted conversion.
   int32_t sorted[32];
   std::copy(codes, codes + n, sorted);
   std::sort(sorted, sorted + n);
   int best_count = 0;
-  std::vector<int32_t> tied;
+  int32_t tied[32];  // the most frequent codes, ascending
+  int tied_count = 0;
   for (int start = 0; start < n;) {
     int end = start;
     while (end < n && sorted[end] == sorted[start]) ++end;
     const int count = end - start;
     if (count > best_count) {
       best_count = count;
-      tied.assign(1, sorted[start]);
-    } else if (count == best_count) {
-      tied.push_back(sorted[start]);
+      tied_count = 0;
     }
+    if (count == best_count) tied[tied_count++] = sorted[start];
     start = end;
   }
   switch (rule) {
-    case VoteTieRule::Smallest: return tied.front();
-    case VoteTieRule::Largest: return tied.back();
+    case VoteTieRule::Smallest: return tied[0];
+    case VoteTieRule::Largest: return tied[tied_count - 1];
     case VoteTieRule::ClosestToMean: {
       double mean = 0;
       for (int k = 0; k < n; ++k) mean += codes[k];
       mean /= n;
-      int32_t best = tied.front();
-      for (int32_t c : tied) {
+      int32_t best = tied[0];
+      for (int k = 0; k < tied_count; ++k) {
+        const int32_t c = tied[k];
         if (std::fabs(c - mean) < std::fabs(best - mean)) best = c;
       }
       return best;
     }
   }
-  return tied.front();
+  return tied[0];
 }
 
 }  // namespace bitline::core::analog_sram
