@@ -68,7 +68,7 @@ void run_product(benchmark::State& state, const Spec& spec, bool reference) {
   state.counters["Gconv/s"] = benchmark::Counter(1e-9 * conversions * static_cast<double>(state.iterations()),
                                                  benchmark::Counter::kIsRate);
 
-  state.SetLabel(engine.fast_kernel() ? "fast kernel" : "reference path");
+  state.SetLabel(reference || !engine.fast_kernel() ? "scalar reference path" : "fast kernel");
 }
 
 // (a) 7-bit ADC, noise-free: lossy, every conversion through the ADC lookup table.

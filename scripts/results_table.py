@@ -6,6 +6,7 @@ The docs' experiment tables are made with it, so they show exactly what a run wr
 """
 import json
 import math
+import os
 import sys
 
 
@@ -20,14 +21,14 @@ def min_csnr(layers):
 def main(paths):
     if not paths:
         sys.exit(__doc__)
-    print("| experiment | evaluation | mode | macro | accuracy % | min layer CSNR dB | ADC conversions / image | eval time s |")
+    print("| run | evaluation | mode | macro | accuracy % | min layer CSNR dB | ADC conversions / image | eval time s |")
     print("|---|---|---|---|---|---|---|---|")
     for path in paths:
         with open(path) as f:
             results = json.load(f)
         for row in results["evaluations"]:
             conversions = row.get("adc_conversions_per_image")
-            print(f"| {results['experiment']} | {row['name']} | {row['mode']} | {row.get('macro') or '–'} "
+            print(f"| {os.path.basename(os.path.dirname(os.path.abspath(path)))} | {row['name']} | {row['mode']} | {row.get('macro') or '–'} "
                   f"| {100 * row['accuracy']:.2f} | {min_csnr(row.get('layers'))} "
                   f"| {f'{conversions / 1e6:.2f} M' if conversions else '–'} | {row['seconds']:.1f} |")
 
