@@ -278,8 +278,8 @@ torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::T
   const int64_t k = options_.kernel_size, groups = options_.groups;
   const int64_t batch = x_codes.size(0), out_channels = options_.out_channels;
   const int64_t group_in = options_.in_channels / groups, group_out = out_channels / groups;
-  const core::ConvGeometry geometry{batch,         x_codes.size(1),   x_codes.size(2),   x_codes.size(3), k,
-                                    options_.stride, options_.padding, options_.dilation};
+  const core::ConvGeometry geometry{batch, x_codes.size(1), x_codes.size(2), x_codes.size(3),
+                                    k, options_.stride, options_.padding, options_.dilation};
   const int64_t positions = geometry.positions();
   const auto x_int = x_codes.detach().to(torch::kInt32).contiguous();
   const auto w_int = as_int32_rows(w_codes, group_in * k * k);

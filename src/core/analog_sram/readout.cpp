@@ -115,7 +115,7 @@ int32_t majority_vote(const int32_t* codes, int n, VoteTieRule rule) {
   std::copy(codes, codes + n, sorted);
   std::sort(sorted, sorted + n);
   int best_count = 0;
-  int32_t tied[32];  // the most frequent codes, ascending
+  int32_t tied[32] = {};  // the most frequent codes, ascending (n >= 1: at least one)
   int tied_count = 0;
   for (int start = 0; start < n;) {
     int end = start;
