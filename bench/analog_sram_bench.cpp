@@ -9,7 +9,6 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
-#include <chrono>
 #include <random>
 #include <vector>
 
@@ -18,7 +17,6 @@
 namespace {
 
 using namespace bitline::core::analog_sram;
-
 
 struct ReferenceLayer {
   ProductShape shape{8 * 32 * 32, 64, 64, 9};
@@ -67,7 +65,6 @@ void run_product(benchmark::State& state, const Spec& spec, bool reference) {
   const double conversions = static_cast<double>(engine.count(layer.shape).adc_conversions);
   state.counters["Gconv/s"] = benchmark::Counter(1e-9 * conversions * static_cast<double>(state.iterations()),
                                                  benchmark::Counter::kIsRate);
-
   state.SetLabel(reference || !engine.fast_kernel() ? "scalar reference path" : "fast kernel");
 }
 

@@ -12,6 +12,14 @@ namespace {
 
 using bitline::nn::LayerMode;
 
+// Sets the layer's static input range from one training-mode pass over `input`; leaves it in eval mode.
+void observe_input_range(bitline::nn::QConv2d& conv, const torch::Tensor& input) {
+  conv->train();
+  conv->set_observer_phase(bitline::nn::ObserverPhase::Track);
+  conv->forward(input);
+  conv->eval();
+}
+
 // DESIGN.md's reference layer: conv 64->64, 3x3, pad 1, 32x32, batch 8.
 void BM_ReferenceConv(benchmark::State& state) {
   const auto mode = static_cast<LayerMode>(state.range(0));
@@ -19,10 +27,7 @@ void BM_ReferenceConv(benchmark::State& state) {
   torch::manual_seed(0);
   bitline::nn::QConv2d conv(bitline::nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
   auto input = torch::rand({8, 64, 32, 32});
-  conv->train();
-  conv->set_observer_phase(bitline::nn::ObserverPhase::Track);
-  conv->forward(input);  // observe the input range
-  conv->eval();
+  observe_input_range(conv, input);
   auto spec = conv->spec();
   spec.mode = mode;
   conv->set_spec(spec);
@@ -48,10 +53,7 @@ void BM_SimulatedConv(benchmark::State& state) {
   bitline::nn::QConv2d conv(bitline::nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
   // Post-ReLU-like input: half zeros.
   auto input = torch::relu(torch::randn({8, 64, 32, 32}));
-  conv->train();
-  conv->set_observer_phase(bitline::nn::ObserverPhase::Track);
-  conv->forward(input);
-  conv->eval();
+  observe_input_range(conv, input);
   auto spec = conv->spec();
   spec.mode = LayerMode::Simulate;
   spec.macro.rows_per_conversion = 255;

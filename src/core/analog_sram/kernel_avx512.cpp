@@ -301,7 +301,7 @@ struct Kernel {
     return weight_tiles.data() + (tile * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * 256 * 64;
   }
 
-  // Codes of the analog lanes of 4 count registers (reg0 ... reg0 + 3) drawn from the noisy readout:
+  // Codes of the analog lanes of kRegs count registers (reg0 ...) drawn from the noisy readout:
   // the staircase over the high 16 bits of each lane's uniform, byte compares against per-m steps
   // looked up by vpermi2b; the few lanes it leaves undecided draw their low 16 bits and scan.
   template <int kRegs>
@@ -444,13 +444,14 @@ struct Kernel {
       __m512i codes[8];
       if (kSampled && plan.analog_slots[b] != 0) {
         // Registers without columns of this block get no readout (their lanes are never stored).
-        if (active <= 2) {
+        const int sampled = active <= 2 ? 2 : active <= 4 ? 4 : 8;
+        if (sampled == 2) {
           sample<2>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         } else {
           sample<4>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         }
-        if (active > 4) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
-        for (int r = active <= 2 ? 2 : 4; r < 8 && active <= 4; ++r) codes[r] = _mm512_setzero_si512();
+        if (sampled == 8) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
+        for (int r = sampled; r < 8; ++r) codes[r] = _mm512_setzero_si512();
       } else {
         const __m512i any = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(mac[0], mac[1]), _mm512_or_si512(mac[2], mac[3])),
                                             _mm512_or_si512(_mm512_or_si512(mac[4], mac[5]), _mm512_or_si512(mac[6], mac[7])));
