@@ -108,6 +108,9 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   report.config_source = source;
   report.blas_library = prepare_runtime(config);
   report.threads = nn::threads();
+  // Unusable output locations fail now, not after an epoch of training.
+  io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
+  io::create_output_directory(checkpoint_dir(config), "experiment.checkpoint_dir");
   fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kVersion, config.experiment.name, source,
              config.model.name, config.data.dataset, report.threads);
   const auto data = nn::load_datasets(data_options(config.data));

@@ -151,13 +151,15 @@ void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, cons
   }
 }
 
+std::filesystem::path checkpoint_dir(const Config& config) {
+  return config.experiment.checkpoint_dir.empty() ? std::filesystem::path(config.experiment.run_dir) / "checkpoints"
+                                                  : std::filesystem::path(config.experiment.checkpoint_dir);
+}
+
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash) {
   // Named by the stage's config hash, so configs that share a run directory keep their own
   // checkpoints (e.g. one fp32 model with several QAT variants).
-  const std::filesystem::path dir = config.experiment.checkpoint_dir.empty()
-                                        ? std::filesystem::path(config.experiment.run_dir) / "checkpoints"
-                                        : std::filesystem::path(config.experiment.checkpoint_dir);
-  return dir / (stage + "-" + hash + ".ckpt");
+  return checkpoint_dir(config) / (stage + "-" + hash + ".ckpt");
 }
 
 TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, const RunOptions& options) {

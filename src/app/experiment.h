@@ -42,6 +42,8 @@ struct TrainingSummary {
   std::optional<StageSummary> float_stage, qat_stage;
 };
 
+// experiment.checkpoint_dir, or <run_dir>/checkpoints when it is empty.
+std::filesystem::path checkpoint_dir(const Config& config);
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);
 
 struct RunOptions {

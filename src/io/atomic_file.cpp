@@ -45,7 +45,7 @@ void write_temp_file(const AtomicFile& file, std::string_view contents) {
 
 AtomicFile::AtomicFile(std::filesystem::path target)
     : target_(std::move(target)), temp_(unique_temp_path_for(target_)) {
-  if (target_.has_parent_path()) std::filesystem::create_directories(target_.parent_path());
+  if (target_.has_parent_path()) create_output_directory(target_.parent_path(), target_.string());
 }
 
 AtomicFile::~AtomicFile() {
@@ -68,6 +68,14 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     // Covers failing to create the parent directories or to rename; e.what() names the paths.
     throw std::runtime_error(fmt::format("{}: cannot write file: {}", target.string(), e.what()));
   }
+}
+
+void create_output_directory(const std::filesystem::path& dir, const std::string& what) {
+  // The output location is the user's choice (run_dir, checkpoint_dir, --output): one that cannot
+  // be a directory (a path component is a file, no permission) is bad input.
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw InputError(fmt::format("{}: cannot create directory {}: {}", what, dir.string(), error.message()));
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

@@ -12,7 +12,7 @@ namespace bitline::io {
 // target keeps its old contents.
 class AtomicFile {
  public:
-  // Creates the target's parent directories and picks a unique temporary path beside the target
+  // Creates the target's parent directories (create_output_directory) and picks a unique temporary path beside the target
   // (same directory, hence same file system, so the final rename is atomic).
   explicit AtomicFile(std::filesystem::path target);
   ~AtomicFile();
@@ -32,6 +32,10 @@ class AtomicFile {
   std::filesystem::path temp_;
   bool committed_ = false;
 };
+
+// Creates `dir` and its parents if missing. Throws InputError "<what>: cannot create directory
+// <dir>: <reason>" (what: the config key or file the directory is for).
+void create_output_directory(const std::filesystem::path& dir, const std::string& what);
 
 // Writes `contents` to `target` atomically. Throws std::runtime_error naming the path on failure.
 void write_file_atomically(const std::filesystem::path& target, std::string_view contents);

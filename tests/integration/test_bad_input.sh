@@ -57,4 +57,10 @@ mkdir -p "$(dirname "$checkpoint")"
 echo "not a checkpoint" > "$checkpoint"
 expect_exit 2 eval --config small.yaml --no-progress
 expect_output "$checkpoint: expected a bitline checkpoint"
+# An output directory that cannot be created (a path component is a file) fails before training.
+touch a_file
+expect_exit 2 train --config small.yaml --no-progress --set experiment.checkpoint_dir=a_file/checkpoints
+expect_output "experiment.checkpoint_dir: cannot create directory a_file/checkpoints: Not a directory"
+expect_exit 2 run --config small.yaml --no-progress --run-dir a_file/run
+expect_output "experiment.run_dir: cannot create directory a_file/run: Not a directory"
 echo "bad input tests passed"

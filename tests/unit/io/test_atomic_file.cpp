@@ -64,10 +64,19 @@ TEST_F(AtomicFileTest, WriteFileAtomicallyNamesPathWhenParentIsAFile) {
   const fs::path target = dir_ / "not_a_dir" / "out.txt";
   try {
     write_file_atomically(target, "data");
-    FAIL() << "expected std::runtime_error";
-  } catch (const std::runtime_error& e) {
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {  // the output location is the user's choice: bad input
     EXPECT_THAT(e.what(), HasSubstr(target.string()));
   }
+}
+
+TEST_F(AtomicFileTest, CreateOutputDirectoryNamesWhatItIsForAndTheReason) {
+  write_plain(dir_ / "a_file", "x");
+  const fs::path dir = dir_ / "a_file" / "checkpoints";
+  EXPECT_THAT(input_error_from([&] { create_output_directory(dir, "experiment.checkpoint_dir"); }),
+              HasSubstr("experiment.checkpoint_dir: cannot create directory " + dir.string() + ": Not a directory"));
+  create_output_directory(dir_ / "new" / "nested", "experiment.run_dir");
+  EXPECT_TRUE(fs::is_directory(dir_ / "new" / "nested"));
 }
 
 TEST_F(AtomicFileTest, TempPathIsBesideTargetAndUnique) {
