@@ -135,24 +135,29 @@ __attribute__((always_inline)) inline void count_rows(const uint8_t* wt, const u
   planes[4] = c16, planes[5] = c32, planes[6] = c64, planes[7] = c128;
 }
 
-// Bit planes -> byte counts. counts[R] qword p, byte i = count of (weight bit i, column
-// 16 (p / 2) + 2 R + p % 2): a byte transpose by unpacks (byte d of a qword = plane 7 - d), then
-// an 8x8 bit transpose of each qword (GF(2) affine with the identity's columns).
+// Bit planes -> byte counts of the first kRegs count registers. counts[R] qword p, byte i = count of
+// (weight bit i, column 16 (p / 2) + 2 R + p % 2): a byte transpose by unpacks (byte d of a qword =
+// plane 7 - d), then an 8x8 bit transpose of each qword (GF(2) affine with the identity's columns).
+template <int kRegs>
 __attribute__((always_inline)) inline void planes_to_counts(const __m512i p[8], __m512i counts[8]) {
-  __m512i lo[4], hi[4];
+  static_assert(kRegs == 2 || kRegs == 4 || kRegs == 8, "registers come in pairs of unpack halves");
+  constexpr int kHalves = kRegs == 8 ? 2 : 1;  // registers 4-7 come from the high unpacks
+  __m512i unpacked[2][4];
   for (int k = 0; k < 4; ++k) {
-    lo[k] = _mm512_unpacklo_epi8(p[7 - 2 * k], p[6 - 2 * k]);
-    hi[k] = _mm512_unpackhi_epi8(p[7 - 2 * k], p[6 - 2 * k]);
+    unpacked[0][k] = _mm512_unpacklo_epi8(p[7 - 2 * k], p[6 - 2 * k]);
+    if (kHalves == 2) unpacked[1][k] = _mm512_unpackhi_epi8(p[7 - 2 * k], p[6 - 2 * k]);
   }
   const __m512i transpose = _mm512_set1_epi64(static_cast<long long>(0x8040201008040201ULL));
-  for (int h1 = 0; h1 < 2; ++h1) {
-    const __m512i* x = h1 ? hi : lo;
-    const __m512i b00 = _mm512_unpacklo_epi16(x[0], x[1]), b01 = _mm512_unpackhi_epi16(x[0], x[1]);
-    const __m512i b10 = _mm512_unpacklo_epi16(x[2], x[3]), b11 = _mm512_unpackhi_epi16(x[2], x[3]);
+  for (int h1 = 0; h1 < kHalves; ++h1) {
+    const __m512i* x = unpacked[h1];
+    const __m512i b00 = _mm512_unpacklo_epi16(x[0], x[1]), b10 = _mm512_unpacklo_epi16(x[2], x[3]);
     counts[4 * h1 + 0] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpacklo_epi32(b00, b10), 0);
     counts[4 * h1 + 1] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpackhi_epi32(b00, b10), 0);
-    counts[4 * h1 + 2] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpacklo_epi32(b01, b11), 0);
-    counts[4 * h1 + 3] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpackhi_epi32(b01, b11), 0);
+    if (kRegs >= 4) {
+      const __m512i b01 = _mm512_unpackhi_epi16(x[0], x[1]), b11 = _mm512_unpackhi_epi16(x[2], x[3]);
+      counts[4 * h1 + 2] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpacklo_epi32(b01, b11), 0);
+      counts[4 * h1 + 3] = _mm512_gf2p8affine_epi64_epi8(transpose, _mm512_unpackhi_epi32(b01, b11), 0);
+    }
   }
 }
 
@@ -413,54 +418,51 @@ struct Kernel {
   }
 
   // One (row, tile, column block): adds s 2^(i+b) V(code) of every conversion into totals[64]
-  // (index 8 reg + qword).
-  template <bool kSampled, int kDeltaPlanes>
+  // (index 8 reg + qword). Only the first kRegs count registers hold columns of this block
+  // (active_registers); the others are neither counted out, read out nor accumulated.
+  template <bool kSampled, int kDeltaPlanes, int kRegs>
   void run_tile(const uint8_t* lists, const int* counts, std::size_t tile, int64_t cb, const RowContext& row,
                 int64_t* totals, const Tables& tables) const {
     const uint8_t* wt = weight_tile(tile, cb);
     const int bits = plan.input_bits;
-    const int active = active_registers(shape.cols - cb * 64);
     const bool wide_codes = plan.wide_codes;
     const uint64_t tile_key =
         kSampled ? counter_hash(layer_seed, row.sample, row.position, static_cast<uint64_t>(tile)) : 0;
     const __m512i a0 = tables.analog.t0, a1 = tables.analog.t1;
     const __m512i d0 = tables.delta.t0, d1 = tables.delta.t1;
     const __m512i e0 = tables.delta_high.t0, e1 = tables.delta_high.t1;
-    __m512i acc_code[8], acc_delta[8], acc_high[8];
+    __m512i acc_code[kRegs], acc_delta[kRegs], acc_high[kRegs];
 #pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) acc_code[r] = acc_delta[r] = acc_high[r] = _mm512_setzero_si512();
+    for (int r = 0; r < kRegs; ++r) acc_code[r] = acc_delta[r] = acc_high[r] = _mm512_setzero_si512();
     alignas(64) int64_t voted_total[64];
     bool any_voted = false;
     for (int b = bits - 1; b >= 0; --b) {
       __m512i mac[8];
       if (counts[b] == 0) {
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) mac[r] = _mm512_setzero_si512();
+        for (int r = 0; r < kRegs; ++r) mac[r] = _mm512_setzero_si512();
       } else {
         __m512i planes[8];
         count_rows(wt, lists + static_cast<std::size_t>(b) * kListStride, counts[b], planes);
-        planes_to_counts(planes, mac);
+        planes_to_counts<kRegs>(planes, mac);
       }
       __m512i codes[8];
       if (kSampled && plan.analog_slots[b] != 0) {
-        // Registers without columns of this block get no readout (their lanes are never stored).
-        const int sampled = active <= 2 ? 2 : active <= 4 ? 4 : 8;
-        if (sampled == 2) {
+        if (kRegs == 2) {
           sample<2>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         } else {
           sample<4>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         }
-        if (sampled == 8) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
-        for (int r = sampled; r < 8; ++r) codes[r] = _mm512_setzero_si512();
+        if (kRegs == 8) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
       } else {
-        const __m512i any = _mm512_or_si512(_mm512_or_si512(_mm512_or_si512(mac[0], mac[1]), _mm512_or_si512(mac[2], mac[3])),
-                                            _mm512_or_si512(_mm512_or_si512(mac[4], mac[5]), _mm512_or_si512(mac[6], mac[7])));
+        __m512i any = mac[0];
+        for (int r = 1; r < kRegs; ++r) any = _mm512_or_si512(any, mac[r]);
         if (_mm512_movepi8_mask(any) == 0) {  // every count < 128
 #pragma GCC unroll 8
-          for (int r = 0; r < 8; ++r) codes[r] = _mm512_permutex2var_epi8(a0, mac[r], a1);
+          for (int r = 0; r < kRegs; ++r) codes[r] = _mm512_permutex2var_epi8(a0, mac[r], a1);
         } else {
 #pragma GCC unroll 8
-          for (int r = 0; r < 8; ++r) codes[r] = tables.analog(mac[r]);
+          for (int r = 0; r < kRegs; ++r) codes[r] = tables.analog(mac[r]);
         }
       }
       if ((plan.digital_slots[b] | plan.voted_slots[b]) != 0) {
@@ -468,23 +470,23 @@ struct Kernel {
           std::fill(voted_total, voted_total + 64, 0);
           any_voted = true;
         }
-        hybrid_cycles(mac, codes, b, tile, cb, row, tables, voted_total);
+        hybrid_cycles(kRegs, mac, codes, b, tile, cb, row, tables, voted_total);
       }
       const __m512i weights = _mm512_loadu_si512(plan.weights[b]);
 #pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r) {
+      for (int r = 0; r < kRegs; ++r) {
         acc_code[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_code[r], acc_code[r]), codes[r], weights);
       }
       if (kDeltaPlanes >= 1) {
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) {
+        for (int r = 0; r < kRegs; ++r) {
           const __m512i d = wide_codes ? tables.delta(codes[r]) : _mm512_permutex2var_epi8(d0, codes[r], d1);
           acc_delta[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_delta[r], acc_delta[r]), d, weights);
         }
       }
       if (kDeltaPlanes >= 2) {
 #pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) {
+        for (int r = 0; r < kRegs; ++r) {
           const __m512i d = wide_codes ? tables.delta_high(codes[r]) : _mm512_permutex2var_epi8(e0, codes[r], e1);
           acc_high[r] = _mm512_dpbusd_epi32(_mm512_add_epi32(acc_high[r], acc_high[r]), d, weights);
         }
@@ -493,7 +495,7 @@ struct Kernel {
     const __m512i slope = _mm512_set1_epi64(plan.slope);
     const __m512i bias = _mm512_set1_epi64(plan.delta_bias);
 #pragma GCC unroll 8
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < kRegs; ++r) {
       __m512i value = _mm512_mullo_epi64(fold(acc_code[r]), slope);
       if (kDeltaPlanes >= 1) value = _mm512_add_epi64(value, _mm512_sub_epi64(fold(acc_delta[r]), bias));
       if (kDeltaPlanes >= 2) value = _mm512_add_epi64(value, _mm512_slli_epi64(fold(acc_high[r]), 8));
@@ -504,12 +506,12 @@ struct Kernel {
 
   // HCiM cycles of input bit b (rare): digital lanes take the digital readout; voted lanes are
   // converted here, scalar, into voted_total, and enter the byte accumulation as code 0.
-  __attribute__((noinline)) void hybrid_cycles(const __m512i* mac, __m512i* codes, int b, std::size_t tile, int64_t cb,
+  __attribute__((noinline)) void hybrid_cycles(int regs, const __m512i* mac, __m512i* codes, int b, std::size_t tile, int64_t cb,
                                                const RowContext& row, const Tables& tables,
                                                int64_t* voted_total) const {
     const uint64_t digital_mask = 0x0101010101010101ULL * plan.digital_slots[b];
     const uint64_t voted_mask = 0x0101010101010101ULL * plan.voted_slots[b];
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < regs; ++r) {
       if (digital_mask != 0) codes[r] = _mm512_mask_blend_epi8(digital_mask, codes[r], tables.digital(mac[r]));
       if (voted_mask != 0) {
         add_voted(mac[r], r, b, voted_mask, tile, cb, row, voted_total);
@@ -560,10 +562,19 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
                       Table(plan.digital_code), Table(plan.delta), Table(plan.delta_high), Table(plan.stair_base)};
   using TileFunction = void (Kernel::*)(const uint8_t*, const int*, std::size_t, int64_t, const RowContext&,
                                         int64_t*, const Tables&) const;
-  static constexpr TileFunction kTileFunctions[2][3] = {
-      {&Kernel::run_tile<false, 0>, &Kernel::run_tile<false, 1>, &Kernel::run_tile<false, 2>},
-      {&Kernel::run_tile<true, 0>, &Kernel::run_tile<true, 1>, &Kernel::run_tile<true, 2>}};
-  const TileFunction run_tile = kTileFunctions[plan.sampled ? 1 : 0][plan.delta_planes];
+#define BITLINE_TILE_FUNCTIONS(sampled, delta_planes)                                                     \
+  {&Kernel::run_tile<sampled, delta_planes, 2>, &Kernel::run_tile<sampled, delta_planes, 4>,               \
+   &Kernel::run_tile<sampled, delta_planes, 8>}
+  static constexpr TileFunction kTileFunctions[2][3][3] = {
+      {BITLINE_TILE_FUNCTIONS(false, 0), BITLINE_TILE_FUNCTIONS(false, 1), BITLINE_TILE_FUNCTIONS(false, 2)},
+      {BITLINE_TILE_FUNCTIONS(true, 0), BITLINE_TILE_FUNCTIONS(true, 1), BITLINE_TILE_FUNCTIONS(true, 2)}};
+#undef BITLINE_TILE_FUNCTIONS
+  std::vector<TileFunction> block_functions;  // per column block: by its count registers (2, 4 or 8)
+  for (int64_t cb = 0; cb < column_blocks; ++cb) {
+    const int active = active_registers(shape.cols - cb * 64);
+    block_functions.push_back(
+        kTileFunctions[plan.sampled ? 1 : 0][plan.delta_planes][active <= 2 ? 0 : active <= 4 ? 1 : 2]);
+  }
 
 #pragma omp parallel
   {
@@ -591,7 +602,7 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
         }
         for (int64_t cb = 0; cb < column_blocks; ++cb) {
           for (int64_t r = 0; r < count; ++r) {
-            (kernel.*run_tile)(lists.data() + static_cast<std::size_t>(r * bits) * kListStride,
+            (kernel.*block_functions[static_cast<std::size_t>(cb)])(lists.data() + static_cast<std::size_t>(r * bits) * kListStride,
                                counts.data() + r * bits, t, cb, rows[r], totals.data() + (r * column_blocks + cb) * 64,
                                tables);
           }
