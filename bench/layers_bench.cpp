@@ -122,4 +122,13 @@ BENCHMARK(BM_Resnet20Batch)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The allocator policy of the bitline executable (app/main.cpp), so both sides of each ratio run
+// as they do there.
+int main(int argc, char** argv) {
+  bitline::nn::retain_freed_memory();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -191,6 +191,12 @@ struct StageConfig {
   std::optional<std::string> macro;
   double nat_sigma_percent = 0;
   std::optional<int64_t> samples_per_epoch;
+  static StageConfig with(int64_t epochs, double learning_rate) {
+    StageConfig stage;
+    stage.epochs = epochs;
+    stage.learning_rate = learning_rate;
+    return stage;
+  }
 };
 template <class V>
 void describe(V& v, StageConfig& c) {
@@ -219,8 +225,8 @@ struct TrainConfig {
   std::string schedule = "cosine";
   std::vector<double> milestones = {0.6, 0.9};
   double gamma = 0.1;
-  StageConfig float_stage{4, 0.05};
-  StageConfig qat_stage{1, 0.005};
+  StageConfig float_stage = StageConfig::with(4, 0.05);
+  StageConfig qat_stage = StageConfig::with(1, 0.005);
 };
 template <class V>
 void describe(V& v, TrainConfig& c) {
@@ -366,7 +372,7 @@ void describe(V& v, EvaluationRun& c) {
 
 struct EvaluationConfig {
   int64_t batch_size = 500;
-  std::vector<EvaluationRun> runs = {{"fp32", "float"}, {"w8a8", "quantized"}};
+  std::vector<EvaluationRun> runs = {{"fp32", "float", std::nullopt}, {"w8a8", "quantized", std::nullopt}};
 };
 template <class V>
 void describe(V& v, EvaluationConfig& c) {

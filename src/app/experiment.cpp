@@ -205,7 +205,9 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
                       nn::evaluate(*model, data.test, config.evaluation.batch_size,
                                    [&](int64_t done, int64_t, double, double accuracy) {
                                      bar.update(done, fmt::format("acc {:.2f}%", 100 * accuracy));
-                                   })};
+                                   }),
+                      {},
+                      {}};
     bar.finish(fmt::format("accuracy {:.2f}%", 100 * row.result.accuracy));
     if (mode == nn::LayerMode::Simulate) {
       for (auto& [name, layer] : nn::quant_layers(*model)) {

@@ -22,7 +22,10 @@ std::atomic<uint64_t> g_first_sample{0};
 // Integer-valued codes round(clamp(x / range, lo, 1) * q_max) whose gradient is that of the
 // unrounded expression (straight-through round, zero gradient where the clamp is active).
 torch::Tensor ste_codes(const torch::Tensor& x, const torch::Tensor& range, const core::QuantGrid& g) {
-  auto scaled = (x / range).clamp(g.lower_unit(), 1.0) * static_cast<double>(g.max_code());
+  auto scaled = (x / range).clamp_(g.lower_unit(), 1.0).mul_(static_cast<double>(g.max_code()));
+  // Without a gradient the codes alone, in place; otherwise s + (round(s) - s), which is exactly
+  // round(s) as a value (the difference is exact in float), with the identity as its gradient.
+  if (!torch::GradMode::is_enabled() || !scaled.requires_grad()) return scaled.round_();
   return scaled + (scaled.round() - scaled).detach();
 }
 
@@ -214,12 +217,11 @@ torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const
                                            const torch::Tensor& scale) {
   {
     torch::NoGradGuard no_grad;
-    const auto reference_out = reference.detach() * scale;
-    const auto error = (simulated - reference.detach()) * scale;
-    stats_.reference_energy += reference_out.square().sum().item<double>();
-    stats_.error_energy += error.square().sum().item<double>();
+    stats_.reference_energy += (reference.detach() * scale).square_().sum().item<double>();
+    stats_.error_energy += (simulated - reference.detach()).mul_(scale).square_().sum().item<double>();
     stats_.outputs += reference.numel();
   }
+  if (!torch::GradMode::is_enabled() || !reference.requires_grad()) return simulated;
   return reference + (simulated - reference).detach();
 }
 

@@ -2,6 +2,9 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +14,15 @@ namespace bitline::nn {
 void set_threads(int threads) { at::set_num_threads(threads); }
 
 int threads() { return at::get_num_threads(); }
+
+void retain_freed_memory() {
+#if defined(__GLIBC__)
+  // Blocks up to glibc's largest mmap threshold (32 MiB) come from the heap, and the heap's top is
+  // never trimmed: freed blocks are reused as they are.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, -1);
+#endif
+}
 
 BlasInfo detect_blas() {
   BlasInfo info;
