@@ -20,15 +20,21 @@ Readout::Readout(const Spec& spec, int chunk_bits, bool noisy)
       full_scale_(static_cast<double>(max_mac_) *
                   (spec.full_scale == FullScale::Calibrated ? spec.calibrated_fraction : 1.0)),
       noisy_(noisy && spec.noisy()),
-      spec_(spec) {
-  // The noise-free transfer in float32, in ASiM's order of operations, for bit-exact parity:
-  // v = clamp(m / FS, 0, 1); code = round(v * (2^B - 1)); m^ = code * FS / (2^B - 1).
+      spec_(spec),
+      converter_(noisy ? spec.converter : nullptr) {
   const float fs = static_cast<float>(full_scale_);
   const float levels = static_cast<float>(levels_);
   noiseless_code_.resize(static_cast<std::size_t>(max_mac_ + 1));
   for (int64_t m = 0; m <= max_mac_; ++m) {
+    if (converter_) {
+      noiseless_code_[static_cast<std::size_t>(m)] = converter_->code(analog_value(m));
+      continue;
+    }
+    // The ideal transfer in float32, in ASiM's order of operations, for bit-exact parity:
+    // v = clamp(m / FS, 0, 1); code = round(v * (2^B - 1)); m^ = code * FS / (2^B - 1).
     float v = static_cast<float>(m) / fs;
     if (spec.gain_compression_alpha > 0) v = v / (1.0f + static_cast<float>(spec.gain_compression_alpha) * v);
+    if (spec.parasitic_capacitance_ratio > 0) v = v * static_cast<float>(charge_sharing_gain());
     v = std::clamp(v, 0.0f, 1.0f);
     noiseless_code_[static_cast<std::size_t>(m)] = static_cast<int32_t>(std::nearbyint(v * levels));
   }
@@ -48,9 +54,11 @@ Readout::Readout(const Spec& spec, int chunk_bits, bool noisy)
     // Window: the codes holding all but ~1e-15 of the mass.
     int first = 0, last = levels_;
     const double sigma = sigma_fs(m);
-    double v = static_cast<double>(m) / full_scale_;
-    if (spec.gain_compression_alpha > 0) v = v / (1.0 + spec.gain_compression_alpha * v);
-    if (sigma > 0) {
+    const double v = analog_value(m);
+    if (converter_) {  // the codes of nonzero probability
+      while (first < last && probabilities[static_cast<std::size_t>(first)] <= 0) ++first;
+      while (last > first && probabilities[static_cast<std::size_t>(last)] <= 0) --last;
+    } else if (sigma > 0) {
       // Clamped to the codes: with a calibrated (clipping) full scale v may lie far above 1, and all
       // of the mass then sits on the top code.
       first = std::clamp(static_cast<int>(std::floor((v - kWindowSigmas * sigma) * levels_)), 0, levels_);
@@ -73,6 +81,17 @@ Readout::Readout(const Spec& spec, int chunk_bits, bool noisy)
   threshold_offset_[static_cast<std::size_t>(max_mac_ + 1)] = static_cast<uint32_t>(thresholds_.size());
 }
 
+double Readout::charge_sharing_gain() const {
+  const double n = static_cast<double>(spec_.rows_per_conversion);
+  return n / (n + spec_.parasitic_capacitance_ratio);
+}
+
+double Readout::analog_value(int64_t mac) const {
+  double v = static_cast<double>(mac) / full_scale_;
+  if (spec_.gain_compression_alpha > 0) v = v / (1.0 + spec_.gain_compression_alpha * v);
+  return v * charge_sharing_gain();
+}
+
 double Readout::sigma_fs(int64_t mac) const {
   const double m = static_cast<double>(mac);
   const double asim = spec_.asim_mac_sigma_fs / std::sqrt(m + 1.0);
@@ -82,9 +101,17 @@ double Readout::sigma_fs(int64_t mac) const {
 
 std::vector<double> Readout::code_probabilities(int64_t mac) const {
   std::vector<double> p(static_cast<std::size_t>(levels_ + 1), 0.0);
-  double v = static_cast<double>(mac) / full_scale_;
-  if (spec_.gain_compression_alpha > 0) v = v / (1.0 + spec_.gain_compression_alpha * v);
+  const double v = analog_value(mac);
   const double sigma = noisy_ ? sigma_fs(mac) : 0.0;
+  if (converter_) {
+    std::vector<double> at_least(static_cast<std::size_t>(levels_) + 1, 0.0);  // at_least[levels] = 0
+    converter_->exceedance(v, sigma, at_least.data());
+    p[0] = std::max(0.0, 1.0 - at_least[0]);
+    for (int c = 1; c <= levels_; ++c) {
+      p[static_cast<std::size_t>(c)] = std::max(0.0, at_least[static_cast<std::size_t>(c) - 1] - at_least[static_cast<std::size_t>(c)]);
+    }
+    return p;
+  }
   if (sigma <= 0) {
     p[static_cast<std::size_t>(noiseless_code(mac))] = 1.0;
     return p;

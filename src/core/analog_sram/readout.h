@@ -32,6 +32,11 @@ class Readout {
   std::vector<double> code_probabilities(int64_t mac) const;
   // Standard deviation of the analog value (fraction of full scale) at a MAC value.
   double sigma_fs(int64_t mac) const;
+  // The analog value the ADC sees, a fraction of full scale, before noise: m / FS through the gain
+  // compression and the parasitic charge sharing.
+  double analog_value(int64_t mac) const;
+  // N / (N + C_par / C_u): charge sharing with the bitline's parasitic capacitance.
+  double charge_sharing_gain() const;
   // The sampler's tables (noisy readouts): sample_code(mac, u) = first_code(mac) + the number of
   // thresholds t of `mac` with u >= t. Thresholds are nondecreasing; for noise-free readouts
   // first_code is the noiseless code and there are none.
@@ -55,6 +60,7 @@ class Readout {
   double full_scale_;
   bool noisy_, lossless_ = false;
   const Spec spec_;
+  std::shared_ptr<const adc::Converter> converter_;  // null: ASiM's ideal rounding
   std::vector<int32_t> noiseless_code_;
   std::vector<float> code_value_;
   // Noisy: for each m, its first code and cumulative thresholds (scaled to 2^32) of the codes after it.

@@ -23,6 +23,9 @@ void validate(const Spec& spec) {
   require(spec.additive_sigma_fs >= 0 && spec.asim_mac_sigma_fs >= 0 && spec.physical_mac_sigma_fs >= 0,
           "noise sigmas must be >= 0");
   require(spec.gain_compression_alpha >= 0, "gain_compression_alpha must be >= 0");
+  require(spec.parasitic_capacitance_ratio >= 0, "parasitic_capacitance_ratio must be >= 0");
+  require(spec.converter == nullptr || spec.converter->bits() == spec.adc_bits,
+          "the converter's bits must equal adc_bits");
   require(spec.hybrid_levels >= 0 && spec.hybrid_levels <= spec.weight_bits + spec.input_bits,
           "hybrid_levels must be in [0, weight_bits + input_bits]");
   require(spec.vote_samples >= 1 && spec.vote_samples <= 31, "vote_samples must be in [1, 31]");

@@ -2,8 +2,11 @@
 // The analog SRAM compute-in-memory macro (ASiM-style, spec/papers.md §5): its knobs, and the
 // plan of conversion cycles and row tiles that follows from them. See docs/macros/analog_sram.md.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "core/adc/converter.h"
 
 namespace bitline::core::analog_sram {
 
@@ -52,6 +55,11 @@ struct Spec {
   double asim_mac_sigma_fs = 0.0;        // ASiM's non_linear_sigma / 100, divided by sqrt(m + 1)
   double physical_mac_sigma_fs = 0.0;    // sigma_c * sqrt(m) / N  [A]: grows with the MAC value
   double gain_compression_alpha = 0.0;   // current domain: v <- v / (1 + alpha v), before noise
+  double parasitic_capacitance_ratio = 0.0;  // charge domain: C_par / C_u, v <- v N / (N + C_par / C_u)
+
+  // The column ADC of analog cycles; null: the ideal converter in ASiM's float32 rounding (exact
+  // parity). Digital (HCiM) cycles always use the ideal rounding.
+  std::shared_ptr<const adc::Converter> converter;
 
   int hybrid_levels = 0;  // L: top significance levels handled by top_levels
   TopLevels top_levels = TopLevels::Digital;
@@ -60,7 +68,12 @@ struct Spec {
 
   uint64_t seed = 0;
 
-  bool noisy() const { return additive_sigma_fs > 0 || asim_mac_sigma_fs > 0 || physical_mac_sigma_fs > 0; }
+  // Whether analog conversions are random: noise before the ADC or a converter with randomness of
+  // its own (a CCO's phase).
+  bool noisy() const {
+    return additive_sigma_fs > 0 || asim_mac_sigma_fs > 0 || physical_mac_sigma_fs > 0 ||
+           (converter != nullptr && converter->random());
+  }
   int adc_levels() const { return (1 << adc_bits) - 1; }
 };
 

@@ -113,6 +113,14 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
   base.additive_sigma_fs = 0.004;
   specs.push_back(base);  // reconstructed values need two correction bytes
   base = Spec{};
+  base.adc_bits = 7;
+  std::vector<double> inl_lsb(127);
+  for (auto& inl : inl_lsb) inl = std::uniform_real_distribution<double>(-0.45, 0.45)(rng);
+  base.converter = std::make_shared<adc::ThresholdConverter>(adc::ThresholdConverter::from_inl(7, inl_lsb));
+  specs.push_back(base);  // a converter with INL (a threshold table)
+  base.additive_sigma_fs = 0.5 / 127;
+  specs.push_back(base);  // the same with noise
+  base = Spec{};
   base.input_bits_per_cycle = 2;
   base.adc_bits = 6;
   base.additive_sigma_fs = 0.01;

@@ -220,7 +220,9 @@ TEST(Calibrate, SetsRangesFromTrainingBatches) {
   auto model = small_mlp();
   calibrate(*model, data, 2, 8);
   for (const auto& buffer : model->named_buffers()) {
-    if (buffer.key().find("batches_seen") != std::string::npos) EXPECT_EQ(buffer.value().item<int64_t>(), 2);
+    if (buffer.key().find("batches_seen") != std::string::npos) {
+      EXPECT_EQ(buffer.value().item<int64_t>(), 2);
+    }
   }
   for (auto& [name, layer] : quant_layers(*model)) EXPECT_EQ(layer->spec().mode, LayerMode::Float);
 }
