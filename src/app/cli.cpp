@@ -7,6 +7,7 @@
 
 #include <iostream>
 
+#include "app/adc_command.h"
 #include "app/config.h"
 #include "app/experiment.h"
 #include "app/layer_command.h"
@@ -214,6 +215,10 @@ int run_cli(int argc, char** argv) {
   layer->add_option("--bias", layer_options.bias_path, "bias tensor (.npy), [out]");
   layer->add_option("--output", layer_options.output_path, "output tensor (.npy, float32), written atomically")->required();
 
+  std::string adc_config_path;
+  auto* adc = app.add_subcommand("adc", "characterize a column ADC model: transfer, INL/DNL, ENOB/SNDR, energy per conversion");
+  adc->add_option("-c,--config", adc_config_path, "ADC config (YAML): adc, noise_sigma_lsb, characterize, output_dir")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -229,6 +234,7 @@ int run_cli(int argc, char** argv) {
     if (config->parsed()) return command_config(defaults, check_path, embedded);
     if (info->parsed()) return command_info();
     if (layer->parsed()) return run_layer_command(layer_options);
+    if (adc->parsed()) return run_adc_command(adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
     return 2;

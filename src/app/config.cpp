@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 
+#include <numeric>
+
+#include "app/adc_model.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -67,7 +70,7 @@ AnalogSramConfig merged_analog_sram(const MacroConfig& macro, const std::string&
 
 }  // namespace
 
-core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
+core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c, const std::string& key) {
   using namespace core::analog_sram;
   Spec spec;
   spec.rows_per_conversion = c.rows_per_conversion;
@@ -81,6 +84,8 @@ core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c) {
   spec.asim_mac_sigma_fs = c.noise.asim_mac_sigma_fs_percent / 100.0;
   spec.physical_mac_sigma_fs = c.noise.physical_sigma_fs_percent / 100.0;
   spec.gain_compression_alpha = c.noise.gain_compression_alpha;
+  spec.parasitic_capacitance_ratio = c.noise.parasitic_capacitance_ratio;
+  spec.converter = make_converter(c.adc, key + ".adc");
   spec.hybrid_levels = static_cast<int>(c.hybrid.levels);
   spec.top_levels = c.hybrid.top_levels == "majority_vote" ? TopLevels::MajorityVote : TopLevels::Digital;
   spec.vote_samples = static_cast<int>(c.hybrid.vote_samples);
@@ -133,12 +138,19 @@ void validate_macro(const Config& config, std::size_t index, const std::string& 
     // Each override must make a valid macro on its own.
     const auto merged = merged_analog_sram(macro, source + ", " + override_key, [&](std::size_t i) { return i == j; });
     try {
-      core::analog_sram::validate(to_core_spec(merged));
+      core::analog_sram::validate(to_core_spec(merged, override_key + ".analog_sram"));
     } catch (const std::invalid_argument& error) {
       throw InputError(fmt::format("{}: key '{}': {}", source, override_key, error.what()));
+    } catch (const InputError& error) {
+      throw InputError(fmt::format("{}: {}", source, error.what()));
     }
   }
-  core::analog_sram::Spec spec = to_core_spec(macro.analog_sram);
+  core::analog_sram::Spec spec;
+  try {
+    spec = to_core_spec(macro.analog_sram, key + ".analog_sram");
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: {}", source, error.what()));
+  }
   spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
   spec.input_bits = static_cast<int>(config.quantization.activation_bits);
   try {
@@ -253,7 +265,12 @@ LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
   describe(loader, config);
   loader.reject_unknown_keys();
   check_asim_compatible(config.macro, config.quantization, source, "macro");
-  core::analog_sram::Spec spec = to_core_spec(config.macro);
+  core::analog_sram::Spec spec;
+  try {
+    spec = to_core_spec(config.macro, "macro");
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: {}", source, error.what()));
+  }
   spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
   spec.input_bits = static_cast<int>(config.quantization.activation_bits);
   try {
@@ -261,6 +278,25 @@ LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("{}: key 'macro': {} (with quantization W{}A{})", source, error.what(),
                                  spec.weight_bits, spec.input_bits));
+  }
+  return config;
+}
+
+AdcCommandConfig load_adc_command_config(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  const YAML::Node root = load_yaml_file(path);
+  AdcCommandConfig config;
+  if (!root.IsNull()) {
+    if (!root.IsMap()) throw InputError(fmt::format("{}: expected a YAML map with sections adc, characterize", source));
+    ConfigLoader loader(source, root);
+    describe(loader, config);
+    loader.reject_unknown_keys();
+  }
+  const auto& c = config.characterize;
+  if (std::gcd(c.sine_samples, c.sine_cycles) != 1) {
+    throw InputError(fmt::format("{}: keys 'characterize.sine_samples' and 'sine_cycles': expected coprime values "
+                                 "(coherent sampling), found {} and {}",
+                                 source, c.sine_samples, c.sine_cycles));
   }
   return config;
 }

@@ -242,10 +242,57 @@ void describe(V& v, TrainConfig& c) {
   v.section("qat", c.qat_stage, Doc("stage 2: quantization-aware fine-tuning of the stage-1 model"));
 }
 
+struct AdcTableConfig {
+  std::string thresholds_csv;
+  std::string inl_csv;
+  std::string dnl_csv;
+};
+template <class V>
+void describe(V& v, AdcTableConfig& c) {
+  v.field("thresholds_csv", c.thresholds_csv,
+          Doc("CSV with columns code, threshold_lsb: the input level (LSB) at which each code 1..2^bits-1 starts "
+              "(ideal: code - 0.5); path relative to the working directory"));
+  v.field("inl_csv", c.inl_csv, Doc("CSV with columns code, inl_lsb for codes 1..2^bits-1: threshold = code - 0.5 + INL"));
+  v.field("dnl_csv", c.dnl_csv,
+          Doc("CSV with columns code, dnl_lsb for codes 1..2^bits-2: threshold(code + 1) = threshold(code) + 1 + DNL, "
+              "the first threshold ideal [assumption]"));
+}
+
+struct CcoConfig {
+  std::string corner = "TT";
+  double vdd_v = 0.9;
+  std::string design_corner = "TT";
+  double design_vdd_v = 0.9;
+  double full_scale_current_ua = 5;
+  double c_eff_ff = 10;
+  bool offset_calibrated = true;
+  std::string operating_points_csv;
+};
+template <class V>
+void describe(V& v, CcoConfig& c) {
+  v.field("corner", c.corner, Doc("process corner the ADC runs at (a corner of the operating-point table)"));
+  v.field("vdd_v", c.vdd_v, Doc("supply voltage it runs at; interpolated linearly between the table's points").unit("V").above(0, 5));
+  v.field("design_corner", c.design_corner, Doc("corner at which the counting window was sized"));
+  v.field("design_vdd_v", c.design_vdd_v,
+          Doc("supply at which the counting window was sized so that full scale spans all codes").unit("V").above(0, 5));
+  v.field("full_scale_current_ua", c.full_scale_current_ua,
+          Doc("column current at full scale [assumed default]").unit("uA").above(0, 1e6));
+  v.field("c_eff_ff", c.c_eff_ff,
+          Doc("capacitance switched per oscillation; energy per conversion = C V^2 f T [assumed default]").unit("fF").range(0, 1e6));
+  v.field("offset_calibrated", c.offset_calibrated,
+          Doc("subtract the zero-input count measured at the operating point (true) or at the design point (false)"));
+  v.field("operating_points_csv", c.operating_points_csv,
+          Doc("CSV with columns corner, vdd_v, f0_mhz, gain_mhz_per_ua, isat_ua (f = f0 + K I / (1 + I / Isat)); "
+              "empty: the built-in TT/FF/SS table at 0.6-1.0 V [assumed, docs/adc.md]"));
+}
+
 struct AdcConfig {
   int64_t bits = 8;
   std::string full_scale = "asim_full_range";
   double calibration_percentile = 99.99;
+  std::string model = "ideal";
+  AdcTableConfig table;
+  CcoConfig cco;
 };
 template <class V>
 void describe(V& v, AdcConfig& c) {
@@ -256,6 +303,12 @@ void describe(V& v, AdcConfig& c) {
               .choices({"asim_full_range", "calibrated"}));
   v.field("calibration_percentile", c.calibration_percentile,
           Doc("calibrated: the full scale is this percentile of the layer's partial sums").unit("%").above(0, 100));
+  v.field("model", c.model,
+          Doc("converter: ideal (ASiM's rounding, exact parity), table (thresholds or INL/DNL from a CSV) or cco "
+              "(current-controlled oscillator ADC); docs/adc.md")
+              .choices({"ideal", "table", "cco"}));
+  v.section("table", c.table, Doc("model table: exactly one of the three CSV files"));
+  v.section("cco", c.cco, Doc("model cco: operating point and design of the oscillator ADC"));
 }
 
 struct NoiseConfig {
@@ -264,6 +317,7 @@ struct NoiseConfig {
   double asim_mac_sigma_fs_percent = 0;
   double physical_sigma_fs_percent = 0;
   double gain_compression_alpha = 0;
+  double parasitic_capacitance_ratio = 0;
 };
 template <class V>
 void describe(V& v, NoiseConfig& c) {
@@ -282,6 +336,9 @@ void describe(V& v, NoiseConfig& c) {
   v.field("gain_compression_alpha", c.gain_compression_alpha,
           Doc("current-domain gain compression v -> v / (1 + alpha v), v = MAC / full scale (ASiM's current domain)")
               .range(0, 100));
+  v.field("parasitic_capacitance_ratio", c.parasitic_capacitance_ratio,
+          Doc("charge domain: bitline parasitic over unit cell capacitance C_par / C_u; v -> v N / (N + C_par / C_u)")
+              .range(0, 1e6));
 }
 
 struct HybridConfig {
@@ -420,7 +477,41 @@ void describe(V& v, LayerCommandConfig& c) {
 }
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path);
-core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config);
+
+// `bitline adc`: one converter, characterized (docs/adc.md).
+struct AdcCharacterizeConfig {
+  int64_t ramp_steps_per_lsb = 64;
+  int64_t sine_samples = 4096;
+  int64_t sine_cycles = 127;
+  double sine_amplitude_fs = 0.5;
+  int64_t seed = 1;
+};
+template <class V>
+void describe(V& v, AdcCharacterizeConfig& c) {
+  v.field("ramp_steps_per_lsb", c.ramp_steps_per_lsb, Doc("input steps per LSB of the ramp (exact code statistics per step)").range(1, 4096));
+  v.field("sine_samples", c.sine_samples, Doc("conversions of the sine test").range(16, 1 << 22));
+  v.field("sine_cycles", c.sine_cycles, Doc("sine periods in the record; coprime with sine_samples (coherent sampling)").range(1, 1 << 21));
+  v.field("sine_amplitude_fs", c.sine_amplitude_fs,
+          Doc("sine peak amplitude around mid-scale; 0.5 spans the full scale").unit("FS").above(0, 1));
+  v.field("seed", c.seed, Doc("seed of the sine test's conversion randomness (phase, noise)").range(0, 9.0e15));
+}
+
+struct AdcCommandConfig {
+  AdcConfig adc;
+  double noise_sigma_lsb = 0;
+  AdcCharacterizeConfig characterize;
+  std::string output_dir = "runs/adc";
+};
+template <class V>
+void describe(V& v, AdcCommandConfig& c) {
+  v.section("adc", c.adc, Doc("the converter: the same keys as a macro's analog_sram.adc"));
+  v.field("noise_sigma_lsb", c.noise_sigma_lsb, Doc("Gaussian (thermal) noise at the converter input").unit("LSB").range(0, 1000));
+  v.section("characterize", c.characterize, Doc("test signals"));
+  v.field("output_dir", c.output_dir, Doc("directory for transfer.csv, linearity.csv and summary.json"));
+}
+AdcCommandConfig load_adc_command_config(const std::filesystem::path& path);
+// `key` names the analog_sram section in errors (its ADC tables are read here).
+core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config, const std::string& key = "analog_sram");
 nn::LayerQuantSpec layer_quant_spec(const LayerQuantizationConfig& config, nn::LayerMode mode);
 
 struct Config {

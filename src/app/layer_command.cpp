@@ -96,7 +96,7 @@ int run_layer_command(const LayerCommandOptions& options) {
 
   const nn::LayerMode mode = parse_mode(config.layer.mode);
   nn::LayerQuantSpec spec = layer_quant_spec(config.quantization, mode);
-  spec.macro = to_core_spec(config.macro);
+  spec.macro = to_core_spec(config.macro, "macro");
   layer->set_spec(spec);
   if (layer->calibrates_full_scale()) {  // the ADC range from this input's partial sums
     layer->start_full_scale_calibration();

@@ -150,7 +150,7 @@ std::vector<CcoOperatingPoint> default_cco_operating_points() {
   // Alpha-power-law drive (Sakurai-Newton, alpha = 1.3), normalised to TT at 0.9 V:
   // drive = m ((V - Vth) / (0.9 - 0.35))^1.3. A current-starved ring oscillates at I / (n C V), so
   // f0 = 100 MHz * drive * 0.9 / V, K = 20 MHz/uA * 0.9 / V, and the starving transistor saturates
-  // at Isat = 40 uA * drive. Corners shift Vth by -+50 mV with mobility factor m = 1.15 / 0.87.
+  // at Isat = 100 uA * drive. Corners shift Vth by -+50 mV with mobility factor m = 1.15 / 0.87.
   struct Corner {
     const char* name;
     double vth_v, mobility;
@@ -160,7 +160,7 @@ std::vector<CcoOperatingPoint> default_cco_operating_points() {
   for (const auto& corner : corners) {
     for (double vdd : {0.6, 0.7, 0.8, 0.9, 1.0}) {
       const double drive = corner.mobility * std::pow((vdd - corner.vth_v) / (0.9 - 0.35), 1.3);
-      points.push_back({corner.name, vdd, 100.0 * drive * 0.9 / vdd, 20.0 * 0.9 / vdd, 40.0 * drive});
+      points.push_back({corner.name, vdd, 100.0 * drive * 0.9 / vdd, 20.0 * 0.9 / vdd, 100.0 * drive});
     }
   }
   return points;

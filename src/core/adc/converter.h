@@ -88,7 +88,7 @@ CcoOperatingPoint cco_operating_point(const std::vector<CcoOperatingPoint>& tabl
 
 struct CcoDesign {
   int bits = 6;
-  double full_scale_current_ua = 10;  // column current at full scale
+  double full_scale_current_ua = 5;   // column current at full scale
   double c_eff_ff = 10;               // switched capacitance per oscillation (ring and counter)
   CcoOperatingPoint design;           // the point the counting window is sized at
   CcoOperatingPoint operating;        // the point it runs at

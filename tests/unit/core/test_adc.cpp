@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/adc/characterize.h"
 #include "core/adc/converter.h"
 #include "core/analog_sram/engine.h"
 #include "core/counter_hash.h"
@@ -169,10 +170,10 @@ TEST(AdcCco, EnergyPerConversionIsCVSquaredTimesOscillations) {
   auto design = reference_cco(6, "TT", 0.9);
   design.c_eff_ff = 10;
   const CcoConverter cco(design);
-  // Hand: f(I_fs) = f0 + K I / (1 + I / Isat) = 100 + 20 * 10 / 1.25 = 260 MHz at TT 0.9 V;
-  // window = 63 / (260 - 100) MHz = 393.75 ns; E = 10 fF * 0.81 V^2 * 260e6 * 393.75e-9 = 0.8292 pJ.
-  EXPECT_NEAR(cco.window_ns(), 393.75, 1e-9);
-  EXPECT_NEAR(cco.energy_pj(1.0), 10e-15 * 0.81 * 260e6 * 393.75e-9 * 1e12, 1e-9);
+  // Hand: f(I_fs) = f0 + K I / (1 + I / Isat) = 100 + 20 * 5 / 1.05 = 195.238 MHz at TT 0.9 V;
+  // window = 63 / (195.238 - 100) MHz = 661.5 ns; E = 10 fF * 0.81 V^2 * 195.238 MHz * 661.5 ns.
+  EXPECT_NEAR(cco.window_ns(), 661.5, 1e-9);
+  EXPECT_NEAR(cco.energy_pj(1.0), 10e-15 * 0.81 * (100 + 100 / 1.05) * 1e6 * 661.5e-9 * 1e12, 1e-9);
   // Lower supply: less energy per conversion.
   design.operating = cco_operating_point(default_cco_operating_points(), "TT", 0.6);
   EXPECT_LT(CcoConverter(design).energy_pj(1.0), 0.5 * cco.energy_pj(1.0));
@@ -263,6 +264,46 @@ TEST(AdcReadout, ParasiticCapacitanceScalesTheColumnValue) {
   EXPECT_NEAR(readout.analog_value(200), 200.0 / 255 * 0.9, 1e-12);
   EXPECT_EQ(readout.noiseless_code(200), 180);  // round(200 * 0.9)
   EXPECT_FALSE(readout.lossless());
+}
+
+}  // namespace
+}  // namespace bitline::core::adc
+
+namespace bitline::core::adc {
+namespace {
+
+TEST(AdcCharacterize, IdealConverterHasItsBitsOfEnobAndNoInlOrDnl) {
+  const ThresholdConverter ideal(6, ThresholdConverter::ideal_thresholds_lsb(6));
+  const auto result = characterize(ideal, CharacterizeOptions{});
+  ASSERT_EQ(result.transition_lsb.size(), 63u);
+  for (std::size_t k = 0; k < 63; ++k) EXPECT_NEAR(result.transition_lsb[k], k + 0.5, 1e-9);
+  EXPECT_LT(result.linearity.max_abs_inl_lsb, 1e-9);
+  EXPECT_LT(result.linearity.max_abs_dnl_lsb, 1e-9);
+  EXPECT_EQ(result.missing_codes, 0);
+  // Quantization error uniform over +-1/2 LSB: RMS 1/sqrt(12), so the ramp's ENOB is the bits.
+  EXPECT_NEAR(result.ramp_rms_error_lsb, 1.0 / std::sqrt(12.0), 0.005);
+  EXPECT_NEAR(result.ramp_enob_bits, 6.0, 0.02);
+  // Sine over the full scale: SNDR = 6.02 N + 1.76 dB for N bits (the range is 63, not 64, LSB).
+  EXPECT_NEAR(result.sine_enob_bits, std::log2(63.0), 0.1);
+  EXPECT_EQ(result.energy_mean_pj, 0.0);
+}
+
+TEST(AdcCharacterize, TransitionsOfATableAreItsThresholdsAndNoiseCostsEnob) {
+  std::vector<double> inl(15, 0.0);
+  inl[6] = 0.4;
+  inl[7] = -0.3;
+  const auto table = ThresholdConverter::from_inl(4, inl);
+  const auto clean = characterize(table, CharacterizeOptions{});
+  for (std::size_t k = 0; k < 15; ++k) EXPECT_NEAR(clean.transition_lsb[k], table.thresholds_lsb()[k], 1e-9);
+  EXPECT_NEAR(clean.linearity.max_abs_inl_lsb, 0.4, 1e-9);
+  EXPECT_NEAR(clean.linearity.max_abs_dnl_lsb, 0.7, 1e-9);  // T(8) - T(7) - 1 = -0.7
+  CharacterizeOptions noisy;
+  noisy.noise_sigma_lsb = 0.5;
+  const auto with_noise = characterize(table, noisy);
+  // Noise keeps the 50 % points of a symmetric table but adds error power.
+  EXPECT_NEAR(with_noise.transition_lsb[2], table.thresholds_lsb()[2], 1e-6);
+  EXPECT_LT(with_noise.ramp_enob_bits, clean.ramp_enob_bits - 0.3);
+  EXPECT_LT(with_noise.sine_enob_bits, clean.sine_enob_bits - 0.3);
 }
 
 }  // namespace
