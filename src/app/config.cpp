@@ -86,6 +86,8 @@ core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c, const std::strin
   spec.gain_compression_alpha = c.noise.gain_compression_alpha;
   spec.parasitic_capacitance_ratio = c.noise.parasitic_capacitance_ratio;
   spec.converter = make_converter(c.adc, key + ".adc");
+  spec.variation = {c.adc.variation.gain_sigma_percent / 100.0, c.adc.variation.offset_sigma_lsb,
+                    static_cast<uint64_t>(c.adc.variation.chip_seed)};
   spec.hybrid_levels = static_cast<int>(c.hybrid.levels);
   spec.top_levels = c.hybrid.top_levels == "majority_vote" ? TopLevels::MajorityVote : TopLevels::Digital;
   spec.vote_samples = static_cast<int>(c.hybrid.vote_samples);

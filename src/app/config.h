@@ -286,6 +286,21 @@ void describe(V& v, CcoConfig& c) {
               "empty: the built-in TT/FF/SS table at 0.6-1.0 V [assumed, docs/adc.md]"));
 }
 
+struct AdcVariationConfig {
+  double gain_sigma_percent = 0;
+  double offset_sigma_lsb = 0;
+  int64_t chip_seed = 1;
+};
+template <class V>
+void describe(V& v, AdcVariationConfig& c) {
+  v.field("gain_sigma_percent", c.gain_sigma_percent,
+          Doc("per-column gain error g ~ N(1, sigma^2) of the column readout: v -> g v + o").unit("%").range(0, 100));
+  v.field("offset_sigma_lsb", c.offset_sigma_lsb, Doc("per-column offset error o ~ N(0, sigma^2)").unit("LSB").range(0, 1000));
+  v.field("chip_seed", c.chip_seed,
+          Doc("the chip instance: each physical column's (gain, offset) is a function of this seed and the column")
+              .range(0, 9.0e15));
+}
+
 struct AdcConfig {
   int64_t bits = 8;
   std::string full_scale = "asim_full_range";
@@ -293,6 +308,7 @@ struct AdcConfig {
   std::string model = "ideal";
   AdcTableConfig table;
   CcoConfig cco;
+  AdcVariationConfig variation;
 };
 template <class V>
 void describe(V& v, AdcConfig& c) {
@@ -309,6 +325,8 @@ void describe(V& v, AdcConfig& c) {
               .choices({"ideal", "table", "cco"}));
   v.section("table", c.table, Doc("model table: exactly one of the three CSV files"));
   v.section("cco", c.cco, Doc("model cco: operating point and design of the oscillator ADC"));
+  v.section("variation", c.variation,
+            Doc("per-column gain/offset mismatch of one chip instance (any model; runs on the scalar path)"));
 }
 
 struct NoiseConfig {

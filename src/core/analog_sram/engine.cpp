@@ -69,11 +69,53 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
     lossless_ = lossless_ && slot->lossless();
   }
   if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
-  if (detail::avx512_kernel_supported()) {
+  if (spec_.variation.any()) lossless_ = false;
+  // Per-column readouts run on the reference path.
+  if (detail::avx512_kernel_supported() && !spec_.variation.any()) {
     const Readout* analog = readouts_[readout_index(1, true)].get();
     const Readout* digital = readouts_[readout_index(1, false)].get();
     fast_ = detail::make_fast_plan(spec_, cycles_, analog, digital);
   }
+}
+
+std::shared_ptr<const Engine::ColumnReadouts> Engine::column_readouts(uint64_t layer_key, const std::vector<Tile>& tiles,
+                                                                      int64_t cols) const {
+  const auto cache_key = std::make_tuple(layer_key, tiles.size(), cols);
+  {
+    std::lock_guard<std::mutex> lock(column_mutex_);
+    auto found = column_cache_.find(cache_key);
+    if (found != column_cache_.end()) return found->second;
+  }
+  // Which readout kinds analog and voted cycles use.
+  std::vector<int> chunk_bits_used;
+  for (const auto& cycle : cycles_) {
+    if (cycle.kind != CycleKind::Digital &&
+        std::find(chunk_bits_used.begin(), chunk_bits_used.end(), cycle.input_bit_count) == chunk_bits_used.end()) {
+      chunk_bits_used.push_back(cycle.input_bit_count);
+    }
+  }
+  const auto kinds = readouts_.size();
+  const int64_t columns = static_cast<int64_t>(tiles.size()) * cols * spec_.weight_bits;
+  auto built = std::make_shared<ColumnReadouts>(static_cast<std::size_t>(columns) * kinds);
+  const auto base = spec_.converter ? spec_.converter
+                                    : std::make_shared<adc::ThresholdConverter>(
+                                          spec_.adc_bits, adc::ThresholdConverter::ideal_thresholds_lsb(spec_.adc_bits));
+#pragma omp parallel for schedule(dynamic, 8)
+  for (int64_t column = 0; column < columns; ++column) {
+    // column = (tile * cols + o) * weight_bits + i: the physical column's identity keys its error.
+    const auto t = static_cast<uint64_t>(column / (cols * spec_.weight_bits));
+    const auto o = static_cast<uint64_t>((column / spec_.weight_bits) % cols);
+    const auto i = static_cast<uint64_t>(column % spec_.weight_bits);
+    Spec column_spec = spec_;
+    column_spec.converter =
+        std::make_shared<adc::ColumnConverter>(base, adc::column_error(spec_.variation, counter_hash(layer_key, t, o, i)));
+    for (int bits : chunk_bits_used) {
+      (*built)[static_cast<std::size_t>(column) * kinds + readout_index(bits, true)] =
+          std::make_unique<Readout>(column_spec, bits, true);
+    }
+  }
+  std::lock_guard<std::mutex> lock(column_mutex_);
+  return column_cache_.emplace(cache_key, std::move(built)).first->second;
 }
 
 const Readout& Engine::readout(const Cycle& cycle) const {
@@ -131,6 +173,8 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
   std::vector<const Readout*> cycle_readouts;
   for (const auto& cycle : cycles_) cycle_readouts.push_back(&readout(cycle));
   const bool any_noise = spec_.noisy();
+  const auto columns = spec_.variation.any() ? column_readouts(key.layer, tiles, shape.cols) : nullptr;
+  const auto kinds = readouts_.size();
 
   const int64_t chunks = input_chunk_count(spec_);
   int64_t conversions = 0, digital = 0, voted = 0, activations = 0, drives = 0, shift_adds = 0, macs = 0;
@@ -170,7 +214,11 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
           for (int e = 0; e < cycle.input_bit_count; ++e) {
             mac += int64_t{binary_macs[static_cast<std::size_t>(cycle.weight_bit * x_bits + cycle.input_first_bit + e)]} << e;
           }
-          const Readout& readout = *cycle_readouts[static_cast<std::size_t>(c)];
+          const Readout& readout =
+              columns && cycle.kind != CycleKind::Digital
+                  ? *(*columns)[static_cast<std::size_t>((t * shape.cols + o) * w_bits + cycle.weight_bit) * kinds +
+                                readout_index(cycle.input_bit_count, true)]
+                  : *cycle_readouts[static_cast<std::size_t>(c)];
           float value;
           const uint64_t stream = static_cast<uint64_t>(t * cycle_count + c);
           if (cycle.kind == CycleKind::Voted) {

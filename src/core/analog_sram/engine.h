@@ -2,7 +2,10 @@
 // The analog SRAM macro as a functional model and an event counter: Y ~= X . W^T computed the way
 // the array does it, bit plane by bit plane, tile by tile, through the column ADCs.
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "core/analog_sram/readout.h"
@@ -68,12 +71,21 @@ class Engine {
   bool fast_kernel() const { return fast_ != nullptr; }
 
  private:
+  // Analog readouts of every physical column of one product (spec.variation): index
+  // ((tile * cols + o) * weight_bits + i) * readouts_.size() + readout_index; null where unused.
+  using ColumnReadouts = std::vector<std::unique_ptr<Readout>>;
+  std::shared_ptr<const ColumnReadouts> column_readouts(uint64_t layer_key, const std::vector<Tile>& tiles,
+                                                        int64_t cols) const;
+
   Spec spec_;
   std::vector<Cycle> cycles_;
   bool lossless_ = true;
   // Readouts indexed by [input chunk bits][noisy]; built once.
   std::vector<std::unique_ptr<Readout>> readouts_;
   std::shared_ptr<const detail::FastPlan> fast_;  // null: the reference path runs
+  // Per-column readouts by (layer key, tiles, cols), built on first use.
+  mutable std::mutex column_mutex_;
+  mutable std::map<std::tuple<uint64_t, std::size_t, int64_t>, std::shared_ptr<const ColumnReadouts>> column_cache_;
 };
 
 }  // namespace bitline::core::analog_sram

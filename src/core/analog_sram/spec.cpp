@@ -24,6 +24,7 @@ void validate(const Spec& spec) {
           "noise sigmas must be >= 0");
   require(spec.gain_compression_alpha >= 0, "gain_compression_alpha must be >= 0");
   require(spec.parasitic_capacitance_ratio >= 0, "parasitic_capacitance_ratio must be >= 0");
+  require(spec.variation.gain_sigma >= 0 && spec.variation.offset_sigma_lsb >= 0, "variation sigmas must be >= 0");
   require(spec.converter == nullptr || spec.converter->bits() == spec.adc_bits,
           "the converter's bits must equal adc_bits");
   require(spec.hybrid_levels >= 0 && spec.hybrid_levels <= spec.weight_bits + spec.input_bits,

@@ -60,6 +60,9 @@ struct Spec {
   // The column ADC of analog cycles; null: the ideal converter in ASiM's float32 rounding (exact
   // parity). Digital (HCiM) cycles always use the ideal rounding.
   std::shared_ptr<const adc::Converter> converter;
+  // Per-column gain and offset errors of one chip instance, on every analog conversion: each
+  // physical column (layer, tile, output column, weight bit) reads through its own error.
+  adc::Variation variation;
 
   int hybrid_levels = 0;  // L: top significance levels handled by top_levels
   TopLevels top_levels = TopLevels::Digital;

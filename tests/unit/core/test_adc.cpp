@@ -308,3 +308,56 @@ TEST(AdcCharacterize, TransitionsOfATableAreItsThresholdsAndNoiseCostsEnob) {
 
 }  // namespace
 }  // namespace bitline::core::adc
+
+namespace bitline::core::adc {
+namespace {
+
+TEST(AdcVariation, EachPhysicalColumnReadsThroughItsOwnErrorInTheMacro) {
+  // One input row against 3 output columns of a W2 A1 macro, N = 15 rows, 4-bit ADC: lossless
+  // without variation. With it, every (tile, column, weight bit) conversion is the column-error
+  // converter's code, rebuilt here from the documented key counter_hash(layer, tile, o, i).
+  Spec spec;
+  spec.weight_bits = 2;
+  spec.input_bits = 1;
+  spec.rows_per_conversion = 15;
+  spec.adc_bits = 4;
+  spec.row_mapping = analog_sram::RowMapping::Packed;
+  spec.variation = {0.05, 0.6, 21};
+  const Engine engine(spec);
+  EXPECT_FALSE(engine.lossless());
+  const ProductShape shape{1, 3, 30, 1};  // two tiles of 15 rows
+  std::mt19937 rng(4);
+  std::vector<int32_t> x(30), w(90);
+  for (auto& v : x) v = static_cast<int32_t>(rng() % 2);
+  for (auto& v : w) v = static_cast<int32_t>(rng() % 4) - 2;
+  const analog_sram::NoiseKey key{1234, 0, 1};
+  std::vector<float> out(3);
+  analog_sram::Events events;
+  engine.matmul(shape, x.data(), w.data(), key, out.data(), &events);
+  EXPECT_TRUE(events == engine.count(shape));
+  const auto ideal = std::make_shared<ThresholdConverter>(4, ThresholdConverter::ideal_thresholds_lsb(4));
+  for (int o = 0; o < 3; ++o) {
+    double expected = 0;
+    for (int t = 0; t < 2; ++t) {
+      for (int i = 0; i < 2; ++i) {
+        int mac = 0;
+        for (int k = 15 * t; k < 15 * t + 15; ++k) mac += x[k] * ((static_cast<uint32_t>(w[o * 30 + k]) >> i) & 1);
+        const ColumnConverter column(ideal, column_error(spec.variation, counter_hash(key.layer, t, o, i)));
+        const int sign = i == 1 ? -1 : 1;  // two's complement MSB
+        expected += sign * (1 << i) * column.code(mac / 15.0);  // 1 code = 1 MAC here
+      }
+    }
+    EXPECT_FLOAT_EQ(out[o], static_cast<float>(expected)) << "column " << o;
+  }
+  // Another chip instance reads differently; the same one again identically.
+  auto other = spec;
+  other.variation.chip_seed = 22;
+  std::vector<float> again(3), different(3);
+  engine.matmul(shape, x.data(), w.data(), key, again.data(), nullptr);
+  Engine(other).matmul(shape, x.data(), w.data(), key, different.data(), nullptr);
+  EXPECT_EQ(out, again);
+  EXPECT_NE(out, different);
+}
+
+}  // namespace
+}  // namespace bitline::core::adc
