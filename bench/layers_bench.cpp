@@ -45,7 +45,9 @@ BENCHMARK(BM_ReferenceConv)
 
 // The same layer in simulate mode on the analog SRAM macro (W8A8, N = 255, bit-serial): variant 0
 // = 7-bit ADC noise-free (lossy, so the macro kernel runs), 1 = 8-bit ADC with sigma = 1 LSB,
-// 2 = 6-bit ADC with sigma = 1 LSB. Divide by BM_ReferenceConv/mode:0 at the same threads.
+// 2 = 6-bit ADC with sigma = 1 LSB, 3 = variant 0 with a per-column transfer (every physical
+// column's own gain and offset, docs/adc.md). Divide by BM_ReferenceConv/mode:0 at the same
+// threads; variant 3 / variant 0 is the cost of per-column transfers.
 void BM_SimulatedConv(benchmark::State& state) {
   const int variant = static_cast<int>(state.range(0));
   bitline::nn::set_threads(static_cast<int>(state.range(1)));
@@ -57,17 +59,19 @@ void BM_SimulatedConv(benchmark::State& state) {
   auto spec = conv->spec();
   spec.mode = LayerMode::Simulate;
   spec.macro.rows_per_conversion = 255;
-  spec.macro.adc_bits = variant == 0 ? 7 : variant == 1 ? 8 : 6;
-  spec.macro.additive_sigma_fs = variant == 0 ? 0.0 : 1.0 / ((1 << spec.macro.adc_bits) - 1);
+  const bool noise_free = variant == 0 || variant == 3;
+  spec.macro.adc_bits = noise_free ? 7 : variant == 1 ? 8 : 6;
+  spec.macro.additive_sigma_fs = noise_free ? 0.0 : 1.0 / ((1 << spec.macro.adc_bits) - 1);
+  if (variant == 3) spec.macro.variation = {0.02, 0.5, 1};
   conv->set_spec(spec);
   torch::NoGradGuard no_grad;
   for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
   const char* labels[] = {"simulate 7-bit ADC, noise-free", "simulate 8-bit ADC, 1 LSB noise",
-                          "simulate 6-bit ADC, 1 LSB noise"};
+                          "simulate 6-bit ADC, 1 LSB noise", "simulate 7-bit ADC, noise-free, per-column transfer"};
   state.SetLabel(labels[variant]);
 }
 BENCHMARK(BM_SimulatedConv)
-    ->ArgsProduct({{0, 1, 2}, {1, 2}})
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}})
     ->ArgNames({"variant", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -70,8 +70,7 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
   }
   if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
   if (spec_.variation.any()) lossless_ = false;
-  // Per-column readouts run on the reference path.
-  if (detail::avx512_kernel_supported() && !spec_.variation.any()) {
+  if (detail::avx512_kernel_supported()) {
     const Readout* analog = readouts_[readout_index(1, true)].get();
     const Readout* digital = readouts_[readout_index(1, false)].get();
     fast_ = detail::make_fast_plan(spec_, cycles_, analog, digital);
@@ -150,7 +149,15 @@ void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* 
   if (fast_ != nullptr && shape.rows > 0 && shape.cols > 0) {
     const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
     if (detail::fast_plan_applies(*fast_, shape, tiles)) {
-      detail::avx512_matmul(*fast_, shape, tiles, x, w, counter_hash(spec_.seed, key.layer), key, out);
+      std::shared_ptr<const ColumnReadouts> columns;
+      std::vector<const Readout*> column_readout;  // (t * cols + o) * weight_bits + i
+      if (fast_->per_column) {
+        columns = column_readouts(key.layer, tiles, shape.cols);
+        for (std::size_t c = 0; c < columns->size() / readouts_.size(); ++c) {
+          column_readout.push_back((*columns)[c * readouts_.size() + readout_index(1, true)].get());
+        }
+      }
+      detail::avx512_matmul(*fast_, shape, tiles, x, w, counter_hash(spec_.seed, key.layer), key, column_readout, out);
       if (events != nullptr) *events += count(shape);
       return;
     }

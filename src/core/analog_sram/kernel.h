@@ -80,6 +80,9 @@ struct FastPlan {
   uint8_t uniform_lo = 0, uniform_hi = 0;
   int uniform_shift = 0;  // stair_base[m] - m
   uint8_t uniform_count[256] = {}, uniform_kind[256] = {}, uniform_low[256] = {};
+  // Per-column transfers (spec.variation, deterministic readouts only): each lane reads its own
+  // byte table over m, gathered from [m][512 lanes] tables built per product.
+  bool per_column = false;
   const Readout* analog = nullptr;   // analog and voted cycles
   const Readout* digital = nullptr;  // digital cycles (may be null)
   std::vector<Cycle> cycles;
@@ -95,7 +98,10 @@ bool avx512_kernel_supported();
 // Whether the kernel is exact for this product (the value sums stay below 2^53).
 bool fast_plan_applies(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles);
 // The product; its events are Engine::count(shape) (every row, tile, cycle and column runs).
+// column_readouts: for plan.per_column, the analog readout of physical column (tile, o, i) at
+// (t * cols + o) * weight_bits + i; empty otherwise.
 void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
-                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out);
+                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key,
+                   const std::vector<const Readout*>& column_readouts, float* out);
 
 }  // namespace bitline::core::analog_sram::detail

@@ -267,9 +267,15 @@ struct Kernel {
   int64_t column_blocks;
   std::vector<uint8_t> weight_tiles;  // [tile][column block][256 rows][64 bytes]
   std::vector<uint64_t> stream_base;  // [column block][reg 8][i / 4 in {0, 1}][qword 8]: stream index (b = 0) * gamma
+  // plan.per_column: [tile][column block][m 256][lane 512] codes (lane = 64 reg + 8 qword + i),
+  // padded so that a dword gather at the last byte stays inside.
+  std::vector<uint8_t> lane_tables;
+  static constexpr std::size_t kLaneTableBytes = 256 * 512;
 
-  Kernel(const FastPlan& p, const ProductShape& s, const std::vector<Tile>& t, const int32_t* w, uint64_t seed)
+  Kernel(const FastPlan& p, const ProductShape& s, const std::vector<Tile>& t, const int32_t* w, uint64_t seed,
+         const std::vector<const Readout*>& column_readouts)
       : plan(p), shape(s), tiles(t), layer_seed(seed), column_blocks((s.cols + 63) / 64) {
+    if (plan.per_column) build_lane_tables(column_readouts);
     const std::size_t tile_bytes = 256 * 64;
     weight_tiles.assign(tiles.size() * static_cast<std::size_t>(column_blocks) * tile_bytes, 0);
     const uint32_t mask = (1u << plan.weight_bits) - 1;
@@ -300,6 +306,48 @@ struct Kernel {
         }
       }
     }
+  }
+
+  void build_lane_tables(const std::vector<const Readout*>& column_readouts) {
+    lane_tables.assign(tiles.size() * static_cast<std::size_t>(column_blocks) * kLaneTableBytes + 64, 0);
+    for (std::size_t ti = 0; ti < tiles.size(); ++ti) {
+      for (int64_t cb = 0; cb < column_blocks; ++cb) {
+        uint8_t* table = lane_tables.data() + (ti * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * kLaneTableBytes;
+        for (int reg = 0; reg < 8; ++reg) {
+          for (int qword = 0; qword < 8; ++qword) {
+            const int64_t o = cb * 64 + column_of(reg, qword);
+            if (o >= shape.cols) continue;
+            for (int i = 0; i < plan.weight_bits; ++i) {
+              const Readout& readout =
+                  *column_readouts[(ti * static_cast<std::size_t>(shape.cols) + static_cast<std::size_t>(o)) * plan.weight_bits + i];
+              for (int64_t m = 0; m < 256; ++m) {
+                table[m * 512 + 64 * reg + 8 * qword + i] =
+                    static_cast<uint8_t>(readout.noiseless_code(std::min<int64_t>(m, readout.max_mac())));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The codes of count register `reg` from each lane's own table: four 16-lane dword gathers at
+  // m * 512 + lane, low bytes kept.
+  __m512i gather_codes(const uint8_t* table, int reg, __m512i mac) const {
+    alignas(64) static const int32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    alignas(64) uint8_t macs[64], codes[64];
+    _mm512_store_si512(macs, mac);
+    const __m512i lane_index = _mm512_add_epi32(_mm512_load_si512(lanes), _mm512_set1_epi32(64 * reg));
+    for (int q = 0; q < 4; ++q) {
+      const __m512i m = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(macs + 16 * q)));
+      const __m512i index = _mm512_add_epi32(_mm512_slli_epi32(m, 9), _mm512_add_epi32(lane_index, _mm512_set1_epi32(16 * q)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(codes + 16 * q), _mm512_cvtepi32_epi8(_mm512_i32gather_epi32(index, table, 1)));
+    }
+    return _mm512_load_si512(codes);
+  }
+
+  const uint8_t* lane_table(std::size_t tile, int64_t cb) const {
+    return lane_tables.data() + (tile * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * kLaneTableBytes;
   }
 
   const uint8_t* weight_tile(std::size_t tile, int64_t cb) const {
@@ -454,6 +502,10 @@ struct Kernel {
           sample<4>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         }
         if (kRegs == 8) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
+      } else if (plan.per_column) {
+        const uint8_t* table = lane_table(tile, cb);
+#pragma GCC unroll 8
+        for (int r = 0; r < kRegs; ++r) codes[r] = gather_codes(table, r, mac[r]);
       } else {
         __m512i any = mac[0];
         for (int r = 1; r < kRegs; ++r) any = _mm512_or_si512(any, mac[r]);
@@ -551,8 +603,9 @@ struct Kernel {
 }  // namespace
 
 void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
-                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key, float* out) {
-  const Kernel kernel(plan, shape, tiles, w, layer_seed);
+                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key,
+                   const std::vector<const Readout*>& column_readouts, float* out) {
+  const Kernel kernel(plan, shape, tiles, w, layer_seed, column_readouts);
   const int bits = plan.input_bits;
   const int64_t depth = shape.depth();
   const int64_t blocks = (shape.rows + kRowBlock - 1) / kRowBlock;
@@ -635,7 +688,7 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
 
 bool avx512_kernel_supported() { return false; }
 void avx512_matmul(const FastPlan&, const ProductShape&, const std::vector<Tile>&, const int32_t*, const int32_t*,
-                   uint64_t, const NoiseKey&, float*) {}
+                   uint64_t, const NoiseKey&, const std::vector<const Readout*>&, float*) {}
 
 #endif
 

@@ -28,6 +28,15 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
     if (c.input_bit_count != 1 || c.chunk != c.input_first_bit) return nullptr;
     (c.kind == CycleKind::Digital ? has_digital : has_analog) = true;
   }
+  // Per-column transfers: deterministic ones gather per lane; noisy ones and votes (which would
+  // sample per column) run on the reference path.
+  if (spec.variation.any()) {
+    if (spec.noisy()) return nullptr;
+    for (const auto& c : cycles) {
+      if (c.kind == CycleKind::Voted) return nullptr;
+    }
+    plan->per_column = true;
+  }
   plan->analog = has_analog ? analog : nullptr;
   plan->digital = has_digital ? digital : nullptr;
   const Readout* any = has_analog ? analog : digital;

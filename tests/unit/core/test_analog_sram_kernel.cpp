@@ -40,6 +40,7 @@ bool expect_same_as_reference(const Spec& spec, const ProductShape& shape, std::
   const NoiseKey key{rng(), 3, 5};
   std::vector<float> fast(static_cast<std::size_t>(shape.rows * shape.cols)), reference(fast.size());
   Events fast_events, reference_events;
+  // With per-column variation both paths read the same cached per-column readouts.
   engine.matmul(shape, x.data(), w.data(), key, fast.data(), &fast_events);
   engine.matmul_reference(shape, x.data(), w.data(), key, reference.data(), &reference_events);
   const std::string what = describe(spec, shape) + (engine.fast_kernel() ? " (kernel)" : " (reference)");
@@ -121,6 +122,19 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
   base.additive_sigma_fs = 0.5 / 127;
   specs.push_back(base);  // the same with noise
   base = Spec{};
+  base.adc_bits = 7;
+  base.variation = {0.03, 0.4, 5};
+  specs.push_back(base);  // per-column gain/offset: each lane gathers its own table
+  base.adc_bits = 8;
+  base.hybrid_levels = 2;
+  base.converter = std::make_shared<adc::ThresholdConverter>(adc::ThresholdConverter::from_inl(8, std::vector<double>(255, 0.2)));
+  specs.push_back(base);  // wide codes, digital top levels, a table converter, variation
+  base = Spec{};
+  base.full_scale = FullScale::Calibrated;
+  base.calibrated_fraction = 0.4;
+  base.variation = {0.0, 1.5, 9};
+  specs.push_back(base);  // clipping full scale, offsets only
+  base = Spec{};
   base.input_bits_per_cycle = 2;
   base.adc_bits = 6;
   base.additive_sigma_fs = 0.01;
@@ -153,13 +167,14 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnRandomSpecs) {
     spec.top_levels = rng() % 2 ? TopLevels::MajorityVote : TopLevels::Digital;
     spec.vote_samples = 3;
     spec.seed = rng();
+    if (rng() % 4 == 0) spec.variation = {0.02, 0.5, rng()};  // per-column (kernel when noise-free)
     const ProductShape shape{std::uniform_int_distribution<int64_t>(1, 20)(rng),
                              std::uniform_int_distribution<int64_t>(1, 150)(rng),
                              std::uniform_int_distribution<int64_t>(1, 40)(rng), rng() % 2 ? 9 : 1};
     kernel_trials += expect_same_as_reference(spec, shape, rng, rng() % 2 ? 0.5 : 0.0);
   }
   if (Engine(Spec{}).fast_kernel()) {
-    EXPECT_GE(kernel_trials, 50);  // most random specs run the kernel
+    EXPECT_GE(kernel_trials, 40);  // most random specs run the kernel (noisy ones with variation do not)
   }
 }
 
