@@ -189,9 +189,13 @@ const MacroConfig& find_macro(const Config& config, const std::string& name, con
                                listing.empty() ? "there are none" : listing, name));
 }
 
+AnalogSramConfig analog_sram_config(const MacroConfig& macro, const std::string& layer_name) {
+  return merged_analog_sram(macro, "macro '" + macro.name + "' for layer '" + layer_name + "'",
+                            [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); });
+}
+
 core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name) {
-  return to_core_spec(merged_analog_sram(macro, "macro '" + macro.name + "' for layer '" + layer_name + "'",
-                                         [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); }));
+  return to_core_spec(analog_sram_config(macro, layer_name));
 }
 
 namespace {
@@ -341,6 +345,34 @@ void validate_config(const Config& config, const std::string& source) {
     check_macro_reference(config, run.mode, run.macro, fmt::format("evaluation.runs[{}]", i), source);
   }
   check_macro_reference(config, config.train.qat_stage.mode, config.train.qat_stage.macro, "train.qat", source);
+  const auto& aware = config.train.qat_stage.adc_aware;
+  const bool sampling = aware.variation_sampling != "fixed" || !aware.corners.empty() || !aware.vdd_v.empty();
+  if (sampling && config.train.qat_stage.mode != "simulate") {
+    throw InputError(fmt::format("{}: key 'train.qat.adc_aware': ADC-aware sampling needs train.qat.mode: simulate "
+                                 "(the forward pass through a macro), found mode {}",
+                                 source, config.train.qat_stage.mode));
+  }
+  if ((!aware.corners.empty() || !aware.vdd_v.empty()) && config.train.qat_stage.macro) {
+    const auto& macro = find_macro(config, *config.train.qat_stage.macro, source + ": key 'train.qat.macro'");
+    if (macro.analog_sram.adc.model != "cco") {
+      throw InputError(fmt::format("{}: key 'train.qat.adc_aware': corners and vdd_v are drawn for a CCO ADC, but macro "
+                                   "'{}' has adc.model {}",
+                                   source, macro.name, macro.analog_sram.adc.model));
+    }
+    // Every drawn operating point must exist (corner in the table, V_DD in its range).
+    for (const auto& corner : aware.corners.empty() ? std::vector<std::string>{macro.analog_sram.adc.cco.corner} : aware.corners) {
+      for (double vdd : aware.vdd_v.empty() ? std::vector<double>{macro.analog_sram.adc.cco.vdd_v} : aware.vdd_v) {
+        auto keys = macro.analog_sram.adc;
+        keys.cco.corner = corner;
+        keys.cco.vdd_v = vdd;
+        try {
+          make_converter(keys, "train.qat.adc_aware");
+        } catch (const InputError& error) {
+          throw InputError(fmt::format("{}: {}", source, error.what()));
+        }
+      }
+    }
+  }
   if (config.train.float_stage.epochs == 0 && config.train.qat_stage.epochs == 0) {
     throw InputError(fmt::format("{}: keys 'train.float.epochs' and 'train.qat.epochs': expected at least one "
                                  "training epoch in total, found 0 and 0",

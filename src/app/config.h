@@ -184,6 +184,22 @@ void describe(V& v, QuantizationConfig& c) {
                  Doc("per-layer overrides, applied in order (later entries win), e.g. keep the first and last layers at 8 bits"));
 }
 
+// ADC-aware training (docs/adc.md): what of the macro's converter each training batch sees.
+struct AdcAwareConfig {
+  std::string variation_sampling = "fixed";
+  std::vector<std::string> corners;
+  std::vector<double> vdd_v;
+};
+template <class V>
+void describe(V& v, AdcAwareConfig& c) {
+  v.field("variation_sampling", c.variation_sampling,
+          Doc("per-column variation while training: fixed = the macro's chip instance throughout, per_batch = a new "
+              "chip instance (chip_seed) every batch, none = no variation")
+              .choices({"fixed", "per_batch", "none"}));
+  v.field("corners", c.corners, Doc("CCO macros: a corner drawn per batch from this list; empty = the macro's corner"));
+  v.field("vdd_v", c.vdd_v, Doc("CCO macros: a supply drawn per batch from this list; empty = the macro's V_DD").unit("V").above(0, 5));
+}
+
 struct StageConfig {
   int64_t epochs = 0;
   double learning_rate = 0.05;
@@ -191,6 +207,7 @@ struct StageConfig {
   std::optional<std::string> macro;
   double nat_sigma_percent = 0;
   std::optional<int64_t> samples_per_epoch;
+  AdcAwareConfig adc_aware;
   static StageConfig with(int64_t epochs, double learning_rate) {
     StageConfig stage;
     stage.epochs = epochs;
@@ -215,6 +232,7 @@ void describe(V& v, StageConfig& c) {
           Doc("train each epoch of this stage on only the first N images of its shuffled order (e.g. to keep "
               "simulate-in-the-loop fine-tuning short); null = all")
               .unit("images").range(1, 1e9));
+  v.section("adc_aware", c.adc_aware, Doc("mode simulate: how the macro's ADC varies from batch to batch (ADC-aware training)"));
 }
 
 struct TrainConfig {
@@ -579,6 +597,8 @@ nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::strin
                               const MacroConfig* macro = nullptr);
 // The analog SRAM macro of one layer: the macro's settings with its matching layer overrides.
 core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name);
+// The macro's keys for one layer, its layer_overrides applied.
+AnalogSramConfig analog_sram_config(const MacroConfig& macro, const std::string& layer_name);
 // The macro named `name`; InputError naming `key` when there is none.
 const MacroConfig& find_macro(const Config& config, const std::string& name, const std::string& key);
 // Checks that every layer-override pattern (quantization and macros) matches one of `layer_names`.

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include <torch/torch.h>
 
+#include "app/adc_model.h"
 #include "app/progress.h"
+#include "core/counter_hash.h"
 #include "core/error.h"
 #include "nn/checkpoint.h"
 #include "nn/quant_layers.h"
@@ -74,6 +78,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   const MacroConfig* macro =
       stage_config.macro ? &find_macro(config, *stage_config.macro, "train." + stage + ".macro") : nullptr;
   apply_mode(*model, config, mode, macro, stage_config.nat_sigma_percent / 100.0);
+  auto before_batch = adc_aware_sampler(*model, config, stage_config, macro);
 
   nn::StageOptions stage_options;
   stage_options.stage = stage;
@@ -87,6 +92,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   stage_options.config_hash = hash;
   stage_options.config_yaml = to_yaml(config);
   stage_options.progress = epoch_progress(stage, stage_config.epochs, options.show_progress);
+  stage_options.before_batch = std::move(before_batch);
   auto result = nn::train_stage(*model, data.train, stage_options);
   if (result.resumed_after_epoch > 0) {
     fmt::print(stderr, "{}: resumed the {} stage after epoch {}\n", summary.checkpoint.string(), stage,
@@ -149,6 +155,54 @@ void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, cons
     spec.nat_sigma = nat_sigma;
     layer->set_spec(spec);
   }
+}
+
+std::function<void(int64_t, int64_t)> adc_aware_sampler(nn::Model& model, const Config& config,
+                                                        const StageConfig& stage, const MacroConfig* macro) {
+  const auto& aware = stage.adc_aware;
+  if (macro == nullptr) return {};
+  struct SimulatedLayer {
+    std::shared_ptr<nn::QuantLayer> layer;
+    AdcConfig adc;  // this layer's ADC keys (layer_overrides applied)
+    uint64_t chip_seed = 0;
+    std::map<std::pair<std::string, double>, std::shared_ptr<const core::adc::Converter>> converters;
+  };
+  auto layers = std::make_shared<std::vector<SimulatedLayer>>();
+  for (auto& [name, layer] : nn::quant_layers(model)) {
+    if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept digital by an override
+    if (aware.variation_sampling == "none") {
+      auto spec = layer->spec();
+      spec.macro.variation = {};
+      layer->set_spec(spec);
+    }
+    const auto keys = analog_sram_config(*macro, name);
+    layers->push_back({layer, keys.adc, static_cast<uint64_t>(keys.adc.variation.chip_seed), {}});
+  }
+  const bool per_batch = aware.variation_sampling == "per_batch";
+  if (!per_batch && aware.corners.empty() && aware.vdd_v.empty()) return {};
+  const auto seed = static_cast<uint64_t>(config.experiment.seed);
+  // One chip runs at one corner and supply: every layer draws the same ones in a batch.
+  return [layers, aware, per_batch, seed](int64_t epoch, int64_t batch) {
+    const auto e = static_cast<uint64_t>(epoch), b = static_cast<uint64_t>(batch);
+    auto draw = [&](std::size_t count, uint64_t salt) {
+      return static_cast<std::size_t>(core::bounded(core::counter_hash(seed, e, b, salt), count));
+    };
+    const std::string* corner = aware.corners.empty() ? nullptr : &aware.corners[draw(aware.corners.size(), 1)];
+    const double* vdd = aware.vdd_v.empty() ? nullptr : &aware.vdd_v[draw(aware.vdd_v.size(), 2)];
+    for (auto& simulated : *layers) {
+      auto spec = simulated.layer->spec();
+      if (corner != nullptr || vdd != nullptr) {
+        auto keys = simulated.adc;
+        if (corner != nullptr) keys.cco.corner = *corner;
+        if (vdd != nullptr) keys.cco.vdd_v = *vdd;
+        auto& converter = simulated.converters[{keys.cco.corner, keys.cco.vdd_v}];
+        if (!converter) converter = make_converter(keys, "train.qat.adc_aware");
+        spec.macro.converter = converter;
+      }
+      if (per_batch) spec.macro.variation.chip_seed = core::counter_hash(simulated.chip_seed, e, b);
+      simulated.layer->set_spec(spec);
+    }
+  };
 }
 
 std::filesystem::path checkpoint_dir(const Config& config) {

@@ -1,6 +1,7 @@
 #pragma once
 // Experiment orchestration: from a config to trained checkpoints to evaluated results.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ std::shared_ptr<nn::Model> build_configured_model(const Config& config);
 // `macro` is required in simulate mode; `nat_sigma` is the noise-aware training noise.
 void apply_mode(nn::Model& model, const Config& config, nn::LayerMode mode, const MacroConfig* macro = nullptr,
                 double nat_sigma = 0.0);
+// ADC-aware training (train.qat.adc_aware): for a simulate-mode stage, removes the macro's
+// per-column variation (variation_sampling: none), or returns the per-batch hook that draws the
+// chip instance, CCO corner and supply of each batch from (seed, epoch, batch). Empty when there
+// is nothing to draw.
+std::function<void(int64_t, int64_t)> adc_aware_sampler(nn::Model& model, const Config& config,
+                                                        const StageConfig& stage, const MacroConfig* macro);
 
 struct StageSummary {
   std::string stage;  // "float" or "qat"

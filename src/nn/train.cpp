@@ -82,6 +82,7 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
       const Batch batch = train_set.batch(std::vector<int64_t>(first, last), &options.augment, options.seed, epoch);
       // Simulation noise of training steps: its own stream per epoch and step.
       set_first_sample((static_cast<uint64_t>(epoch) << 40) + static_cast<uint64_t>(b * options.batch_size));
+      if (options.before_batch) options.before_batch(epoch, b);
       rate = learning_rate_at(options.optimizer, (epoch - 1) * batches + b, total_steps);
       set_learning_rate(*optimizer, rate);
       optimizer->zero_grad();

@@ -39,6 +39,10 @@ struct StageOptions {
   std::string config_hash, config_yaml;
   // Called at the start of each epoch (1-based) with that epoch's batch count.
   std::function<ProgressCallback(int64_t epoch, int64_t batches)> progress;
+  // Called before each training batch (epoch 1-based, batch 0-based), e.g. to draw the macro's
+  // ADC corner or chip instance for that batch; a pure function of its arguments keeps resumed
+  // runs identical to uninterrupted ones.
+  std::function<void(int64_t epoch, int64_t batch)> before_batch;
 };
 
 struct StageResult {

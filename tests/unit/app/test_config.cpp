@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "app/experiment.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "nn/quant_layers.h"
 
 namespace bitline::app {
 namespace {
@@ -214,6 +216,97 @@ TEST(LayerOverrides, PatternMatchingNoLayerIsAnError) {
     EXPECT_THAT(error.what(), HasSubstr("conv1, fc"));
   }
   EXPECT_NO_THROW(check_override_patterns(Config{}, {"conv1"}));
+}
+
+}  // namespace
+}  // namespace bitline::app
+
+namespace bitline::app {
+namespace {
+
+// A small simulate-mode model on a CCO macro with per-column variation, and its training stage.
+struct AdcAwareSetup {
+  Config config;
+  std::shared_ptr<nn::Model> model;
+  explicit AdcAwareSetup(const std::string& adc_aware) {
+    config = parse_config(R"(
+model: {name: mlp, mlp: {hidden_sizes: [8]}}
+macros:
+  - {name: cco, analog_sram: {adc: {bits: 6, model: cco, cco: {corner: TT, vdd_v: 0.9},
+                                    variation: {gain_sigma_percent: 2, chip_seed: 7}}}}
+train:
+  qat: {mode: simulate, macro: cco, adc_aware: )" + adc_aware + "}\n",
+                          "aware.yaml");
+    model = nn::build_model(model_spec(config.model, input_shape(config.data)));
+    apply_mode(*model, config, nn::LayerMode::Simulate, &config.macros[0]);
+  }
+  std::vector<core::analog_sram::Spec> macros() const {
+    std::vector<core::analog_sram::Spec> specs;
+    for (auto& [name, layer] : nn::quant_layers(*model)) {
+      if (layer->spec().mode == nn::LayerMode::Simulate) specs.push_back(layer->spec().macro);
+    }
+    return specs;
+  }
+};
+
+TEST(AdcAwareTraining, PerBatchSamplingDrawsChipCornerAndSupplyFromEpochAndBatch) {
+  AdcAwareSetup setup("{variation_sampling: per_batch, corners: [TT, SS], vdd_v: [0.6, 0.9]}");
+  auto hook = adc_aware_sampler(*setup.model, setup.config, setup.config.train.qat_stage, &setup.config.macros[0]);
+  ASSERT_TRUE(hook);
+  std::set<uint64_t> chips;
+  std::set<std::string> points;
+  for (int64_t batch = 0; batch < 16; ++batch) {
+    hook(1, batch);
+    const auto specs = setup.macros();
+    ASSERT_FALSE(specs.empty());
+    for (const auto& spec : specs) {  // one chip, one corner and supply for all layers of a batch
+      EXPECT_EQ(spec.variation.chip_seed, specs[0].variation.chip_seed);
+      EXPECT_EQ(spec.converter->description(), specs[0].converter->description());
+    }
+    chips.insert(specs[0].variation.chip_seed);
+    points.insert(specs[0].converter->description());
+  }
+  EXPECT_EQ(chips.size(), 16u);  // a new chip instance every batch
+  EXPECT_EQ(points.size(), 4u);  // every (corner, V_DD) of the lists occurs
+  hook(1, 3);
+  const auto first = setup.macros()[0];
+  hook(2, 9);
+  hook(1, 3);  // the same batch draws the same again (resumed runs train identically)
+  EXPECT_EQ(setup.macros()[0].variation.chip_seed, first.variation.chip_seed);
+  EXPECT_EQ(setup.macros()[0].converter->description(), first.converter->description());
+}
+
+TEST(AdcAwareTraining, FixedKeepsTheChipAndNoneRemovesVariation) {
+  AdcAwareSetup fixed("{variation_sampling: fixed}");
+  EXPECT_FALSE(adc_aware_sampler(*fixed.model, fixed.config, fixed.config.train.qat_stage, &fixed.config.macros[0]));
+  EXPECT_EQ(fixed.macros()[0].variation.chip_seed, 7u);
+  EXPECT_TRUE(fixed.macros()[0].variation.any());
+  AdcAwareSetup none("{variation_sampling: none}");
+  EXPECT_FALSE(adc_aware_sampler(*none.model, none.config, none.config.train.qat_stage, &none.config.macros[0]));
+  EXPECT_FALSE(none.macros()[0].variation.any());
+}
+
+TEST(AdcAwareTraining, InconsistentSettingsAreConfigErrors) {
+  EXPECT_THAT(error_of("train: {qat: {adc_aware: {variation_sampling: per_batch}}}"),
+              HasSubstr("key 'train.qat.adc_aware': ADC-aware sampling needs train.qat.mode: simulate"));
+  EXPECT_THAT(error_of(R"(
+macros: [{name: m, analog_sram: {adc: {bits: 6}}}]
+train: {qat: {mode: simulate, macro: m, adc_aware: {corners: [SS]}}})"),
+              HasSubstr("corners and vdd_v are drawn for a CCO ADC, but macro 'm' has adc.model ideal"));
+  EXPECT_THAT(error_of(R"(
+macros: [{name: m, analog_sram: {adc: {bits: 6, model: cco}}}]
+train: {qat: {mode: simulate, macro: m, adc_aware: {vdd_v: [0.5]}}})"),
+              HasSubstr("V_DD 0.5 V is outside corner TT's table range [0.6, 1] V"));
+}
+
+TEST(AdcCommandConfig, ShippedAdcConfigsAreValid) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(BITLINE_SOURCE_DIR) + "/configs/adc")) {
+    if (entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(load_adc_command_config(entry.path())) << entry.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
 }
 
 }  // namespace
