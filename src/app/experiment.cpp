@@ -267,7 +267,14 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
       for (auto& [name, layer] : nn::quant_layers(*model)) {
         const auto& stats = layer->simulation_stats();
         if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept in fp32 by an override
-        row.layers.push_back({name, stats.csnr_db(), stats.events});
+        const auto& macro = layer->spec().macro;
+        std::string adc = macro.converter ? macro.converter->description() : fmt::format("{}-bit ideal ADC", macro.adc_bits);
+        if (macro.variation.any()) {
+          adc += fmt::format(", per-column gain sigma {} %, offset sigma {} LSB, chip {}", 100 * macro.variation.gain_sigma,
+                             macro.variation.offset_sigma_lsb, macro.variation.chip_seed);
+        }
+        row.layers.push_back({name, stats.csnr_db(), stats.events, adc,
+                              macro.converter ? core::adc::mean_energy_pj(*macro.converter) : 0.0});
         row.events += stats.events;
       }
     }

@@ -67,6 +67,8 @@ struct LayerSimulation {
   std::string layer;
   double csnr_db = 0;  // +inf when exact
   core::analog_sram::Events events;
+  std::string adc;                          // the converter's description
+  double adc_energy_per_conversion_pj = 0;  // its model's mean over uniform inputs; 0: no energy model
 };
 
 struct EvaluationRow {

@@ -87,13 +87,24 @@ nlohmann::json to_json(const RunReport& report) {
     if (row.run.macro) {
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& layer : row.layers) {
-        layers.push_back({{"layer", layer.layer}, {"csnr_db", csnr_json(layer.csnr_db)}, {"events", events_json(layer.events)}});
+        layers.push_back({{"layer", layer.layer},
+                          {"csnr_db", csnr_json(layer.csnr_db)},
+                          {"events", events_json(layer.events)},
+                          {"adc", layer.adc},
+                          {"adc_energy_per_conversion_pj", layer.adc_energy_per_conversion_pj}});
       }
       auto& entry = evaluations.back();
       entry["macro"] = *row.run.macro;
       entry["events"] = events_json(row.events);
       entry["adc_conversions_per_image"] = static_cast<double>(row.events.adc_conversions) / std::max<int64_t>(1, row.result.images);
       entry["layers"] = layers;
+      // ADC energy from each layer's converter model, over uniform inputs [assumption, docs/adc.md].
+      double energy_pj = 0;
+      for (const auto& layer : row.layers) {
+        energy_pj += static_cast<double>(layer.events.adc_conversions) * layer.adc_energy_per_conversion_pj;
+      }
+      entry["adc_energy_per_conversion_pj"] = energy_pj / std::max<double>(1.0, static_cast<double>(row.events.adc_conversions));
+      entry["adc_energy_per_image_pj"] = energy_pj / std::max<int64_t>(1, row.result.images);
     }
   }
   return {{"experiment", report.config.experiment.name},

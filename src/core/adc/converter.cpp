@@ -39,6 +39,13 @@ int Converter::code(double v) const {
   return code;
 }
 
+double mean_energy_pj(const Converter& converter) {
+  constexpr int kPoints = 1024;
+  double total = 0;
+  for (int k = 0; k < kPoints; ++k) total += converter.energy_pj((k + 0.5) / kPoints);
+  return total / kPoints;
+}
+
 // ---- ThresholdConverter ------------------------------------------------------------------------
 
 ThresholdConverter::ThresholdConverter(int bits, std::vector<double> thresholds_lsb)

@@ -57,6 +57,9 @@ class ThresholdConverter : public Converter {
   std::vector<double> thresholds_lsb_;
 };
 
+// Mean energy of one conversion (pJ) over inputs spread uniformly across the full scale.
+double mean_energy_pj(const Converter& converter);
+
 // Static linearity of a transfer from its thresholds (papers.md §4(b)):
 // INL(k) = T(k) - (k - 1/2) for k = 1..levels, DNL(k) = T(k + 1) - T(k) - 1 for k = 1..levels - 1,
 // both in LSB.
