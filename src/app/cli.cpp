@@ -215,9 +215,13 @@ int run_cli(int argc, char** argv) {
   layer->add_option("--bias", layer_options.bias_path, "bias tensor (.npy), [out]");
   layer->add_option("--output", layer_options.output_path, "output tensor (.npy, float32), written atomically")->required();
 
-  std::string adc_config_path;
+  std::string adc_config_path, adc_config_positional;
   auto* adc = app.add_subcommand("adc", "characterize a column ADC model: transfer, INL/DNL, ENOB/SNDR, energy per conversion");
-  adc->add_option("-c,--config", adc_config_path, "ADC config (YAML): adc, noise_sigma_lsb, characterize, output_dir")->required();
+  auto* adc_config = adc->add_option("-c,--config", adc_config_path,
+                                     "ADC config (YAML): adc, noise_sigma_lsb, characterize, output_dir");
+  auto* adc_positional = adc->add_option("config", adc_config_positional, "the same, as `bitline adc FILE`");
+  adc_config->excludes(adc_positional);
+  adc->require_option(1);
 
   try {
     app.parse(argc, argv);
@@ -234,7 +238,7 @@ int run_cli(int argc, char** argv) {
     if (config->parsed()) return command_config(defaults, check_path, embedded);
     if (info->parsed()) return command_info();
     if (layer->parsed()) return run_layer_command(layer_options);
-    if (adc->parsed()) return run_adc_command(adc_config_path);
+    if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
     return 2;

@@ -17,7 +17,9 @@ PY
 
 # The ideal converter: ramp ENOB equals its bits, and a CCO at low supply costs less energy.
 printf 'adc: {bits: 5}\noutput_dir: out/ideal\n' > ideal.yaml
-expect_exit 0 adc --config ideal.yaml
+expect_exit 0 adc ideal.yaml  # the config as a positional argument
+expect_exit 2 adc
+expect_output "Exactly 1 option from [-c,--config,config] is required"
 [[ $(json_get out/ideal/summary.json '["ramp_enob_bits"]') == 5.0* || $(json_get out/ideal/summary.json '["ramp_enob_bits"]') == 4.99* ]] \
   || fail "ideal 5-bit ramp ENOB: $(json_get out/ideal/summary.json '["ramp_enob_bits"]')"
 printf 'adc: {bits: 6, model: cco, cco: {vdd_v: %s}}\noutput_dir: out/cco%s\n' 0.9 09 > cco09.yaml
