@@ -16,65 +16,12 @@
 // BatchNorm have no bias; the squeeze-excite convs have one.
 #include <torch/torch.h>
 
+#include "nn/models/inverted_residual.h"
 #include "nn/models/zoo.h"
 #include "nn/quant_layers.h"
 
 namespace bitline::nn::models {
 namespace {
-
-class SqueezeExciteImpl : public torch::nn::Module {
- public:
-  SqueezeExciteImpl(int64_t channels, int64_t squeezed) {
-    reduce = register_module("reduce", QConv2d(QConv2dOptions{channels, squeezed, 1}));
-    expand = register_module("expand", QConv2d(QConv2dOptions{squeezed, channels, 1}));
-  }
-
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto s = torch::adaptive_avg_pool2d(x, {1, 1});
-    s = torch::silu(reduce->forward(s));
-    s = torch::sigmoid(expand->forward(s));
-    return x * s;
-  }
-
-  QConv2d reduce{nullptr}, expand{nullptr};
-};
-TORCH_MODULE(SqueezeExcite);
-
-class MBConvImpl : public torch::nn::Module {
- public:
-  MBConvImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t expand_ratio)
-      : use_residual_(stride == 1 && in == out) {
-    const int64_t hidden = make_divisible(static_cast<double>(in * expand_ratio));
-    const int64_t expanded = expand_ratio == 1 ? in : hidden;
-    if (expand_ratio != 1) {
-      expand = register_module("expand", QConv2d(QConv2dOptions{in, expanded, 1, 1, 0, 1, 1, false}));
-      expand_bn = register_module("expand_bn", torch::nn::BatchNorm2d(expanded));
-    }
-    depthwise = register_module(
-        "depthwise", QConv2d(QConv2dOptions{expanded, expanded, kernel, stride, kernel / 2, 1, expanded, false}));
-    depthwise_bn = register_module("depthwise_bn", torch::nn::BatchNorm2d(expanded));
-    se = register_module("se", SqueezeExcite(expanded, std::max<int64_t>(1, in / 4)));
-    project = register_module("project", QConv2d(QConv2dOptions{expanded, out, 1, 1, 0, 1, 1, false}));
-    project_bn = register_module("project_bn", torch::nn::BatchNorm2d(out));
-  }
-
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto y = x;
-    if (expand) y = torch::silu(expand_bn->forward(expand->forward(y)));
-    y = torch::silu(depthwise_bn->forward(depthwise->forward(y)));
-    y = se->forward(y);
-    y = project_bn->forward(project->forward(y));
-    return use_residual_ ? x + y : y;
-  }
-
-  QConv2d expand{nullptr}, depthwise{nullptr}, project{nullptr};
-  torch::nn::BatchNorm2d expand_bn{nullptr}, depthwise_bn{nullptr}, project_bn{nullptr};
-  SqueezeExcite se{nullptr};
-
- private:
-  bool use_residual_;
-};
-TORCH_MODULE(MBConv);
 
 struct StageConfig {
   int64_t expand_ratio, kernel, stride, channels, repeats;
@@ -93,7 +40,15 @@ class EfficientNetB0 : public Model {
     for (const auto& stage : kStages) {
       const int64_t out = make_divisible(static_cast<double>(stage.channels) * w);
       for (int64_t i = 0; i < stage.repeats; ++i) {
-        features_->push_back(MBConv(in, out, stage.kernel, i == 0 ? stage.stride : 1, stage.expand_ratio));
+        InvertedResidualOptions block;
+        block.in = in;
+        block.out = out;
+        block.expanded = stage.expand_ratio == 1 ? in : make_divisible(static_cast<double>(in * stage.expand_ratio));
+        block.kernel = stage.kernel;
+        block.stride = i == 0 ? stage.stride : 1;
+        block.squeeze = std::max<int64_t>(1, in / 4);
+        block.activation = BlockActivation::Silu;
+        features_->push_back(InvertedResidual(block));
         in = out;
       }
     }
@@ -105,7 +60,7 @@ class EfficientNetB0 : public Model {
 
   torch::Tensor forward(torch::Tensor images) override {
     auto x = torch::silu(stem_bn_->forward(stem_->forward(images)));
-    for (auto& block : *features_) x = block->as<MBConvImpl>()->forward(x);
+    for (auto& block : *features_) x = block->as<InvertedResidualImpl>()->forward(x);
     x = torch::silu(last_bn_->forward(last_conv_->forward(x)));
     x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
     return classifier_->forward(x);

@@ -11,42 +11,12 @@
 // bias (each feeds a BatchNorm).
 #include <torch/torch.h>
 
+#include "nn/models/inverted_residual.h"
 #include "nn/models/zoo.h"
 #include "nn/quant_layers.h"
 
 namespace bitline::nn::models {
 namespace {
-
-class InvertedResidualImpl : public torch::nn::Module {
- public:
-  InvertedResidualImpl(int64_t in, int64_t out, int64_t stride, int64_t expand_ratio)
-      : use_residual_(stride == 1 && in == out) {
-    const int64_t hidden = in * expand_ratio;
-    if (expand_ratio != 1) {
-      expand = register_module("expand", QConv2d(QConv2dOptions{in, hidden, 1, 1, 0, 1, 1, false}));
-      expand_bn = register_module("expand_bn", torch::nn::BatchNorm2d(hidden));
-    }
-    depthwise = register_module("depthwise", QConv2d(QConv2dOptions{hidden, hidden, 3, stride, 1, 1, hidden, false}));
-    depthwise_bn = register_module("depthwise_bn", torch::nn::BatchNorm2d(hidden));
-    project = register_module("project", QConv2d(QConv2dOptions{hidden, out, 1, 1, 0, 1, 1, false}));
-    project_bn = register_module("project_bn", torch::nn::BatchNorm2d(out));
-  }
-
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto y = x;
-    if (expand) y = torch::nn::functional::relu6(expand_bn->forward(expand->forward(y)));
-    y = torch::nn::functional::relu6(depthwise_bn->forward(depthwise->forward(y)));
-    y = project_bn->forward(project->forward(y));
-    return use_residual_ ? x + y : y;
-  }
-
-  QConv2d expand{nullptr}, depthwise{nullptr}, project{nullptr};
-  torch::nn::BatchNorm2d expand_bn{nullptr}, depthwise_bn{nullptr}, project_bn{nullptr};
-
- private:
-  bool use_residual_;
-};
-TORCH_MODULE(InvertedResidual);
 
 struct StageConfig {
   int64_t expand_ratio, channels, repeats, stride;
@@ -66,7 +36,12 @@ class MobileNetV2 : public Model {
     for (const auto& stage : kStages) {
       const int64_t out = make_divisible(static_cast<double>(stage.channels) * w);
       for (int64_t i = 0; i < stage.repeats; ++i) {
-        features_->push_back(InvertedResidual(in, out, i == 0 ? stage.stride : 1, stage.expand_ratio));
+        InvertedResidualOptions block;
+        block.in = in;
+        block.out = out;
+        block.expanded = in * stage.expand_ratio;
+        block.stride = i == 0 ? stage.stride : 1;
+        features_->push_back(InvertedResidual(block));
         in = out;
       }
     }

@@ -186,6 +186,7 @@ TEST_F(ModelStructureTest, MobileNetV2HasDepthwiseConvolutions) {
   EXPECT_TRUE(layers.count("features.3.expand"));
   EXPECT_TRUE(layers.count("features.3.project"));
   EXPECT_FALSE(layers.count("features.0.expand")) << "t = 1 blocks have no expansion conv";
+  EXPECT_FALSE(layers.count("features.3.se.reduce")) << "mobilenetv2 blocks have no squeeze-excite";
 }
 
 TEST_F(ModelStructureTest, EfficientNetBlocksHaveSqueezeExciteConvolutions) {
