@@ -346,7 +346,8 @@ void validate_config(const Config& config, const std::string& source) {
   }
   check_macro_reference(config, config.train.qat_stage.mode, config.train.qat_stage.macro, "train.qat", source);
   const auto& aware = config.train.qat_stage.adc_aware;
-  const bool sampling = aware.variation_sampling != "fixed" || !aware.corners.empty() || !aware.vdd_v.empty();
+  const bool sampling = aware.variation_sampling != "fixed" || !aware.corners.empty() || !aware.vdd_v.empty() ||
+                        aware.ste != "identity";
   if (sampling && config.train.qat_stage.mode != "simulate") {
     throw InputError(fmt::format("{}: key 'train.qat.adc_aware': ADC-aware sampling needs train.qat.mode: simulate "
                                  "(the forward pass through a macro), found mode {}",

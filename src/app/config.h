@@ -189,6 +189,7 @@ struct AdcAwareConfig {
   std::string variation_sampling = "fixed";
   std::vector<std::string> corners;
   std::vector<double> vdd_v;
+  std::string ste = "identity";
 };
 template <class V>
 void describe(V& v, AdcAwareConfig& c) {
@@ -198,6 +199,10 @@ void describe(V& v, AdcAwareConfig& c) {
               .choices({"fixed", "per_batch", "none"}));
   v.field("corners", c.corners, Doc("CCO macros: a corner drawn per batch from this list; empty = the macro's corner"));
   v.field("vdd_v", c.vdd_v, Doc("CCO macros: a supply drawn per batch from this list; empty = the macro's V_DD").unit("V").above(0, 5));
+  v.field("ste", c.ste,
+          Doc("backward pass: identity (straight-through) or curve_slope (times the least-squares slope of the macro's "
+              "realized transfer over the batch, per layer)")
+              .choices({"identity", "curve_slope"}));
 }
 
 struct StageConfig {

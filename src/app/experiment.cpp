@@ -170,11 +170,11 @@ std::function<void(int64_t, int64_t)> adc_aware_sampler(nn::Model& model, const 
   auto layers = std::make_shared<std::vector<SimulatedLayer>>();
   for (auto& [name, layer] : nn::quant_layers(model)) {
     if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept digital by an override
-    if (aware.variation_sampling == "none") {
-      auto spec = layer->spec();
-      spec.macro.variation = {};
-      layer->set_spec(spec);
-    }
+    auto spec = layer->spec();
+    if (aware.variation_sampling == "none") spec.macro.variation = {};
+    spec.simulate_gradient = aware.ste == "curve_slope" ? nn::LayerQuantSpec::SimulateGradient::CurveSlope
+                                                        : nn::LayerQuantSpec::SimulateGradient::Identity;
+    layer->set_spec(spec);
     const auto keys = analog_sram_config(*macro, name);
     layers->push_back({layer, keys.adc, static_cast<uint64_t>(keys.adc.variation.chip_seed), {}});
   }

@@ -222,6 +222,16 @@ torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const
     stats_.outputs += reference.numel();
   }
   if (!torch::GradMode::is_enabled() || !reference.requires_grad()) return simulated;
+  if (spec_.simulate_gradient == LayerQuantSpec::SimulateGradient::CurveSlope) {
+    torch::Tensor slope;
+    {
+      torch::NoGradGuard no_grad;
+      const auto energy = reference.detach().square().sum();
+      slope = energy.item<double>() > 0 ? (simulated * reference.detach()).sum() / energy : torch::ones({});
+    }
+    const auto scaled = reference * slope;
+    return scaled + (simulated - scaled).detach();
+  }
   return reference + (simulated - reference).detach();
 }
 

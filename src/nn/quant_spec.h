@@ -30,6 +30,11 @@ struct LayerQuantSpec {
   core::analog_sram::Spec macro;
   // ASiM's noise-aware training: while training, y <- y + eps * nat_sigma * y, eps ~ N(0, 1).
   double nat_sigma = 0.0;
+  // Simulate mode's backward pass: the straight-through identity of the quantized product, or that
+  // gradient times the slope of the macro's realized transfer, the least-squares gain
+  // sum(y_sim y_q) / sum(y_q^2) of the layer's outputs in the batch (ADC-aware training, docs/adc.md).
+  enum class SimulateGradient { Identity, CurveSlope };
+  SimulateGradient simulate_gradient = SimulateGradient::Identity;
 };
 
 std::string to_string(LayerMode mode);

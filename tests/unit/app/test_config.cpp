@@ -286,6 +286,16 @@ TEST(AdcAwareTraining, FixedKeepsTheChipAndNoneRemovesVariation) {
   EXPECT_FALSE(none.macros()[0].variation.any());
 }
 
+TEST(AdcAwareTraining, CurveSlopeSetsTheSimulatedLayersBackwardPass) {
+  AdcAwareSetup setup("{ste: curve_slope}");
+  EXPECT_FALSE(adc_aware_sampler(*setup.model, setup.config, setup.config.train.qat_stage, &setup.config.macros[0]));
+  for (auto& [name, layer] : nn::quant_layers(*setup.model)) {
+    if (layer->spec().mode != nn::LayerMode::Simulate) continue;
+    EXPECT_EQ(layer->spec().simulate_gradient, nn::LayerQuantSpec::SimulateGradient::CurveSlope) << name;
+  }
+  EXPECT_THAT(error_of("train: {qat: {adc_aware: {ste: curve_slope}}}"), HasSubstr("needs train.qat.mode: simulate"));
+}
+
 TEST(AdcAwareTraining, InconsistentSettingsAreConfigErrors) {
   EXPECT_THAT(error_of("train: {qat: {adc_aware: {variation_sampling: per_batch}}}"),
               HasSubstr("key 'train.qat.adc_aware': ADC-aware sampling needs train.qat.mode: simulate"));

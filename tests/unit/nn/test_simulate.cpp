@@ -208,3 +208,38 @@ TEST(NoiseAwareTraining, MultipliesOutputsByNoiseOnlyWhileTraining) {
 
 }  // namespace
 }  // namespace bitline::nn
+
+namespace bitline::nn {
+namespace {
+
+TEST(SimulateGradient, CurveSlopeScalesTheStraightThroughGradientByTheTransfersGain) {
+  // A gain-compressed ADC reads low. curve_slope keeps the forward value and multiplies the
+  // identity's gradient by the least-squares gain sum(y_sim y_q) / sum(y_q^2) of the batch.
+  torch::manual_seed(3);
+  QLinear layer(QLinearOptions{40, 6, /*bias=*/false});
+  auto spec = simulate_spec(6, 6, 6, 63);
+  spec.macro.gain_compression_alpha = 0.8;
+  const auto x = torch::rand({5, 40});
+  auto run = [&](LayerQuantSpec::SimulateGradient gradient, LayerMode mode) {
+    auto s = spec;
+    s.simulate_gradient = gradient;
+    set_mode(layer, s, mode);
+    auto input = x.clone().requires_grad_(true);
+    auto y = layer->forward(input);
+    y.sum().backward();
+    return std::make_pair(y.detach(), input.grad().clone());
+  };
+  const auto [identity_y, identity_grad] = run(LayerQuantSpec::SimulateGradient::Identity, LayerMode::Simulate);
+  const auto [slope_y, slope_grad] = run(LayerQuantSpec::SimulateGradient::CurveSlope, LayerMode::Simulate);
+  const auto [reference_y, reference_grad] = run(LayerQuantSpec::SimulateGradient::Identity, LayerMode::Quantized);
+  EXPECT_TRUE(slope_y.equal(identity_y));  // the forward pass is the macro's either way
+  // Per-tensor scales: the gain of the scaled outputs is the gain of the integer products.
+  const double gain = (identity_y * reference_y).sum().item<double>() / reference_y.square().sum().item<double>();
+  EXPECT_LT(gain, 0.95);
+  EXPECT_GT(gain, 0.3);
+  EXPECT_TRUE(identity_grad.allclose(reference_grad));
+  EXPECT_TRUE(slope_grad.allclose(identity_grad * gain, 1e-4, 1e-6));
+}
+
+}  // namespace
+}  // namespace bitline::nn
