@@ -26,7 +26,7 @@ class Converter {
   // converter and the code itself of a deterministic one.
   int code(double v) const;
   // Energy of one conversion of input v (pJ); 0 when the model has no energy figure.
-  virtual double energy_pj(double v) const { return 0.0 * v; }
+  virtual double energy_pj(double /*v*/) const { return 0.0; }
   // One line naming the model and its parameters, for reports.
   virtual std::string description() const = 0;
 
