@@ -71,7 +71,7 @@ Characterization characterize(const Converter& converter, const CharacterizeOpti
     }
     point.mean_code = mean;
     point.code_sigma = std::sqrt(std::max(0.0, second - mean * mean));
-    point.median_code = sample_code(at_least, 0.5);
+    point.median_code = median_code(at_least.data(), levels);
     point.energy_pj = converter.energy_pj(point.input_lsb / levels);
     reached[static_cast<std::size_t>(point.median_code)] = true;
     if (s >= 0 && s <= levels * steps) {

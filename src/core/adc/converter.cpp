@@ -31,12 +31,16 @@ double standard_normal(uint64_t h) {
 
 Converter::Converter(int bits) : bits_(bits) { require(bits >= 1 && bits <= 16, "ADC bits must be in [1, 16]"); }
 
+int median_code(const double* at_least, int levels) {
+  int code = 0;
+  while (code < levels && at_least[code] >= 0.5) ++code;
+  return code;
+}
+
 int Converter::code(double v) const {
   std::vector<double> at_least(static_cast<std::size_t>(levels()));
   exceedance(v, 0.0, at_least.data());
-  int code = 0;
-  while (code < levels() && at_least[static_cast<std::size_t>(code)] >= 0.5) ++code;
-  return code;
+  return median_code(at_least.data(), levels());
 }
 
 double mean_energy_pj(const Converter& converter) {

@@ -57,6 +57,10 @@ class ThresholdConverter : public Converter {
   std::vector<double> thresholds_lsb_;
 };
 
+// The median code of a distribution given as at_least[k - 1] = P(code >= k), k = 1..levels:
+// #{k : P(code >= k) >= 1/2}.
+int median_code(const double* at_least, int levels);
+
 // Mean energy of one conversion (pJ) over inputs spread uniformly across the full scale.
 double mean_energy_pj(const Converter& converter);
 
