@@ -77,8 +77,8 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
   }
 }
 
-std::shared_ptr<const Engine::ColumnReadouts> Engine::column_readouts(uint64_t layer_key, const std::vector<Tile>& tiles,
-                                                                      int64_t cols) const {
+std::shared_ptr<const Engine::ColumnTransfers> Engine::column_transfers(uint64_t layer_key, const std::vector<Tile>& tiles,
+                                                                        int64_t cols) const {
   const auto cache_key = std::make_tuple(layer_key, tiles.size(), cols);
   {
     std::lock_guard<std::mutex> lock(column_mutex_);
@@ -95,7 +95,9 @@ std::shared_ptr<const Engine::ColumnReadouts> Engine::column_readouts(uint64_t l
   }
   const auto kinds = readouts_.size();
   const int64_t columns = static_cast<int64_t>(tiles.size()) * cols * spec_.weight_bits;
-  auto built = std::make_shared<ColumnReadouts>(static_cast<std::size_t>(columns) * kinds);
+  auto built = std::make_shared<ColumnTransfers>();
+  built->readouts.resize(static_cast<std::size_t>(columns) * kinds);
+
   const auto base = spec_.converter ? spec_.converter
                                     : std::make_shared<adc::ThresholdConverter>(
                                           spec_.adc_bits, adc::ThresholdConverter::ideal_thresholds_lsb(spec_.adc_bits));
@@ -109,8 +111,22 @@ std::shared_ptr<const Engine::ColumnReadouts> Engine::column_readouts(uint64_t l
     column_spec.converter =
         std::make_shared<adc::ColumnConverter>(base, adc::column_error(spec_.variation, counter_hash(layer_key, t, o, i)));
     for (int bits : chunk_bits_used) {
-      (*built)[static_cast<std::size_t>(column) * kinds + readout_index(bits, true)] =
+      built->readouts[static_cast<std::size_t>(column) * kinds + readout_index(bits, true)] =
           std::make_unique<Readout>(column_spec, bits, true);
+    }
+  }
+  if (fast_ != nullptr && fast_->per_column) {
+    const int64_t output_columns = static_cast<int64_t>(tiles.size()) * cols;
+    built->kernel_tables.resize(static_cast<std::size_t>(output_columns) * detail::kColumnTableBytes);
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int64_t column = 0; column < output_columns; ++column) {  // tile * cols + o
+      std::vector<const Readout*> bit_readouts;  // the kernel's cycles are single input bits
+      for (int i = 0; i < spec_.weight_bits; ++i) {
+        bit_readouts.push_back(
+            built->readouts[static_cast<std::size_t>(column * spec_.weight_bits + i) * kinds + readout_index(1, true)].get());
+      }
+      detail::fill_column_tables(bit_readouts.data(), spec_.weight_bits,
+                                 built->kernel_tables.data() + static_cast<std::size_t>(column) * detail::kColumnTableBytes);
     }
   }
   std::lock_guard<std::mutex> lock(column_mutex_);
@@ -149,15 +165,9 @@ void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* 
   if (fast_ != nullptr && shape.rows > 0 && shape.cols > 0) {
     const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
     if (detail::fast_plan_applies(*fast_, shape, tiles)) {
-      std::shared_ptr<const ColumnReadouts> columns;
-      std::vector<const Readout*> column_readout;  // (t * cols + o) * weight_bits + i
-      if (fast_->per_column) {
-        columns = column_readouts(key.layer, tiles, shape.cols);
-        for (std::size_t c = 0; c < columns->size() / readouts_.size(); ++c) {
-          column_readout.push_back((*columns)[c * readouts_.size() + readout_index(1, true)].get());
-        }
-      }
-      detail::avx512_matmul(*fast_, shape, tiles, x, w, counter_hash(spec_.seed, key.layer), key, column_readout, out);
+      const auto columns = fast_->per_column ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
+      detail::avx512_matmul(*fast_, shape, tiles, x, w, counter_hash(spec_.seed, key.layer), key,
+                            columns ? columns->kernel_tables.data() : nullptr, out);
       if (events != nullptr) *events += count(shape);
       return;
     }
@@ -180,7 +190,7 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
   std::vector<const Readout*> cycle_readouts;
   for (const auto& cycle : cycles_) cycle_readouts.push_back(&readout(cycle));
   const bool any_noise = spec_.noisy();
-  const auto columns = spec_.variation.any() ? column_readouts(key.layer, tiles, shape.cols) : nullptr;
+  const auto columns = spec_.variation.any() ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
   const auto kinds = readouts_.size();
 
   const int64_t chunks = input_chunk_count(spec_);
@@ -223,8 +233,8 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
           }
           const Readout& readout =
               columns && cycle.kind != CycleKind::Digital
-                  ? *(*columns)[static_cast<std::size_t>((t * shape.cols + o) * w_bits + cycle.weight_bit) * kinds +
-                                readout_index(cycle.input_bit_count, true)]
+                  ? *columns->readouts[static_cast<std::size_t>((t * shape.cols + o) * w_bits + cycle.weight_bit) * kinds +
+                                       readout_index(cycle.input_bit_count, true)]
                   : *cycle_readouts[static_cast<std::size_t>(c)];
           float value;
           const uint64_t stream = static_cast<uint64_t>(t * cycle_count + c);

@@ -71,11 +71,16 @@ class Engine {
   bool fast_kernel() const { return fast_ != nullptr; }
 
  private:
-  // Analog readouts of every physical column of one product (spec.variation): index
-  // ((tile * cols + o) * weight_bits + i) * readouts_.size() + readout_index; null where unused.
-  using ColumnReadouts = std::vector<std::unique_ptr<Readout>>;
-  std::shared_ptr<const ColumnReadouts> column_readouts(uint64_t layer_key, const std::vector<Tile>& tiles,
-                                                        int64_t cols) const;
+  // The analog transfers of every physical column of one product (spec.variation).
+  struct ColumnTransfers {
+    // Index ((tile * cols + o) * weight_bits + i) * readouts_.size() + readout_index; null where unused.
+    std::vector<std::unique_ptr<Readout>> readouts;
+    // For the SIMD kernel (fast_->per_column): detail::fill_column_tables of output column o of
+    // tile t at (t * cols + o) * detail::kColumnTableBytes.
+    std::vector<uint8_t> kernel_tables;
+  };
+  std::shared_ptr<const ColumnTransfers> column_transfers(uint64_t layer_key, const std::vector<Tile>& tiles,
+                                                          int64_t cols) const;
 
   Spec spec_;
   std::vector<Cycle> cycles_;
@@ -83,9 +88,9 @@ class Engine {
   // Readouts indexed by [input chunk bits][noisy]; built once.
   std::vector<std::unique_ptr<Readout>> readouts_;
   std::shared_ptr<const detail::FastPlan> fast_;  // null: the reference path runs
-  // Per-column readouts by (layer key, tiles, cols), built on first use.
+  // Per-column transfers by (layer key, tiles, cols), built on first use.
   mutable std::mutex column_mutex_;
-  mutable std::map<std::tuple<uint64_t, std::size_t, int64_t>, std::shared_ptr<const ColumnReadouts>> column_cache_;
+  mutable std::map<std::tuple<uint64_t, std::size_t, int64_t>, std::shared_ptr<const ColumnTransfers>> column_cache_;
 };
 
 }  // namespace bitline::core::analog_sram

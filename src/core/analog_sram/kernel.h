@@ -81,7 +81,9 @@ struct FastPlan {
   int uniform_shift = 0;  // stair_base[m] - m
   uint8_t uniform_count[256] = {}, uniform_kind[256] = {}, uniform_low[256] = {};
   // Per-column transfers (spec.variation, deterministic readouts only): each lane reads its own
-  // byte table over m, gathered from [m][512 lanes] tables built per product.
+  // byte table over m (fill_column_tables). A block of rows counts all its input bits first; a
+  // qword transpose then gathers the 8 weight-bit lanes of one column into each register, read by
+  // up to 8 masked vpermi2b.
   bool per_column = false;
   const Readout* analog = nullptr;   // analog and voted cycles
   const Readout* digital = nullptr;  // digital cycles (may be null)
@@ -98,10 +100,22 @@ bool avx512_kernel_supported();
 // Whether the kernel is exact for this product (the value sums stay below 2^53).
 bool fast_plan_applies(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles);
 // The product; its events are Engine::count(shape) (every row, tile, cycle and column runs).
-// column_readouts: for plan.per_column, the analog readout of physical column (tile, o, i) at
-// (t * cols + o) * weight_bits + i; empty otherwise.
+// column_tables: for plan.per_column, the tables of output column o of tile t at
+// (t * cols + o) * kColumnTableBytes (fill_column_tables); null otherwise.
 void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
-                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key,
-                   const std::vector<const Readout*>& column_readouts, float* out);
+                   const int32_t* w, uint64_t layer_seed, const NoiseKey& key, const uint8_t* column_tables,
+                   float* out);
+
+// Per-column transfers in the kernel: the noise-free codes of the (up to 8) weight-bit columns of
+// one output column of one tile, as 128-entry vpermi2b tables. The kernel picks the layout by the
+// largest count it converts at once: a table over m < 256 per weight bit (its first half serves m <
+// 128); for m < 64, two weight bits per table (entry 64 (i % 2) + m); for m < 32, four (entry
+// 32 (i % 4) + m).
+constexpr std::size_t kColumnTablesFull = 0;                   // [i][256]
+constexpr std::size_t kColumnTablesHalf = 8 * 256;             // [i / 2][128]
+constexpr std::size_t kColumnTablesQuarter = 8 * 256 + 4 * 128;  // [i / 4][128]
+constexpr std::size_t kColumnTableBytes = 8 * 256 + 4 * 128 + 2 * 128;
+// bit_readouts[i]: the analog readout of weight bit i's physical column, i < weight_bits.
+void fill_column_tables(const Readout* const* bit_readouts, int weight_bits, uint8_t* tables);
 
 }  // namespace bitline::core::analog_sram::detail

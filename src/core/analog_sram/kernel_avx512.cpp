@@ -45,6 +45,8 @@ namespace {
 constexpr int kListStride = 256 + 128;  // a plane's set-bit list: <= 255 rows, padding, a full store
 constexpr int kPadRow = 255;             // index of the all-zero row of a transposed weight tile
 constexpr int64_t kRowBlock = 4;         // rows that share a weight tile while it is in L1
+// plan.per_column: a row's counts, then its codes, as [input bit 16][count register 8][64 lanes].
+constexpr std::size_t kPerColumnBytes = 16 * 8 * 64;
 
 // Byte lookup tables of 256 entries in four registers.
 struct Table {
@@ -168,6 +170,26 @@ inline __m512i fold(__m512i acc) {
   return _mm512_add_epi64(lo, _mm512_slli_epi64(hi, 4));
 }
 
+// 8x8 transpose of qwords, its own inverse: out[j] qword k = in[k] qword j.
+inline void transpose_qwords(const __m512i in[8], __m512i out[8]) {
+  __m512i pairs[8], quads[8];
+  for (int p = 0; p < 4; ++p) {  // pairs[2p] = [in[2p].0, in[2p+1].0, in[2p].2, in[2p+1].2, ...]
+    pairs[2 * p] = _mm512_unpacklo_epi64(in[2 * p], in[2 * p + 1]);
+    pairs[2 * p + 1] = _mm512_unpackhi_epi64(in[2 * p], in[2 * p + 1]);
+  }
+  const __m512i first = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), second = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+  for (int h = 0; h < 2; ++h) {  // quads[4h + j]: qwords j and j + 4 of in[4h .. 4h + 3]
+    for (int p = 0; p < 2; ++p) {
+      quads[4 * h + p] = _mm512_permutex2var_epi64(pairs[4 * h + p], first, pairs[4 * h + 2 + p]);
+      quads[4 * h + 2 + p] = _mm512_permutex2var_epi64(pairs[4 * h + p], second, pairs[4 * h + 2 + p]);
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    out[j] = _mm512_shuffle_i64x2(quads[j], quads[4 + j], 0x44);
+    out[j + 4] = _mm512_shuffle_i64x2(quads[j], quads[4 + j], 0xEE);
+  }
+}
+
 // planes_to_counts puts weight-row byte 16 (p / 2) + 2 R + p % 2 into count register R, qword p.
 // Column c of a 64-column block is stored at the byte that lands in register c / 8, qword c % 8,
 // so a block with fewer than 64 columns leaves whole registers empty, and their readout is skipped.
@@ -267,15 +289,11 @@ struct Kernel {
   int64_t column_blocks;
   std::vector<uint8_t> weight_tiles;  // [tile][column block][256 rows][64 bytes]
   std::vector<uint64_t> stream_base;  // [column block][reg 8][i / 4 in {0, 1}][qword 8]: stream index (b = 0) * gamma
-  // plan.per_column: [tile][column block][m 256][lane 512] codes (lane = 64 reg + 8 qword + i),
-  // padded so that a dword gather at the last byte stays inside.
-  std::vector<uint8_t> lane_tables;
-  static constexpr std::size_t kLaneTableBytes = 256 * 512;
+  const uint8_t* column_tables;  // plan.per_column: avx512_matmul's column_tables
 
   Kernel(const FastPlan& p, const ProductShape& s, const std::vector<Tile>& t, const int32_t* w, uint64_t seed,
-         const std::vector<const Readout*>& column_readouts)
-      : plan(p), shape(s), tiles(t), layer_seed(seed), column_blocks((s.cols + 63) / 64) {
-    if (plan.per_column) build_lane_tables(column_readouts);
+         const uint8_t* codes)
+      : plan(p), shape(s), tiles(t), layer_seed(seed), column_blocks((s.cols + 63) / 64), column_tables(codes) {
     const std::size_t tile_bytes = 256 * 64;
     weight_tiles.assign(tiles.size() * static_cast<std::size_t>(column_blocks) * tile_bytes, 0);
     const uint32_t mask = (1u << plan.weight_bits) - 1;
@@ -306,48 +324,6 @@ struct Kernel {
         }
       }
     }
-  }
-
-  void build_lane_tables(const std::vector<const Readout*>& column_readouts) {
-    lane_tables.assign(tiles.size() * static_cast<std::size_t>(column_blocks) * kLaneTableBytes + 64, 0);
-    for (std::size_t ti = 0; ti < tiles.size(); ++ti) {
-      for (int64_t cb = 0; cb < column_blocks; ++cb) {
-        uint8_t* table = lane_tables.data() + (ti * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * kLaneTableBytes;
-        for (int reg = 0; reg < 8; ++reg) {
-          for (int qword = 0; qword < 8; ++qword) {
-            const int64_t o = cb * 64 + column_of(reg, qword);
-            if (o >= shape.cols) continue;
-            for (int i = 0; i < plan.weight_bits; ++i) {
-              const Readout& readout =
-                  *column_readouts[(ti * static_cast<std::size_t>(shape.cols) + static_cast<std::size_t>(o)) * plan.weight_bits + i];
-              for (int64_t m = 0; m < 256; ++m) {
-                table[m * 512 + 64 * reg + 8 * qword + i] =
-                    static_cast<uint8_t>(readout.noiseless_code(std::min<int64_t>(m, readout.max_mac())));
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-
-  // The codes of count register `reg` from each lane's own table: four 16-lane dword gathers at
-  // m * 512 + lane, low bytes kept.
-  __m512i gather_codes(const uint8_t* table, int reg, __m512i mac) const {
-    alignas(64) static const int32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    alignas(64) uint8_t macs[64], codes[64];
-    _mm512_store_si512(macs, mac);
-    const __m512i lane_index = _mm512_add_epi32(_mm512_load_si512(lanes), _mm512_set1_epi32(64 * reg));
-    for (int q = 0; q < 4; ++q) {
-      const __m512i m = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(macs + 16 * q)));
-      const __m512i index = _mm512_add_epi32(_mm512_slli_epi32(m, 9), _mm512_add_epi32(lane_index, _mm512_set1_epi32(16 * q)));
-      _mm_store_si128(reinterpret_cast<__m128i*>(codes + 16 * q), _mm512_cvtepi32_epi8(_mm512_i32gather_epi32(index, table, 1)));
-    }
-    return _mm512_load_si512(codes);
-  }
-
-  const uint8_t* lane_table(std::size_t tile, int64_t cb) const {
-    return lane_tables.data() + (tile * static_cast<std::size_t>(column_blocks) + static_cast<std::size_t>(cb)) * kLaneTableBytes;
   }
 
   const uint8_t* weight_tile(std::size_t tile, int64_t cb) const {
@@ -465,12 +441,153 @@ struct Kernel {
     }
   }
 
+  // The counts of input bit b of one (row, tile, column block) in the first kRegs registers.
+  template <int kRegs>
+  __attribute__((always_inline)) void count_bit(const uint8_t* wt, const uint8_t* lists, const int* counts, int b,
+                                                __m512i* mac) const {
+    if (counts[b] == 0) {
+#pragma GCC unroll 8
+      for (int r = 0; r < kRegs; ++r) mac[r] = _mm512_setzero_si512();
+    } else {
+      __m512i planes[8];
+      count_rows(wt, lists + static_cast<std::size_t>(b) * kListStride, counts[b], planes);
+      planes_to_counts<kRegs>(planes, mac);
+    }
+  }
+
+  // The counts of one (row, tile, column block), every input bit, into counted[b][reg][64].
+  template <int kRegs>
+  void count_all_bits(const uint8_t* lists, const int* counts, std::size_t tile, int64_t cb, uint8_t* counted) const {
+    const uint8_t* wt = weight_tile(tile, cb);
+    for (int b = 0; b < plan.input_bits; ++b) {
+      __m512i mac[8];
+      count_bit<kRegs>(wt, lists, counts, b, mac);
+#pragma GCC unroll 8
+      for (int r = 0; r < kRegs; ++r) _mm512_store_si512(counted + (8 * b + r) * 64, mac[r]);
+    }
+  }
+
+  // plan.per_column: the codes of kRowBlock rows' counts (per row: counts, then codes, each
+  // [b][reg][64]), each lane through its own column's table. A qword transpose over 8 input bits
+  // makes register q hold column (reg, q) alone, byte i of every qword being weight bit i, so that
+  // one masked vpermi2b per table converts it (kernel.h: fill_column_tables; up to 8 tables, fewer
+  // when the counts are small). Lanes of weight bits past plan.weight_bits read code 0.
+  template <int kRegs>
+  void read_per_column(uint8_t* rows, std::size_t tile, int64_t cb) const {
+    const int bits = plan.input_bits;
+    const __m512i zero = _mm512_setzero_si512();
+    for (int r = 0; r < kRegs; ++r) {
+      for (int b0 = 0; b0 < bits; b0 += 8) {
+        __m512i lanes[kRowBlock][8];  // [row][column q of register r]: qword k = input bit b0 + k
+        for (int row = 0; row < kRowBlock; ++row) {
+          const uint8_t* counted = rows + 2 * kPerColumnBytes * row;
+          __m512i in[8];
+          for (int k = 0; k < 8; ++k) in[k] = b0 + k < bits ? _mm512_load_si512(counted + (8 * (b0 + k) + r) * 64) : zero;
+          transpose_qwords(in, lanes[row]);
+        }
+        for (int q = 0; q < 8; ++q) {
+          const int64_t o = cb * 64 + column_of(r, q);
+          if (o < shape.cols) {
+            convert_column(column_tables + (tile * static_cast<std::size_t>(shape.cols) + static_cast<std::size_t>(o)) * kColumnTableBytes,
+                           lanes, q);
+          }
+        }
+        for (int row = 0; row < kRowBlock; ++row) {
+          uint8_t* codes = rows + 2 * kPerColumnBytes * row + kPerColumnBytes;
+          __m512i out[8];
+          transpose_qwords(lanes[row], out);
+          for (int k = 0; k < 8 && b0 + k < bits; ++k) _mm512_store_si512(codes + (8 * (b0 + k) + r) * 64, out[k]);
+        }
+      }
+    }
+  }
+
+  // Counts -> codes of one output column (lanes[row][q], byte i of each qword: weight bit i) with
+  // its tables. Independent zero-masked lookups are ORed together (a chain of merging ones would be
+  // latency-bound).
+  void convert_column(const uint8_t* tables, __m512i (*lanes)[8], int q) const {
+    __m512i any = lanes[0][q];
+    for (int row = 1; row < kRowBlock; ++row) any = _mm512_or_si512(any, lanes[row][q]);
+    const bool below_32 = _mm512_test_epi8_mask(any, _mm512_set1_epi8(static_cast<char>(0xE0))) == 0;
+    const bool below_128 = _mm512_movepi8_mask(any) == 0;
+    if (below_32) {
+      lookup<4>(tables + kColumnTablesQuarter, 128, lanes, q);
+    } else if (_mm512_test_epi8_mask(any, _mm512_set1_epi8(static_cast<char>(0xC0))) == 0) {
+      lookup<2>(tables + kColumnTablesHalf, 128, lanes, q);
+    } else if (below_128) {
+      lookup<1>(tables + kColumnTablesFull, 256, lanes, q);
+    } else {
+      __m512i code[kRowBlock];
+      __mmask64 upper[kRowBlock];
+      for (int row = 0; row < kRowBlock; ++row) {
+        code[row] = _mm512_setzero_si512();
+        upper[row] = _mm512_movepi8_mask(lanes[row][q]);
+      }
+      for (int i = 0; i < plan.weight_bits; ++i) {
+        const uint8_t* table = tables + kColumnTablesFull + 256 * i;
+        const __mmask64 bit_lanes = 0x0101010101010101ULL << i;
+        const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+        const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+        for (int row = 0; row < kRowBlock; ++row) {
+          code[row] = _mm512_ternarylogic_epi64(
+              code[row], _mm512_maskz_permutex2var_epi8(bit_lanes & ~upper[row], t0, lanes[row][q], t1),
+              _mm512_maskz_permutex2var_epi8(bit_lanes & upper[row], t2, lanes[row][q], t3), 0xFE);
+        }
+      }
+      for (int row = 0; row < kRowBlock; ++row) lanes[row][q] = code[row];
+    }
+  }
+
+  // Counts < 128 / kBitsPerTable: kBitsPerTable weight bits share a table (entry (128 /
+  // kBitsPerTable) (i % kBitsPerTable) + m); the tables are table_stride bytes apart.
+  template <int kBitsPerTable>
+  void lookup(const uint8_t* tables, std::size_t table_stride, __m512i (*lanes)[8], int q) const {
+    constexpr uint64_t kEntryOffsets = kBitsPerTable == 4 ? 0x6040200060402000ULL : kBitsPerTable == 2 ? 0x4000400040004000ULL : 0;
+    constexpr uint64_t kTableLanes = 0x0101010101010101ULL * ((1u << kBitsPerTable) - 1);
+    const __m512i offsets = _mm512_set1_epi64(static_cast<long long>(kEntryOffsets));
+    __m512i index[kRowBlock], code[kRowBlock];
+    for (int row = 0; row < kRowBlock; ++row) {
+      index[row] = _mm512_or_si512(lanes[row][q], offsets);
+      code[row] = _mm512_setzero_si512();
+    }
+    for (int g = 0; g * kBitsPerTable < plan.weight_bits; ++g) {
+      const uint8_t* table = tables + table_stride * static_cast<std::size_t>(g);
+      const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+      const __mmask64 table_lanes = kTableLanes << (kBitsPerTable * g);
+      for (int row = 0; row < kRowBlock; ++row) {
+        code[row] = _mm512_or_si512(code[row], _mm512_maskz_permutex2var_epi8(table_lanes, t0, index[row], t1));
+      }
+    }
+    for (int row = 0; row < kRowBlock; ++row) lanes[row][q] = code[row];
+  }
+
+  // The rows [0, count) of a row block on one (tile, column block). lists, counts: by row as
+  // build_lists writes them; totals: [row][column block][64].
+  template <bool kSampled, int kDeltaPlanes, int kRegs, bool kPerColumn>
+  void run_block(const uint8_t* lists, const int* counts, int64_t count, std::size_t tile, int64_t cb,
+                 const RowContext* rows, int64_t* totals, const Tables& tables, uint8_t* per_column_rows) const {
+    const auto bits = static_cast<std::size_t>(plan.input_bits);
+    if (kPerColumn) {
+      for (int64_t r = 0; r < count; ++r) {
+        count_all_bits<kRegs>(lists + static_cast<std::size_t>(r) * bits * kListStride, counts + static_cast<std::size_t>(r) * bits,
+                              tile, cb, per_column_rows + 2 * kPerColumnBytes * static_cast<std::size_t>(r));
+      }
+      read_per_column<kRegs>(per_column_rows, tile, cb);
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      run_tile<kSampled, kDeltaPlanes, kRegs, kPerColumn>(
+          lists + static_cast<std::size_t>(r) * bits * kListStride, counts + static_cast<std::size_t>(r) * bits, tile, cb, rows[r],
+          totals + (r * column_blocks + cb) * 64, tables, per_column_rows + 2 * kPerColumnBytes * static_cast<std::size_t>(r));
+    }
+  }
+
   // One (row, tile, column block): adds s 2^(i+b) V(code) of every conversion into totals[64]
   // (index 8 reg + qword). Only the first kRegs count registers hold columns of this block
   // (active_registers); the others are neither counted out, read out nor accumulated.
-  template <bool kSampled, int kDeltaPlanes, int kRegs>
+  // kPerColumn: the counts and codes are given, [b][reg][64] each (read_per_column).
+  template <bool kSampled, int kDeltaPlanes, int kRegs, bool kPerColumn>
   void run_tile(const uint8_t* lists, const int* counts, std::size_t tile, int64_t cb, const RowContext& row,
-                int64_t* totals, const Tables& tables) const {
+                int64_t* totals, const Tables& tables, const uint8_t* counted) const {
     const uint8_t* wt = weight_tile(tile, cb);
     const int bits = plan.input_bits;
     const bool wide_codes = plan.wide_codes;
@@ -485,27 +602,25 @@ struct Kernel {
     alignas(64) int64_t voted_total[64];
     bool any_voted = false;
     for (int b = bits - 1; b >= 0; --b) {
-      __m512i mac[8];
-      if (counts[b] == 0) {
+      __m512i mac[8], codes[8];
+      if (kPerColumn) {  // counted and read by read_per_column
 #pragma GCC unroll 8
-        for (int r = 0; r < kRegs; ++r) mac[r] = _mm512_setzero_si512();
+        for (int r = 0; r < kRegs; ++r) {
+          mac[r] = _mm512_load_si512(counted + (8 * b + r) * 64);
+          codes[r] = _mm512_load_si512(counted + kPerColumnBytes + (8 * b + r) * 64);
+        }
       } else {
-        __m512i planes[8];
-        count_rows(wt, lists + static_cast<std::size_t>(b) * kListStride, counts[b], planes);
-        planes_to_counts<kRegs>(planes, mac);
+        count_bit<kRegs>(wt, lists, counts, b, mac);
       }
-      __m512i codes[8];
-      if (kSampled && plan.analog_slots[b] != 0) {
+      if (kPerColumn) {
+        // codes are read
+      } else if (kSampled && plan.analog_slots[b] != 0) {
         if (kRegs == 2) {
           sample<2>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         } else {
           sample<4>(mac, codes, 0, b, cb, tile_key, tables.stair_base);
         }
         if (kRegs == 8) sample<4>(mac + 4, codes + 4, 4, b, cb, tile_key, tables.stair_base);
-      } else if (plan.per_column) {
-        const uint8_t* table = lane_table(tile, cb);
-#pragma GCC unroll 8
-        for (int r = 0; r < kRegs; ++r) codes[r] = gather_codes(table, r, mac[r]);
       } else {
         __m512i any = mac[0];
         for (int r = 1; r < kRegs; ++r) any = _mm512_or_si512(any, mac[r]);
@@ -604,8 +719,8 @@ struct Kernel {
 
 void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::vector<Tile>& tiles, const int32_t* x,
                    const int32_t* w, uint64_t layer_seed, const NoiseKey& key,
-                   const std::vector<const Readout*>& column_readouts, float* out) {
-  const Kernel kernel(plan, shape, tiles, w, layer_seed, column_readouts);
+                   const uint8_t* column_tables, float* out) {
+  const Kernel kernel(plan, shape, tiles, w, layer_seed, column_tables);
   const int bits = plan.input_bits;
   const int64_t depth = shape.depth();
   const int64_t blocks = (shape.rows + kRowBlock - 1) / kRowBlock;
@@ -613,20 +728,24 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
   const double scale = std::ldexp(1.0, plan.value_exponent);
   const Tables tables{Table(plan.analog != nullptr && !plan.sampled ? plan.analog_code : plan.digital_code),
                       Table(plan.digital_code), Table(plan.delta), Table(plan.delta_high), Table(plan.stair_base)};
-  using TileFunction = void (Kernel::*)(const uint8_t*, const int*, std::size_t, int64_t, const RowContext&,
-                                        int64_t*, const Tables&) const;
-#define BITLINE_TILE_FUNCTIONS(sampled, delta_planes)                                                     \
-  {&Kernel::run_tile<sampled, delta_planes, 2>, &Kernel::run_tile<sampled, delta_planes, 4>,               \
-   &Kernel::run_tile<sampled, delta_planes, 8>}
-  static constexpr TileFunction kTileFunctions[2][3][3] = {
-      {BITLINE_TILE_FUNCTIONS(false, 0), BITLINE_TILE_FUNCTIONS(false, 1), BITLINE_TILE_FUNCTIONS(false, 2)},
-      {BITLINE_TILE_FUNCTIONS(true, 0), BITLINE_TILE_FUNCTIONS(true, 1), BITLINE_TILE_FUNCTIONS(true, 2)}};
-#undef BITLINE_TILE_FUNCTIONS
-  std::vector<TileFunction> block_functions;  // per column block: by its count registers (2, 4 or 8)
+  using BlockFunction = void (Kernel::*)(const uint8_t*, const int*, int64_t, std::size_t, int64_t, const RowContext*,
+                                         int64_t*, const Tables&, uint8_t*) const;
+#define BITLINE_BLOCK_FUNCTIONS(sampled, delta_planes, per_column)                                                      \
+  {&Kernel::run_block<sampled, delta_planes, 2, per_column>, &Kernel::run_block<sampled, delta_planes, 4, per_column>, \
+   &Kernel::run_block<sampled, delta_planes, 8, per_column>}
+#define BITLINE_BLOCK_KIND(sampled, per_column)                                                   \
+  {BITLINE_BLOCK_FUNCTIONS(sampled, 0, per_column), BITLINE_BLOCK_FUNCTIONS(sampled, 1, per_column), \
+   BITLINE_BLOCK_FUNCTIONS(sampled, 2, per_column)}
+  // [shared deterministic, sampled, per-column deterministic][delta planes][count registers]
+  static constexpr BlockFunction kBlockFunctions[3][3][3] = {
+      BITLINE_BLOCK_KIND(false, false), BITLINE_BLOCK_KIND(true, false), BITLINE_BLOCK_KIND(false, true)};
+#undef BITLINE_BLOCK_KIND
+#undef BITLINE_BLOCK_FUNCTIONS
+  const int kind = plan.per_column ? 2 : plan.sampled ? 1 : 0;
+  std::vector<BlockFunction> block_functions;  // per column block: by its count registers (2, 4 or 8)
   for (int64_t cb = 0; cb < column_blocks; ++cb) {
     const int active = active_registers(shape.cols - cb * 64);
-    block_functions.push_back(
-        kTileFunctions[plan.sampled ? 1 : 0][plan.delta_planes][active <= 2 ? 0 : active <= 4 ? 1 : 2]);
+    block_functions.push_back(kBlockFunctions[kind][plan.delta_planes][active <= 2 ? 0 : active <= 4 ? 1 : 2]);
   }
 
 #pragma omp parallel
@@ -635,6 +754,9 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
     std::vector<int> counts(static_cast<std::size_t>(kRowBlock * bits));
     std::vector<int64_t> totals(static_cast<std::size_t>(kRowBlock * column_blocks * 64));
     RowContext rows[kRowBlock];
+    // plan.per_column: run_block's buffer, 64-byte aligned.
+    std::vector<uint8_t> per_column_storage(plan.per_column ? 2 * kPerColumnBytes * kRowBlock + 64 : 0);
+    uint8_t* per_column_rows = per_column_storage.data() + (-reinterpret_cast<uintptr_t>(per_column_storage.data()) & 63);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t first = block * kRowBlock, count = std::min(kRowBlock, shape.rows - first);
@@ -654,11 +776,8 @@ void avx512_matmul(const FastPlan& plan, const ProductShape& shape, const std::v
                       lists.data() + static_cast<std::size_t>(r * bits) * kListStride, counts.data() + r * bits);
         }
         for (int64_t cb = 0; cb < column_blocks; ++cb) {
-          for (int64_t r = 0; r < count; ++r) {
-            (kernel.*block_functions[static_cast<std::size_t>(cb)])(lists.data() + static_cast<std::size_t>(r * bits) * kListStride,
-                               counts.data() + r * bits, t, cb, rows[r], totals.data() + (r * column_blocks + cb) * 64,
-                               tables);
-          }
+          (kernel.*block_functions[static_cast<std::size_t>(cb)])(lists.data(), counts.data(), count, t, cb, rows,
+                                                                  totals.data(), tables, per_column_rows);
         }
       }
       for (int64_t r = 0; r < count; ++r) {

@@ -6,6 +6,19 @@
 #include "core/analog_sram/kernel.h"
 
 namespace bitline::core::analog_sram::detail {
+
+void fill_column_tables(const Readout* const* bit_readouts, int weight_bits, uint8_t* tables) {
+  std::fill(tables, tables + kColumnTableBytes, uint8_t{0});
+  for (int i = 0; i < weight_bits; ++i) {
+    const Readout& readout = *bit_readouts[i];
+    for (int64_t m = 0; m < 256; ++m) {
+      const auto code = static_cast<uint8_t>(readout.noiseless_code(std::min<int64_t>(m, readout.max_mac())));
+      tables[kColumnTablesFull + static_cast<std::size_t>(256 * i + m)] = code;
+      if (m < 64) tables[kColumnTablesHalf + static_cast<std::size_t>(64 * i + m)] = code;
+      if (m < 32) tables[kColumnTablesQuarter + static_cast<std::size_t>(32 * i + m)] = code;
+    }
+  }
+}
 std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vector<Cycle>& cycles,
                                                const Readout* analog, const Readout* digital) {
   if (spec.input_bits_per_cycle != 1 || spec.weight_bits > 8 || spec.input_bits > 16 ||
@@ -28,7 +41,7 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
     if (c.input_bit_count != 1 || c.chunk != c.input_first_bit) return nullptr;
     (c.kind == CycleKind::Digital ? has_digital : has_analog) = true;
   }
-  // Per-column transfers: deterministic ones gather per lane; noisy ones and votes (which would
+  // Per-column transfers: deterministic ones read per-lane tables; noisy ones and votes (which would
   // sample per column) run on the reference path.
   if (spec.variation.any()) {
     if (spec.noisy()) return nullptr;

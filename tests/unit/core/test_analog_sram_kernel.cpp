@@ -124,7 +124,7 @@ TEST(AnalogSramKernel, EqualsTheReferencePathOnHandPickedSpecs) {
   base = Spec{};
   base.adc_bits = 7;
   base.variation = {0.03, 0.4, 5};
-  specs.push_back(base);  // per-column gain/offset: each lane gathers its own table
+  specs.push_back(base);  // per-column gain/offset: each lane reads its own table
   base.adc_bits = 8;
   base.hybrid_levels = 2;
   base.converter = std::make_shared<adc::ThresholdConverter>(adc::ThresholdConverter::from_inl(8, std::vector<double>(255, 0.2)));
@@ -205,6 +205,36 @@ TEST(AnalogSramKernel, EqualsTheReferencePathWithLargeMacs) {
     engine.matmul(shape, x.data(), w.data(), {5, 0, 4}, fast.data(), nullptr);
     engine.matmul_reference(shape, x.data(), w.data(), {5, 0, 4}, reference.data(), nullptr);
     EXPECT_EQ(fast, reference) << describe(spec, shape);
+  }
+}
+
+TEST(AnalogSramKernel, PerColumnTransfersEqualTheReferenceAtEveryCountRange) {
+  // The kernel converts per-column transfers with tables chosen by the largest count of a block of
+  // rows (< 32, < 64, < 128, up to 255): dense inputs and mostly all-ones weights on N rows per
+  // tile reach counts near N, so each N below exercises one of them; odd weight bits leave part
+  // of the shared tables unused, and 12 input bits take two transposes.
+  std::mt19937 rng(23);
+  for (int rows_per_conversion : {24, 60, 120, 250}) {
+    for (const auto& [weight_bits, input_bits] : {std::pair{8, 8}, std::pair{5, 12}, std::pair{3, 4}}) {
+      Spec spec;
+      spec.weight_bits = weight_bits;
+      spec.input_bits = input_bits;
+      spec.rows_per_conversion = rows_per_conversion;
+      spec.row_mapping = RowMapping::Packed;
+      spec.adc_bits = 7;
+      spec.variation = {0.03, 0.6, rng()};
+      const Engine engine(spec);
+      const ProductShape shape{9, 70, 2 * rows_per_conversion + 7, 1};
+      std::bernoulli_distribution dense(0.9);
+      const int32_t all_ones_input = (1 << input_bits) - 1, weight_limit = (1 << (weight_bits - 1)) - 1;
+      std::vector<int32_t> x(static_cast<std::size_t>(shape.rows * shape.depth())), w(static_cast<std::size_t>(shape.cols * shape.depth()));
+      for (auto& v : x) v = dense(rng) ? all_ones_input : static_cast<int32_t>(rng() % (all_ones_input + 1));
+      for (auto& v : w) v = dense(rng) ? -1 : static_cast<int32_t>(rng() % (2 * weight_limit + 1)) - weight_limit;
+      std::vector<float> fast(static_cast<std::size_t>(shape.rows * shape.cols)), reference(fast.size());
+      engine.matmul(shape, x.data(), w.data(), {7, 0, 3}, fast.data(), nullptr);
+      engine.matmul_reference(shape, x.data(), w.data(), {7, 0, 3}, reference.data(), nullptr);
+      EXPECT_EQ(fast, reference) << describe(spec, shape) << (engine.fast_kernel() ? " (kernel)" : " (reference)");
+    }
   }
 }
 
