@@ -22,8 +22,17 @@ std::string number_or_empty(double value) { return std::isnan(value) ? "" : fmt:
 int run_adc_command(const std::string& config_path) {
   const AdcCommandConfig config = load_adc_command_config(config_path);
   std::shared_ptr<const core::adc::Converter> converter;
+  std::size_t table_columns = 0;
   try {
-    converter = make_converter(config.adc, "adc");
+    const auto model = make_adc_model(config.adc, "adc");
+    converter = model.converter;
+    table_columns = model.column_converters.size();
+    const auto column = static_cast<std::size_t>(config.characterize.column);
+    if (table_columns > 0 && column >= table_columns) {
+      throw InputError(fmt::format("key 'characterize.column': expected a column of the per-column table, 0..{}, found {}",
+                                   table_columns - 1, column));
+    }
+    if (table_columns > 0) converter = model.column_converters[column];
   } catch (const InputError& error) {
     throw InputError(fmt::format("{}: {}", config_path, error.what()));
   }
@@ -59,6 +68,8 @@ int run_adc_command(const std::string& config_path) {
   nlohmann::json summary = {
       {"config", config_path},
       {"converter", converter->description()},
+      {"table_columns", table_columns},  // 0: one table for every column
+      {"characterized_column", table_columns > 0 ? nlohmann::json(config.characterize.column) : nlohmann::json()},
       {"bits", converter->bits()},
       {"noise_sigma_lsb", config.noise_sigma_lsb},
       {"max_abs_inl_lsb", result.linearity.max_abs_inl_lsb},
@@ -76,7 +87,8 @@ int run_adc_command(const std::string& config_path) {
   io::write_file_atomically(dir / "linearity.csv", linearity);
   io::write_file_atomically(dir / "summary.json", summary.dump(2) + "\n");
 
-  fmt::print("{}\n", converter->description());
+  fmt::print("{}{}\n", converter->description(),
+             table_columns > 0 ? fmt::format(", column {} of {}", config.characterize.column, table_columns) : "");
   fmt::print("  INL max |{:.3f}| LSB, DNL max |{:.3f}| LSB, missing codes {}\n", result.linearity.max_abs_inl_lsb,
              result.linearity.max_abs_dnl_lsb, result.missing_codes);
   fmt::print("  ramp: RMS error {:.3f} LSB, ENOB {:.2f} bits; sine: SNDR {:.2f} dB, ENOB {:.2f} bits\n",

@@ -11,33 +11,51 @@
 namespace bitline::app {
 namespace {
 
-// One value per code first_code..last_code from a CSV with columns code and `value_column`.
-std::vector<double> values_by_code(const std::string& path, const std::string& key, const std::string& value_column,
-                                   int first_code, int last_code) {
+// One value per code first_code..last_code from a CSV with columns code and `value_column`, and
+// optionally `column` (a per-column table: the values of each column 0, 1, ...); [column][code].
+std::vector<std::vector<double>> values_by_column_and_code(const std::string& path, const std::string& key,
+                                                           const std::string& value_column, int first_code, int last_code) {
   try {
     const auto table = io::CsvTable::read(path);
     const auto code_column = table.column("code"), values = table.column(value_column);
-    std::vector<double> by_code(static_cast<std::size_t>(last_code - first_code + 1));
-    std::vector<int> seen_at(by_code.size(), 0);
+    const bool per_column = table.has_column("column");
+    const std::size_t codes = static_cast<std::size_t>(last_code - first_code + 1);
+    std::vector<std::vector<double>> by_code;
+    std::vector<std::vector<int>> seen_at;  // [column][code]: the line that gave it
     for (std::size_t row = 0; row < table.rows(); ++row) {
+      const long long column = per_column ? table.integer(row, table.column("column")) : 0;
+      if (column < 0 || column >= 65536) {
+        throw InputError(fmt::format("{}: line {}: expected a column index in [0, 65535], found {}", path,
+                                     table.line(row), column));
+      }
+      if (static_cast<std::size_t>(column) >= by_code.size()) {
+        by_code.resize(static_cast<std::size_t>(column) + 1, std::vector<double>(codes));
+        seen_at.resize(by_code.size(), std::vector<int>(codes, 0));
+      }
       const long long code = table.integer(row, code_column);
       if (code < first_code || code > last_code) {
         throw InputError(fmt::format("{}: line {}: expected a code in [{}, {}], found {}", path, table.line(row),
                                      first_code, last_code, code));
       }
-      auto& seen = seen_at[static_cast<std::size_t>(code - first_code)];
+      auto& seen = seen_at[static_cast<std::size_t>(column)][static_cast<std::size_t>(code - first_code)];
       if (seen != 0) {
-        throw InputError(fmt::format("{}: line {}: code {} appears again (first on line {})", path, table.line(row), code, seen));
+        throw InputError(fmt::format("{}: line {}: code {}{} appears again (first on line {})", path, table.line(row), code,
+                                     per_column ? fmt::format(" of column {}", column) : "", seen));
       }
       seen = table.line(row);
-      by_code[static_cast<std::size_t>(code - first_code)] = table.number(row, values);
+      by_code[static_cast<std::size_t>(column)][static_cast<std::size_t>(code - first_code)] = table.number(row, values);
     }
-    for (std::size_t k = 0; k < seen_at.size(); ++k) {
-      if (seen_at[k] == 0) {
-        throw InputError(fmt::format("{}: expected one row for each code {}..{} ({} rows), code {} is missing "
-                                     "(found {} rows)",
-                                     path, first_code, last_code, by_code.size(), first_code + static_cast<int>(k),
-                                     table.rows()));
+    if (by_code.empty()) by_code.resize(1, std::vector<double>(codes)), seen_at.resize(1, std::vector<int>(codes, 0));
+    for (std::size_t column = 0; column < seen_at.size(); ++column) {
+      for (std::size_t k = 0; k < codes; ++k) {
+        if (seen_at[column][k] == 0) {
+          throw InputError(fmt::format("{}: expected one row for each code {}..{}{}, code {} is missing{} (found {} rows)",
+                                       path, first_code, last_code,
+                                       per_column ? " of every column 0.." + std::to_string(seen_at.size() - 1)
+                                                  : fmt::format(" ({} rows)", codes),
+                                       first_code + static_cast<int>(k),
+                                       per_column ? fmt::format(" in column {}", column) : "", table.rows()));
+        }
       }
     }
     return by_code;
@@ -72,9 +90,10 @@ std::vector<core::adc::CcoOperatingPoint> operating_points(const CcoConfig& cco,
 
 }  // namespace
 
-std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc, const std::string& key) {
+AdcModel make_adc_model(const AdcConfig& adc, const std::string& key) {
   const int bits = static_cast<int>(adc.bits);
   const int levels = (1 << bits) - 1;
+  AdcModel model;
   try {
     if (adc.model == "table") {
       const auto& t = adc.table;
@@ -84,27 +103,30 @@ std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc,
                                      "dnl_csv, found {}",
                                      key, given));
       }
-      // The table's own checks (monotonic thresholds, DNL >= -1) name the file and key too.
-      auto from_file = [&](const std::string& path, const std::string& field, auto build) {
-        try {
-          return std::make_shared<core::adc::ThresholdConverter>(build());
+      if (!t.dnl_csv.empty() && bits < 2) {
+        throw InputError(fmt::format("key '{}.table.dnl_csv': a DNL table needs an ADC of 2 bits or more", key));
+      }
+      const std::string field = !t.thresholds_csv.empty() ? "thresholds_csv" : !t.inl_csv.empty() ? "inl_csv" : "dnl_csv";
+      const std::string& path = !t.thresholds_csv.empty() ? t.thresholds_csv : !t.inl_csv.empty() ? t.inl_csv : t.dnl_csv;
+      const std::string value_column = field == "thresholds_csv" ? "threshold_lsb" : field == "inl_csv" ? "inl_lsb" : "dnl_lsb";
+      const auto columns =
+          values_by_column_and_code(path, key + ".table." + field, value_column, 1, field == "dnl_csv" ? levels - 1 : levels);
+      std::vector<std::shared_ptr<const core::adc::Converter>> converters;
+      for (std::size_t column = 0; column < columns.size(); ++column) {
+        const auto& values = columns[column];
+        try {  // the table's own checks (monotonic thresholds, DNL >= -1)
+          converters.push_back(std::make_shared<core::adc::ThresholdConverter>(
+              field == "thresholds_csv" ? core::adc::ThresholdConverter(bits, values)
+              : field == "inl_csv"      ? core::adc::ThresholdConverter::from_inl(bits, values)
+                                        : core::adc::ThresholdConverter::from_dnl(bits, values)));
         } catch (const std::invalid_argument& error) {
-          throw InputError(fmt::format("{}: {} (key '{}.table.{}')", path, error.what(), key, field));
+          throw InputError(fmt::format("{}: {}{} (key '{}.table.{}')", path,
+                                       columns.size() > 1 ? fmt::format("column {}: ", column) : "", error.what(), key, field));
         }
-      };
-      if (!t.thresholds_csv.empty()) {
-        const auto values = values_by_code(t.thresholds_csv, key + ".table.thresholds_csv", "threshold_lsb", 1, levels);
-        return from_file(t.thresholds_csv, "thresholds_csv", [&] { return core::adc::ThresholdConverter(bits, values); });
       }
-      if (!t.inl_csv.empty()) {
-        const auto values = values_by_code(t.inl_csv, key + ".table.inl_csv", "inl_lsb", 1, levels);
-        return from_file(t.inl_csv, "inl_csv", [&] { return core::adc::ThresholdConverter::from_inl(bits, values); });
-      }
-      if (bits < 2) throw InputError(fmt::format("key '{}.table.dnl_csv': a DNL table needs an ADC of 2 bits or more", key));
-      const auto values = values_by_code(t.dnl_csv, key + ".table.dnl_csv", "dnl_lsb", 1, levels - 1);
-      return from_file(t.dnl_csv, "dnl_csv", [&] { return core::adc::ThresholdConverter::from_dnl(bits, values); });
-    }
-    if (adc.model == "cco") {
+      model.converter = converters.front();
+      if (converters.size() > 1) model.column_converters = std::move(converters);
+    } else if (adc.model == "cco") {
       const auto points = operating_points(adc.cco, key + ".cco");
       core::adc::CcoDesign design;
       design.bits = bits;
@@ -113,12 +135,16 @@ std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc,
       design.offset_calibrated = adc.cco.offset_calibrated;
       design.design = core::adc::cco_operating_point(points, adc.cco.design_corner, adc.cco.design_vdd_v);
       design.operating = core::adc::cco_operating_point(points, adc.cco.corner, adc.cco.vdd_v);
-      return std::make_shared<core::adc::CcoConverter>(design);
+      model.converter = std::make_shared<core::adc::CcoConverter>(design);
     }
   } catch (const std::invalid_argument& error) {  // a table or operating point the model rejects
     throw InputError(fmt::format("key '{}': {}", key, error.what()));
   }
-  return nullptr;
+  return model;
+}
+
+std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc, const std::string& key) {
+  return make_adc_model(adc, key).converter;
 }
 
 }  // namespace bitline::app

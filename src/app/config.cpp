@@ -85,7 +85,9 @@ core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c, const std::strin
   spec.physical_mac_sigma_fs = c.noise.physical_sigma_fs_percent / 100.0;
   spec.gain_compression_alpha = c.noise.gain_compression_alpha;
   spec.parasitic_capacitance_ratio = c.noise.parasitic_capacitance_ratio;
-  spec.converter = make_converter(c.adc, key + ".adc");
+  auto adc_model = make_adc_model(c.adc, key + ".adc");
+  spec.converter = adc_model.converter;
+  spec.column_converters = std::move(adc_model.column_converters);
   spec.variation = {c.adc.variation.gain_sigma_percent / 100.0, c.adc.variation.offset_sigma_lsb,
                     static_cast<uint64_t>(c.adc.variation.chip_seed)};
   spec.hybrid_levels = static_cast<int>(c.hybrid.levels);

@@ -274,7 +274,9 @@ template <class V>
 void describe(V& v, AdcTableConfig& c) {
   v.field("thresholds_csv", c.thresholds_csv,
           Doc("CSV with columns code, threshold_lsb: the input level (LSB) at which each code 1..2^bits-1 starts "
-              "(ideal: code - 0.5); path relative to the working directory"));
+              "(ideal: code - 0.5); path relative to the working directory. Any of the three tables may add a "
+              "column `column` (0, 1, ...): one table per physical column of the array, o * weight_bits + i, "
+              "repeated for wider layers"));
   v.field("inl_csv", c.inl_csv, Doc("CSV with columns code, inl_lsb for codes 1..2^bits-1: threshold = code - 0.5 + INL"));
   v.field("dnl_csv", c.dnl_csv,
           Doc("CSV with columns code, dnl_lsb for codes 1..2^bits-2: threshold(code + 1) = threshold(code) + 1 + DNL, "
@@ -526,9 +528,11 @@ struct AdcCharacterizeConfig {
   int64_t sine_cycles = 127;
   double sine_amplitude_fs = 0.5;
   int64_t seed = 1;
+  int64_t column = 0;
 };
 template <class V>
 void describe(V& v, AdcCharacterizeConfig& c) {
+  v.field("column", c.column, Doc("for a per-column table (a `column` column in the CSV): the column to characterize").range(0, 65535));
   v.field("ramp_steps_per_lsb", c.ramp_steps_per_lsb, Doc("input steps per LSB of the ramp (exact code statistics per step)").range(1, 4096));
   v.field("sine_samples", c.sine_samples, Doc("conversions of the sine test").range(16, 1 << 22));
   v.field("sine_cycles", c.sine_cycles, Doc("sine periods in the record; coprime with sine_samples (coherent sampling)").range(1, 1 << 21));

@@ -269,6 +269,9 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
         if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept in fp32 by an override
         const auto& macro = layer->spec().macro;
         std::string adc = macro.converter ? macro.converter->description() : fmt::format("{}-bit ideal ADC", macro.adc_bits);
+        if (!macro.column_converters.empty()) {
+          adc += fmt::format(" (column 0 of a per-column table of {} columns)", macro.column_converters.size());
+        }
         if (macro.variation.any()) {
           adc += fmt::format(", per-column gain sigma {} %, offset sigma {} LSB, chip {}", 100 * macro.variation.gain_sigma,
                              macro.variation.offset_sigma_lsb, macro.variation.chip_seed);

@@ -15,6 +15,34 @@ found = {int(r["code"]): float(r["inl_lsb"]) for r in csv.DictReader(open("runs/
 assert all(abs(given[k] - found[k]) < 1e-6 for k in given), "INL differs"
 PY
 
+# A per-column table: the column chosen is characterized, and wrong columns are errors.
+expect_exit 0 adc --config configs/adc/per_column_inl_6bit.yaml
+expect_output "column 2 of 8"
+[[ $(json_get runs/adc/per_column_inl_6bit/summary.json '["table_columns"]') == 8 ]] || fail "per-column table: expected 8 columns"
+python3 - <<'PY' || fail "linearity.csv does not reproduce column 2 of the table"
+import csv
+given = {int(r["code"]): float(r["inl_lsb"]) for r in csv.DictReader(l for l in open("configs/adc/example_inl_6bit_8columns.csv") if not l.startswith("#")) if r["column"] == "2"}
+found = {int(r["code"]): float(r["inl_lsb"]) for r in csv.DictReader(open("runs/adc/per_column_inl_6bit/linearity.csv"))}
+assert len(given) == 63 and all(abs(given[k] - found[k]) < 1e-6 for k in given), "INL differs"
+PY
+printf 'adc: {bits: 6, model: table, table: {inl_csv: configs/adc/example_inl_6bit_8columns.csv}}\ncharacterize: {column: 8}\n' > column8.yaml
+expect_exit 2 adc --config column8.yaml
+expect_output "key 'characterize.column': expected a column of the per-column table, 0..7, found 8"
+printf 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n' > columns_short.csv
+printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_short.csv}}\n' > columns_short.yaml
+expect_exit 2 adc --config columns_short.yaml
+expect_output "columns_short.csv: expected one row for each code 1..3 of every column 0..1, code 3 is missing in column 1 (found 5 rows)"
+printf 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n1,3,1.3\n' > columns_falling.csv
+printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_falling.csv}}\n' > columns_falling.yaml
+expect_exit 2 adc --config columns_falling.yaml
+expect_output "columns_falling.csv: column 1: thresholds must be nondecreasing"
+printf 'column,code,threshold_lsb\n-1,1,0.5\n' > columns_negative.csv
+printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_negative.csv}}\n' > columns_negative.yaml
+expect_exit 2 adc --config columns_negative.yaml
+expect_output "columns_negative.csv: line 2: expected a column index in [0, 65535], found -1"
+printf 'macros:\n  - {name: m, analog_sram: {adc: {bits: 6, model: table, table: {inl_csv: configs/adc/example_inl_6bit_8columns.csv}}}}\n' > columns_macro.yaml
+expect_exit 0 config --check columns_macro.yaml
+
 # The ideal converter: ramp ENOB equals its bits, and a CCO at low supply costs less energy.
 printf 'adc: {bits: 5}\noutput_dir: out/ideal\n' > ideal.yaml
 expect_exit 0 adc ideal.yaml  # the config as a positional argument

@@ -69,7 +69,7 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
     lossless_ = lossless_ && slot->lossless();
   }
   if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
-  if (spec_.variation.any()) lossless_ = false;
+  if (spec_.per_column()) lossless_ = false;
   if (detail::avx512_kernel_supported()) {
     const Readout* analog = readouts_[readout_index(1, true)].get();
     const Readout* digital = readouts_[readout_index(1, false)].get();
@@ -97,7 +97,6 @@ std::shared_ptr<const Engine::ColumnTransfers> Engine::column_transfers(uint64_t
   const int64_t columns = static_cast<int64_t>(tiles.size()) * cols * spec_.weight_bits;
   auto built = std::make_shared<ColumnTransfers>();
   built->readouts.resize(static_cast<std::size_t>(columns) * kinds);
-
   const auto base = spec_.converter ? spec_.converter
                                     : std::make_shared<adc::ThresholdConverter>(
                                           spec_.adc_bits, adc::ThresholdConverter::ideal_thresholds_lsb(spec_.adc_bits));
@@ -108,8 +107,13 @@ std::shared_ptr<const Engine::ColumnTransfers> Engine::column_transfers(uint64_t
     const auto o = static_cast<uint64_t>((column / spec_.weight_bits) % cols);
     const auto i = static_cast<uint64_t>(column % spec_.weight_bits);
     Spec column_spec = spec_;
+    const auto& measured = spec_.column_converters;
     column_spec.converter =
-        std::make_shared<adc::ColumnConverter>(base, adc::column_error(spec_.variation, counter_hash(layer_key, t, o, i)));
+        measured.empty() ? base : measured[static_cast<std::size_t>(o * static_cast<uint64_t>(spec_.weight_bits) + i) % measured.size()];
+    if (spec_.variation.any()) {
+      column_spec.converter = std::make_shared<adc::ColumnConverter>(
+          column_spec.converter, adc::column_error(spec_.variation, counter_hash(layer_key, t, o, i)));
+    }
     for (int bits : chunk_bits_used) {
       built->readouts[static_cast<std::size_t>(column) * kinds + readout_index(bits, true)] =
           std::make_unique<Readout>(column_spec, bits, true);
@@ -190,7 +194,7 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
   std::vector<const Readout*> cycle_readouts;
   for (const auto& cycle : cycles_) cycle_readouts.push_back(&readout(cycle));
   const bool any_noise = spec_.noisy();
-  const auto columns = spec_.variation.any() ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
+  const auto columns = spec_.per_column() ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
   const auto kinds = readouts_.size();
 
   const int64_t chunks = input_chunk_count(spec_);

@@ -71,7 +71,7 @@ class Engine {
   bool fast_kernel() const { return fast_ != nullptr; }
 
  private:
-  // The analog transfers of every physical column of one product (spec.variation).
+  // The analog transfers of every physical column of one product (spec.per_column()).
   struct ColumnTransfers {
     // Index ((tile * cols + o) * weight_bits + i) * readouts_.size() + readout_index; null where unused.
     std::vector<std::unique_ptr<Readout>> readouts;

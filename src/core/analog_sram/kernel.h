@@ -80,7 +80,7 @@ struct FastPlan {
   uint8_t uniform_lo = 0, uniform_hi = 0;
   int uniform_shift = 0;  // stair_base[m] - m
   uint8_t uniform_count[256] = {}, uniform_kind[256] = {}, uniform_low[256] = {};
-  // Per-column transfers (spec.variation, deterministic readouts only): each lane reads its own
+  // Per-column transfers (spec.per_column(), deterministic readouts only): each lane reads its own
   // byte table over m (fill_column_tables). A block of rows counts all its input bits first; a
   // qword transpose then gathers the 8 weight-bit lanes of one column into each register, read by
   // up to 8 masked vpermi2b.

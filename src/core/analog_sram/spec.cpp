@@ -27,6 +27,9 @@ void validate(const Spec& spec) {
   require(spec.variation.gain_sigma >= 0 && spec.variation.offset_sigma_lsb >= 0, "variation sigmas must be >= 0");
   require(spec.converter == nullptr || spec.converter->bits() == spec.adc_bits,
           "the converter's bits must equal adc_bits");
+  for (const auto& column : spec.column_converters) {
+    require(column != nullptr && column->bits() == spec.adc_bits, "every column converter's bits must equal adc_bits");
+  }
   require(spec.hybrid_levels >= 0 && spec.hybrid_levels <= spec.weight_bits + spec.input_bits,
           "hybrid_levels must be in [0, weight_bits + input_bits]");
   require(spec.vote_samples >= 1 && spec.vote_samples <= 31, "vote_samples must be in [1, 31]");

@@ -60,6 +60,11 @@ struct Spec {
   // The column ADC of analog cycles; null: the ideal converter in ASiM's float32 rounding (exact
   // parity). Digital (HCiM) cycles always use the ideal rounding.
   std::shared_ptr<const adc::Converter> converter;
+  // Measured converters of the columns of one array, by physical column p = o * weight_bits + i
+  // (output column o, weight bit i); every row tile and every layer reads column p through
+  // column_converters[p % size()] (layers wider than the table wrap around [A]). Empty: every
+  // column uses `converter`.
+  std::vector<std::shared_ptr<const adc::Converter>> column_converters;
   // Per-column gain and offset errors of one chip instance, on every analog conversion: each
   // physical column (layer, tile, output column, weight bit) reads through its own error.
   adc::Variation variation;
@@ -74,9 +79,13 @@ struct Spec {
   // Whether analog conversions are random: noise before the ADC or a converter with randomness of
   // its own (a CCO's phase).
   bool noisy() const {
+    bool random_columns = false;
+    for (const auto& column : column_converters) random_columns = random_columns || column->random();
     return additive_sigma_fs > 0 || asim_mac_sigma_fs > 0 || physical_mac_sigma_fs > 0 ||
-           (converter != nullptr && converter->random());
+           (converter != nullptr && converter->random()) || random_columns;
   }
+  // Whether physical columns read through different transfers.
+  bool per_column() const { return variation.any() || !column_converters.empty(); }
   int adc_levels() const { return (1 << adc_bits) - 1; }
 };
 

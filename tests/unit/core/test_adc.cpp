@@ -359,5 +359,53 @@ TEST(AdcVariation, EachPhysicalColumnReadsThroughItsOwnErrorInTheMacro) {
   EXPECT_NE(out, different);
 }
 
+TEST(AdcVariation, MeasuredColumnTablesRepeatAcrossTheArrayAndCombineWithVariation) {
+  // Three measured tables (4-bit, 1 code = 1 MAC at N = 15) for a W2 A1 macro with 4 output
+  // columns: physical column p = 2 o + i reads table p % 3 in both row tiles. Rebuilt here by hand;
+  // then the same with a chip's gain/offset errors on top of each table.
+  auto shifted = [](double shift_lsb) {
+    auto thresholds = ThresholdConverter::ideal_thresholds_lsb(4);
+    for (auto& t : thresholds) t += shift_lsb;
+    return std::make_shared<ThresholdConverter>(4, thresholds);
+  };
+  Spec spec;
+  spec.weight_bits = 2;
+  spec.input_bits = 1;
+  spec.rows_per_conversion = 15;
+  spec.adc_bits = 4;
+  spec.row_mapping = analog_sram::RowMapping::Packed;
+  spec.column_converters = {shifted(0.0), shifted(0.45), shifted(-0.7)};
+  const ProductShape shape{1, 4, 30, 1};
+  std::mt19937 rng(6);
+  std::vector<int32_t> x(30), w(120);
+  for (auto& v : x) v = static_cast<int32_t>(rng() % 2);
+  for (auto& v : w) v = static_cast<int32_t>(rng() % 4) - 2;
+  const analog_sram::NoiseKey key{99, 0, 1};
+  for (const bool with_variation : {false, true}) {
+    if (with_variation) spec.variation = {0.04, 0.3, 5};
+    const Engine engine(spec);
+    EXPECT_FALSE(engine.lossless());
+    std::vector<float> out(4), reference(4);
+    engine.matmul(shape, x.data(), w.data(), key, out.data(), nullptr);
+    engine.matmul_reference(shape, x.data(), w.data(), key, reference.data(), nullptr);
+    EXPECT_EQ(out, reference);
+    for (int o = 0; o < 4; ++o) {
+      double expected = 0;
+      for (int t = 0; t < 2; ++t) {
+        for (int i = 0; i < 2; ++i) {
+          int mac = 0;
+          for (int k = 15 * t; k < 15 * t + 15; ++k) mac += x[k] * ((static_cast<uint32_t>(w[o * 30 + k]) >> i) & 1);
+          std::shared_ptr<const Converter> table = spec.column_converters[static_cast<std::size_t>(2 * o + i) % 3];
+          if (with_variation) {
+            table = std::make_shared<ColumnConverter>(table, column_error(spec.variation, counter_hash(key.layer, t, o, i)));
+          }
+          expected += (i == 1 ? -1 : 1) * (1 << i) * table->code(mac / 15.0);
+        }
+      }
+      EXPECT_FLOAT_EQ(out[o], static_cast<float>(expected)) << "column " << o << (with_variation ? " with variation" : "");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bitline::core::adc
