@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/adc_command.h"
+#include "app/cost_report.h"
 #include "app/config.h"
 #include "app/experiment.h"
 #include "app/layer_command.h"
@@ -161,6 +162,34 @@ int command_layers(const ExperimentOptions& options) {
   return 0;
 }
 
+// `bitline cost`: the model's energy, latency and area on each macro's chip. One fp32 forward pass
+// on a random image records each layer's products (shapes, and signed inputs where the image
+// makes them negative, for activation_sign auto).
+int command_cost(const ExperimentOptions& options) {
+  auto [config, source] = load_experiment_config(options);
+  nn::set_threads(static_cast<int>(config.experiment.threads));
+  if (config.macros.empty()) throw InputError(fmt::format("{}: key 'macros': `bitline cost` needs at least one macro", source));
+  const InputShape shape = input_shape(config.data);
+  auto model = build_configured_model(config);
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    torch::manual_seed(0);
+    model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
+  }
+  io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
+  for (const auto& macro : config.macros) {
+    const auto cost = model_cost(*model, config, macro);
+    fmt::print("{} on macro '{}' ({}):\n{}", config.model.name, macro.name, source, cost_table(cost));
+    const std::filesystem::path dir = config.experiment.run_dir;
+    const auto json_path = dir / fmt::format("cost_{}.json", macro.name), csv_path = dir / fmt::format("cost_{}.csv", macro.name);
+    io::write_file_atomically(json_path, cost_json(cost).dump(2) + "\n");
+    io::write_file_atomically(csv_path, cost_csv(cost));
+    fmt::print("wrote {} and {}\n", json_path.string(), csv_path.string());
+  }
+  return 0;
+}
+
 int command_config(bool defaults, const std::string& check_path, bool embedded) {
   if (defaults) {
     std::cout << documented_defaults();
@@ -190,7 +219,7 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
 
-  ExperimentOptions run_options, train_options, eval_options, layers_options;
+  ExperimentOptions run_options, train_options, eval_options, layers_options, cost_options;
   auto* run = app.add_subcommand("run", "train (or reuse cached checkpoints), evaluate, report");
   add_experiment_options(*run, run_options);
   auto* train = app.add_subcommand("train", "train the fp32 and QAT stages; resumes unfinished checkpoints");
@@ -199,6 +228,8 @@ int run_cli(int argc, char** argv) {
   add_experiment_options(*eval, eval_options);
   auto* layers = app.add_subcommand("layers", "list the model's quantizable layers (names for layer_overrides)");
   add_experiment_options(*layers, layers_options);
+  auto* cost = app.add_subcommand("cost", "energy, latency and area of the model on each macro's chip (docs/cost.md)");
+  add_experiment_options(*cost, cost_options);
 
   bool defaults = false, embedded = false;
   std::string check_path;
@@ -235,6 +266,7 @@ int run_cli(int argc, char** argv) {
     if (train->parsed()) return command_run(train_options, /*train=*/true, /*evaluate=*/false);
     if (eval->parsed()) return command_run(eval_options, /*train=*/false, /*evaluate=*/true);
     if (layers->parsed()) return command_layers(layers_options);
+    if (cost->parsed()) return command_cost(cost_options);
     if (config->parsed()) return command_config(defaults, check_path, embedded);
     if (info->parsed()) return command_info();
     if (layer->parsed()) return run_layer_command(layer_options);

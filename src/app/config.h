@@ -3,11 +3,13 @@
 // from which loading, validation, `bitline config --defaults` and hashing all follow.
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/config_schema.h"
+#include "core/cost/components.h"
 #include "nn/quant_spec.h"
 
 namespace bitline::app {
@@ -442,11 +444,79 @@ void describe(V& v, MacroOverride& c) {
   v.field("analog_sram", c.analog_sram, Doc("any analog_sram keys, e.g. {adc: {bits: 8}}"));
 }
 
+// Component costs of the cost model (docs/cost.md gives each default's source), at the reference
+// technology below; the model scales them to the chip's.
+struct ComponentsConfig {
+  core::cost::ComponentLibrary library = core::cost::default_components();
+};
+template <class V>
+void describe(V& v, ComponentsConfig& c) {
+  const double inf = std::numeric_limits<double>::infinity();
+  v.field("reference_node_nm", c.library.reference.node_nm, Doc("technology node the values below are given at").unit("nm").above(0));
+  v.field("reference_vdd_v", c.library.reference.vdd_v, Doc("supply the values below are given at").unit("V").above(0));
+  v.field("adc_fom_fj_per_step", c.library.adc_fom_fj_per_step,
+          Doc("ADC Walden figure of merit: energy per conversion = FoM * 2^bits [assumption]").unit("fJ").range(0, inf));
+  v.field("adc_area_um2_per_level", c.library.adc_area_um2_per_level, Doc("ADC area = this * 2^bits [assumption]").unit("um^2").range(0, inf));
+  v.field("adc_conversion_ns", c.library.adc_conversion_ns, Doc("time of one conversion [assumption]").unit("ns").range(0, inf));
+  v.field("dac_energy_pj", c.library.dac_energy_pj, Doc("input driver: per row driven with one input chunk [assumption]").unit("pJ").range(0, inf));
+  v.field("dac_area_um2", c.library.dac_area_um2, Doc("input driver area per row [assumption]").unit("um^2").range(0, inf));
+  v.field("cell_energy_fj", c.library.cell_energy_fj, Doc("per bit cell of an activation (a driven row on one column) [assumption]").unit("fJ").range(0, inf));
+  v.field("cell_area_um2", c.library.cell_area_um2, Doc("bit cell area (Mistry et al., IEDM 2007: 45 nm 6T)").unit("um^2").range(0, inf));
+  v.field("cell_write_energy_pj", c.library.cell_write_energy_pj, Doc("per weight bit written (Horowitz 2014: 8 KB SRAM)").unit("pJ").range(0, inf));
+  v.field("adder_energy_pj_per_input", c.library.adder_energy_pj_per_input,
+          Doc("digital cycles: adder-tree energy per input row (Horowitz 2014: 8-bit add / 8)").unit("pJ").range(0, inf));
+  v.field("adder_area_um2_per_input", c.library.adder_area_um2_per_input,
+          Doc("adder-tree area per input row and column (Horowitz 2014: 8-bit adder / 8)").unit("um^2").range(0, inf));
+  v.field("shift_add_energy_pj", c.library.shift_add_energy_pj, Doc("per shift-add (Horowitz 2014: 16-bit add)").unit("pJ").range(0, inf));
+  v.field("shift_add_area_um2", c.library.shift_add_area_um2, Doc("per shift-add unit (Horowitz 2014: 16-bit adder)").unit("um^2").range(0, inf));
+  v.field("accumulator_energy_pj", c.library.accumulator_energy_pj, Doc("per partial sum accumulated across row tiles (Horowitz 2014: 32-bit add)").unit("pJ").range(0, inf));
+  v.field("accumulator_area_um2", c.library.accumulator_area_um2, Doc("per output column of a macro (Horowitz 2014: 32-bit adder)").unit("um^2").range(0, inf));
+  v.field("buffer_energy_pj_per_bit", c.library.buffer_energy_pj_per_bit, Doc("SRAM buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
+  v.field("buffer_area_um2_per_bit", c.library.buffer_area_um2_per_bit, Doc("SRAM buffer area per bit (6T cell / 0.7 array efficiency)").unit("um^2").range(0, inf));
+  v.field("interconnect_energy_pj_per_bit_mm", c.library.interconnect_energy_pj_per_bit_mm, Doc("wire energy per bit and mm [assumption]").unit("pJ").range(0, inf));
+  v.field("leakage_mw_per_mm2", c.library.leakage_mw_per_mm2, Doc("static power per chip area [assumption]").unit("mW/mm^2").range(0, inf));
+}
+
+// The chip around a macro, for the cost model (docs/cost.md). The macro's own spec is analog_sram.
+struct HardwareConfig {
+  double technology_node_nm = 65;
+  double vdd_v = 1.0;
+  double clock_mhz = 200;
+  int64_t array_rows = 256;
+  int64_t array_columns = 256;
+  int64_t columns_per_adc = 8;
+  int64_t tiles = 16;
+  int64_t macros_per_tile = 4;
+  double tile_buffer_kib = 64;
+  double global_buffer_kib = 512;
+  int64_t output_bits = 8;
+  double interconnect_mm = 1;
+  ComponentsConfig components;
+};
+template <class V>
+void describe(V& v, HardwareConfig& c) {
+  const double inf = std::numeric_limits<double>::infinity();
+  v.field("technology_node_nm", c.technology_node_nm, Doc("technology node of the chip").unit("nm").above(0));
+  v.field("vdd_v", c.vdd_v, Doc("supply voltage of the chip").unit("V").above(0));
+  v.field("clock_mhz", c.clock_mhz, Doc("clock: one array activation per cycle, conversions take whole cycles").unit("MHz").above(0));
+  v.field("array_rows", c.array_rows, Doc("bit-cell rows of one macro's array (>= analog_sram.rows_per_conversion)").unit("rows").range(1, 1 << 20));
+  v.field("array_columns", c.array_columns, Doc("bit-cell columns of one macro's array (one per weight bit of an output column)").unit("columns").range(1, 1 << 20));
+  v.field("columns_per_adc", c.columns_per_adc, Doc("physical columns sharing one ADC, converted one after another").unit("columns").range(1, 1 << 20));
+  v.field("tiles", c.tiles, Doc("tiles of the chip").range(1, 1 << 20));
+  v.field("macros_per_tile", c.macros_per_tile, Doc("macros of a tile").range(1, 1 << 20));
+  v.field("tile_buffer_kib", c.tile_buffer_kib, Doc("SRAM buffer of each tile").unit("KiB").range(0, inf));
+  v.field("global_buffer_kib", c.global_buffer_kib, Doc("global SRAM buffer").unit("KiB").range(0, inf));
+  v.field("output_bits", c.output_bits, Doc("bits of each layer output written back to the buffer").unit("bits").range(1, 64));
+  v.field("interconnect_mm", c.interconnect_mm, Doc("mean distance data moves between a buffer and a macro").unit("mm").range(0, inf));
+  v.section("components", c.components, Doc("per-event energy and per-instance area of the components"));
+}
+
 struct MacroConfig {
   std::string name = "analog";
   std::string type = "analog_sram";
   AnalogSramConfig analog_sram;
   std::vector<MacroOverride> layer_overrides;
+  HardwareConfig hardware;
 };
 template <class V>
 void describe(V& v, MacroConfig& c) {
@@ -454,6 +524,7 @@ void describe(V& v, MacroConfig& c) {
   v.field("type", c.type, Doc("macro model").choices({"analog_sram"}));
   v.section("analog_sram", c.analog_sram, Doc("analog SRAM CiM macro (docs/macros/analog_sram.md)"));
   v.section_list("layer_overrides", c.layer_overrides, Doc("per-layer macro settings, later entries win"));
+  v.section("hardware", c.hardware, Doc("the chip around the macro, for energy, latency and area (docs/cost.md)"));
 }
 
 struct EvaluationRun {

@@ -186,6 +186,12 @@ bool QuantLayer::macro_lossless(const OperandCodes& x, int weight_bits) {
   return engine(weight_bits, x.bits, x.is_signed).lossless();
 }
 
+bool QuantLayer::has_negative(const torch::Tensor& x) const {
+  if (is_training() || x.numel() == 0) return false;  // only evaluation passes record it (one reduction)
+  torch::NoGradGuard no_grad;
+  return x.min().item<float>() < 0;
+}
+
 uint64_t QuantLayer::noise_key(uint64_t part) const {
   return core::fnv1a64(&part, sizeof(part), core::fnv1a64(name_.data(), name_.size()));
 }
@@ -253,12 +259,16 @@ QLinearImpl::QLinearImpl(const QLinearOptions& options) : options_(options) {
 torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   const int64_t samples = std::max<int64_t>(1, x.size(0));
   last_macs_per_sample_ = x.numel() / samples * options_.out_features;
+  last_products_ = {{x.numel() / samples / options_.in_features, options_.out_features, options_.in_features, 1},
+                    1, spec_.weight_bits, !quantized() && has_negative(x), false};
   if (!quantized()) {
     observe(x, input_observer_);
     return apply_nat(torch::nn::functional::linear(x, weight, bias));
   }
   auto xq = quantize_activation(x, input_observer_);
   auto wq = quantize_weight(weight, x.dim() - 1, x.dim());
+  last_products_.signed_inputs = xq.is_signed;
+  last_products_.stored_bits = wq.bits;
   auto product = torch::nn::functional::linear(xq.codes, wq.codes);
   const auto scale = xq.step * wq.step;
   if (simulated()) {
@@ -316,12 +326,17 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     return torch::conv2d(input, w, b, options_.stride, options_.padding, options_.dilation, options_.groups);
   };
   torch::Tensor y;
+  const int64_t groups = options_.groups, k = options_.kernel_size;
+  last_products_ = {{0, options_.out_channels / groups, options_.in_channels / groups, k * k}, groups, spec_.weight_bits,
+                    !quantized() && has_negative(x), false};
   if (!quantized()) {
     observe(x, input_observer_);
     y = conv(x, weight, bias);
   } else {
     auto xq = quantize_activation(x, input_observer_);
     auto wq = quantize_weight(weight, /*channel_dim=*/1, /*result_dims=*/4);
+    last_products_.signed_inputs = xq.is_signed;
+    last_products_.stored_bits = wq.bits;
     auto product = conv(xq.codes, wq.codes, {});
     const auto scale = xq.step * wq.step;
     if (simulated()) {
@@ -332,6 +347,7 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     if (bias.defined()) y = y + bias.reshape({1, -1, 1, 1});
   }
   last_macs_per_sample_ = y.size(1) * y.size(2) * y.size(3) * weight.size(1) * weight.size(2) * weight.size(3);
+  last_products_.shape.rows = y.size(2) * y.size(3);
   return apply_nat(y);
 }
 
@@ -344,6 +360,9 @@ QMatmulImpl::QMatmulImpl() {
 
 torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& b) {
   last_macs_per_sample_ = a.numel() / std::max<int64_t>(1, a.size(0)) * b.size(-1);
+  const int64_t samples = std::max<int64_t>(1, a.size(0));
+  last_products_ = {{a.size(-2), b.size(-1), a.size(-1), 1}, a.numel() / samples / (a.size(-2) * a.size(-1)),
+                    spec_.activation_bits + 1, !quantized() && has_negative(a), true};
   if (!quantized()) {
     observe(a, a_observer_);
     observe(b, b_observer_);
@@ -352,6 +371,8 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
   // a is the input operand (streamed as bit planes), b the stored one (written into the array).
   auto aq = quantize_activation(a, a_observer_);
   auto bq = quantize_activation(b, b_observer_);
+  last_products_.signed_inputs = aq.is_signed;
+  last_products_.stored_bits = bq.is_signed ? bq.bits : bq.bits + 1;
   auto product = aq.codes.matmul(bq.codes);
   const auto scale = aq.step * bq.step;
   if (simulated()) {

@@ -64,6 +64,17 @@ struct SimulationStats {
   double csnr_db() const;  // +inf when the simulation is exact
 };
 
+// The macro products of one sample of a layer's last forward call (any mode), for the cost model:
+// `count` products of `shape` (rows per sample), the stored operand's bits, and whether the input
+// operand was signed (in float mode: whether it had negative values).
+struct ProductsPerSample {
+  core::analog_sram::ProductShape shape;
+  int64_t count = 0;  // 0: no forward call yet
+  int stored_bits = 8;
+  bool signed_inputs = false;
+  bool stored_operand_changes = false;  // attention: both operands are activations
+};
+
 // Shared state and quantization logic of QLinear, QConv2d and QMatmul.
 class QuantLayer : public torch::nn::Module {
  public:
@@ -75,6 +86,7 @@ class QuantLayer : public torch::nn::Module {
   virtual std::string kind() const = 0;  // "linear", "conv2d", "matmul"
   // Multiply-accumulates per sample of the last forward call (for reports).
   int64_t last_macs_per_sample() const { return last_macs_per_sample_; }
+  const ProductsPerSample& last_products() const { return last_products_; }
   const SimulationStats& simulation_stats() const { return stats_; }
   void reset_simulation_stats() { stats_ = SimulationStats{}; }
   // Calibrated ADC full scale: while collecting, simulate-mode forward passes record the macro's
@@ -107,11 +119,14 @@ class QuantLayer : public torch::nn::Module {
   // Noise-aware training: multiplicative output noise while training.
   torch::Tensor apply_nat(const torch::Tensor& y) const;
   uint64_t noise_key(uint64_t part) const;
+  // Whether an evaluation-mode input has negative values (ProductsPerSample::signed_inputs in float mode).
+  bool has_negative(const torch::Tensor& x) const;
 
   std::string name_;
   LayerQuantSpec spec_;
   ObserverPhase phase_ = ObserverPhase::Frozen;
   int64_t last_macs_per_sample_ = 0;
+  ProductsPerSample last_products_;
   SimulationStats stats_;
 
  private:

@@ -141,13 +141,15 @@ const Readout& Engine::readout(const Cycle& cycle) const {
   return *readouts_[readout_index(cycle.input_bit_count, cycle.kind != CycleKind::Digital)];
 }
 
-Events Engine::count(const ProductShape& shape) const {
-  const auto tiles = row_tiles(spec_, shape.channels, shape.kernel_area);
-  const int64_t chunks = input_chunk_count(spec_);
+Events Engine::count(const ProductShape& shape) const { return count_events(spec_, cycles_, shape); }
+
+Events count_events(const Spec& spec, const std::vector<Cycle>& cycles, const ProductShape& shape) {
+  const auto tiles = row_tiles(spec, shape.channels, shape.kernel_area);
+  const int64_t chunks = input_chunk_count(spec);
   int64_t rows_in_tiles = 0;
   for (const auto& tile : tiles) rows_in_tiles += tile.end - tile.begin;
   int64_t analog = 0, digital = 0, voted = 0;
-  for (const auto& cycle : cycles_) {
+  for (const auto& cycle : cycles) {
     analog += cycle.kind == CycleKind::Analog;
     digital += cycle.kind == CycleKind::Digital;
     voted += cycle.kind == CycleKind::Voted;
@@ -155,12 +157,12 @@ Events Engine::count(const ProductShape& shape) const {
   const int64_t outputs_by_tile = shape.rows * shape.cols * static_cast<int64_t>(tiles.size());
   Events events;
   events.macs = shape.rows * shape.cols * rows_in_tiles;
-  events.adc_conversions = outputs_by_tile * (analog + voted * spec_.vote_samples);
+  events.adc_conversions = outputs_by_tile * (analog + voted * spec.vote_samples);
   events.digital_cycles = outputs_by_tile * digital;
   events.voted_cycles = outputs_by_tile * voted;
   events.tile_activations = shape.rows * static_cast<int64_t>(tiles.size()) * chunks;
   events.row_drives = shape.rows * rows_in_tiles * chunks;
-  events.shift_adds = outputs_by_tile * static_cast<int64_t>(cycles_.size());
+  events.shift_adds = outputs_by_tile * static_cast<int64_t>(cycles.size());
   return events;
 }
 

@@ -45,6 +45,10 @@ namespace detail {
 struct FastPlan;
 }
 
+// The events of a product of this shape on a macro of this spec and cycle plan (cycle_plan(spec)),
+// without data: what Engine::count returns, for callers that need no engine (the cost model).
+Events count_events(const Spec& spec, const std::vector<Cycle>& cycles, const ProductShape& shape);
+
 class Engine {
  public:
   explicit Engine(const Spec& spec);

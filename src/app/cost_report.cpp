@@ -1,0 +1,143 @@
+#include "app/cost_report.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "core/error.h"
+#include "nn/quant_layers.h"
+
+namespace bitline::app {
+namespace {
+
+using core::cost::kPartCount;
+using core::cost::Part;
+using core::cost::part_name;
+
+}  // namespace
+
+core::cost::Hardware hardware_of(const HardwareConfig& c) {
+  core::cost::Hardware h;
+  h.technology = {c.technology_node_nm, c.vdd_v};
+  h.clock_mhz = c.clock_mhz;
+  h.array_rows = c.array_rows;
+  h.array_columns = c.array_columns;
+  h.columns_per_adc = c.columns_per_adc;
+  h.tiles = c.tiles;
+  h.macros_per_tile = c.macros_per_tile;
+  h.tile_buffer_kib = c.tile_buffer_kib;
+  h.global_buffer_kib = c.global_buffer_kib;
+  h.output_bits = c.output_bits;
+  h.interconnect_mm = c.interconnect_mm;
+  h.components = c.components.library;
+  return h;
+}
+
+core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro) {
+  std::vector<core::cost::LayerWorkload> workloads;
+  for (auto& [name, layer] : nn::quant_layers(model)) {
+    const auto spec = layer_spec(config.quantization, name, nn::LayerMode::Simulate, &macro);
+    if (spec.mode != nn::LayerMode::Simulate) continue;  // kept off the macro by an override
+    const auto& products = layer->last_products();
+    if (products.count == 0) throw std::logic_error("model_cost: layer " + name + " has not run a forward pass");
+    core::cost::LayerWorkload workload;
+    workload.name = name;
+    workload.spec = spec.macro;
+    workload.spec.weight_bits = layer->kind() == "matmul" ? products.stored_bits : spec.weight_bits;
+    workload.spec.input_bits = spec.activation_bits;
+    workload.spec.signed_inputs = spec.activation_sign == nn::ActivationSign::Signed ||
+                                  (spec.activation_sign == nn::ActivationSign::Auto && products.signed_inputs);
+    workload.shape = products.shape;
+    workload.count = products.count;
+    workload.stored_operand_changes = products.stored_operand_changes;
+    workloads.push_back(std::move(workload));
+  }
+  const std::string key = "macro '" + macro.name + "' hardware";
+  try {
+    return core::cost::evaluate(hardware_of(macro.hardware), workloads);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("{}: {}", key, error.what()));
+  }
+}
+
+nlohmann::json cost_json(const core::cost::NetworkCost& cost) {
+  auto parts = [](const core::cost::PerPart& values) {
+    nlohmann::json out = nlohmann::json::object();
+    for (int p = 0; p < kPartCount; ++p) out[part_name(static_cast<Part>(p))] = values[static_cast<std::size_t>(p)];
+    return out;
+  };
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& layer : cost.layers) {
+    layers.push_back({{"layer", layer.name},
+                      {"macs", layer.events.macs},
+                      {"adc_conversions", layer.events.adc_conversions},
+                      {"row_tiles", layer.row_tiles},
+                      {"column_tiles", layer.column_tiles},
+                      {"macros", layer.macros},
+                      {"folds", layer.folds},
+                      {"replicas", layer.replicas},
+                      {"utilization", layer.utilization},
+                      {"cycles", layer.cycles},
+                      {"latency_ns", layer.latency_ns},
+                      {"energy_pj", layer.energy_total_pj()},
+                      {"energy_pj_by_part", parts(layer.energy_pj)}});
+  }
+  return {{"weights_resident", cost.weights_resident},
+          {"macs_per_inference", cost.macs},
+          {"energy_per_inference_pj", cost.energy_total_pj},
+          {"energy_pj_by_part", parts(cost.energy_pj)},
+          {"latency_layer_by_layer_ns", cost.latency_layer_by_layer_ns},
+          {"pipeline_interval_ns", cost.pipeline_interval_ns},
+          {"inferences_per_s", cost.inferences_per_s},
+          {"tops", cost.tops},
+          {"tops_per_w", cost.tops_per_w},
+          {"area_mm2", cost.area_total_mm2},
+          {"area_um2_by_part", parts(cost.area_um2)},
+          {"macro_area_mm2", cost.macro_area_mm2},
+          {"tops_per_mm2", cost.tops_per_mm2},
+          {"layers", layers}};
+}
+
+std::string cost_csv(const core::cost::NetworkCost& cost) {
+  std::string csv = "layer,macs,macros,folds,replicas,utilization,cycles,latency_ns,energy_pj";
+  for (int p = 0; p < kPartCount; ++p) csv += fmt::format(",energy_{}_pj", part_name(static_cast<Part>(p)));
+  csv += "\n";
+  for (const auto& layer : cost.layers) {
+    csv += fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}", layer.name, layer.events.macs, layer.macros, layer.folds,
+                       layer.replicas, layer.utilization, layer.cycles, layer.latency_ns, layer.energy_total_pj());
+    for (double e : layer.energy_pj) csv += fmt::format(",{:.6g}", e);
+    csv += "\n";
+  }
+  csv += fmt::format("total,{},,,,,,{:.6g},{:.6g}", static_cast<int64_t>(cost.macs), cost.latency_layer_by_layer_ns,
+                     cost.energy_total_pj);
+  for (double e : cost.energy_pj) csv += fmt::format(",{:.6g}", e);
+  return csv + "\n";
+}
+
+std::string cost_table(const core::cost::NetworkCost& cost) {
+  std::string out = fmt::format("{:<28} {:>12} {:>6} {:>5} {:>5} {:>6} {:>12} {:>12} {:>8} {:>8}\n", "layer", "MACs", "macros",
+                                "folds", "repl", "util", "latency_us", "energy_nJ", "adc_%", "cells_%");
+  for (const auto& layer : cost.layers) {
+    const double total = layer.energy_total_pj();
+    auto share = [&](Part p) { return total > 0 ? 100 * layer.energy_pj[static_cast<std::size_t>(p)] / total : 0.0; };
+    out += fmt::format("{:<28} {:>12} {:>6} {:>5} {:>5} {:>6.2f} {:>12.3f} {:>12.3f} {:>8.1f} {:>8.1f}\n", layer.name,
+                       layer.events.macs, layer.macros, layer.folds, layer.replicas, layer.utilization,
+                       layer.latency_ns * 1e-3, total * 1e-3, share(Part::Adc), share(Part::Cells));
+  }
+  out += fmt::format("energy per inference {:.4g} nJ:", cost.energy_total_pj * 1e-3);
+  for (int p = 0; p < kPartCount; ++p) {
+    out += fmt::format(" {} {:.1f}%", part_name(static_cast<Part>(p)),
+                       cost.energy_total_pj > 0 ? 100 * cost.energy_pj[static_cast<std::size_t>(p)] / cost.energy_total_pj : 0.0);
+  }
+  out += fmt::format("\nlatency per inference {:.4g} us layer by layer; {}: {:.4g} inferences/s\n",
+                     cost.latency_layer_by_layer_ns * 1e-3,
+                     cost.weights_resident ? fmt::format("pipelined (weights resident), one per {:.4g} us",
+                                                         cost.pipeline_interval_ns * 1e-3)
+                                           : std::string("weights reloaded per layer (they do not fit at once)"),
+                     cost.inferences_per_s);
+  out += fmt::format("throughput {:.4g} TOPS, {:.4g} TOPS/W, area {:.4g} mm^2 (one macro {:.4g} mm^2), {:.4g} TOPS/mm^2\n",
+                     cost.tops, cost.tops_per_w, cost.area_total_mm2, cost.macro_area_mm2, cost.tops_per_mm2);
+  return out;
+}
+
+}  // namespace bitline::app

@@ -1,0 +1,27 @@
+#pragma once
+// Energy, latency and area of a config's model on each macro's chip (core/cost; docs/cost.md):
+// `bitline cost`, and the cost columns of `bitline run`'s results.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/config.h"
+#include "core/cost/cost_model.h"
+#include "nn/model.h"
+
+namespace bitline::app {
+
+core::cost::Hardware hardware_of(const HardwareConfig& config);
+
+// The cost of `model` on `macro`'s chip, from the products its layers recorded in their last
+// forward call (nn::ProductsPerSample); layers that an override keeps in fp32 run off the macro
+// and are left out. Throws InputError naming the macro's hardware keys when the chip or a layer's
+// mapping is invalid.
+core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro);
+
+nlohmann::json cost_json(const core::cost::NetworkCost& cost);
+std::string cost_csv(const core::cost::NetworkCost& cost);    // one row per layer, then a total row
+std::string cost_table(const core::cost::NetworkCost& cost);  // console
+
+}  // namespace bitline::app

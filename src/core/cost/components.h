@@ -1,0 +1,68 @@
+#pragma once
+// The component library of the cost model: per-event energy and latency and per-instance area of
+// each part of a CiM chip, given at a reference technology and scaled to the chip's. Defaults and
+// their sources are in components.cpp and docs/cost.md.
+#include <array>
+#include <string>
+
+namespace bitline::core::cost {
+
+struct Technology {
+  double node_nm = 45;
+  double vdd_v = 0.9;
+};
+
+// Classical (Dennard) scaling between technologies [A]: capacitance and delay scale with the
+// feature size, energy with C V^2, area with its square.
+struct Scaling {
+  double energy = 1, latency = 1, area = 1;
+};
+Scaling scaling(const Technology& from, const Technology& to);
+
+// The parts the report breaks energy and area down into.
+enum class Part {
+  Adc,           // per conversion (analog and voted cycles; every vote sample)
+  Dac,           // per row drive: one input chunk applied to one row of one macro
+  Cells,         // per cell of an activation: a driven row's contribution on one physical column
+  AdderTree,     // digital (HCiM) cycles: per input of a column adder tree
+  ShiftAdd,      // per shift-add of a cycle's partial result
+  Accumulator,   // per output partial sum of a row tile, accumulated across tiles
+  Buffer,        // per bit read from or written to an SRAM buffer (inputs, outputs)
+  Interconnect,  // per bit moved one mm between the buffers and the macros
+  WeightWrite,   // per weight bit written into the array (loading, reloading when folded)
+  Leakage,       // static power of the whole chip over the latency
+};
+constexpr int kPartCount = 10;
+const char* part_name(Part part);  // "adc", "dac", ...
+using PerPart = std::array<double, kPartCount>;
+
+// Per-event energy and latency and per-instance area of the components, all at `reference`.
+struct ComponentLibrary {
+  Technology reference;
+  // ADC: energy per conversion from the Walden figure of merit, E = FoM * 2^bits; area = a * 2^bits.
+  double adc_fom_fj_per_step = 0;
+  double adc_area_um2_per_level = 0;
+  double adc_conversion_ns = 0;
+  double dac_energy_pj = 0;    // per row drive
+  double dac_area_um2 = 0;     // per row driver
+  double cell_energy_fj = 0;   // per cell and activation
+  double cell_area_um2 = 0;    // per bit cell of the compute array
+  double cell_write_energy_pj = 0;  // per bit written
+  double adder_energy_pj_per_input = 0;  // one full adder of an adder tree
+  double adder_area_um2_per_input = 0;
+  double shift_add_energy_pj = 0;  // one accumulator-width add
+  double shift_add_area_um2 = 0;   // per shift-add unit (one per ADC or adder tree)
+  double accumulator_energy_pj = 0;
+  double accumulator_area_um2 = 0;  // per output column of a macro
+  double buffer_energy_pj_per_bit = 0;
+  double buffer_area_um2_per_bit = 0;
+  double interconnect_energy_pj_per_bit_mm = 0;
+  double leakage_mw_per_mm2 = 0;
+};
+
+// The library's defaults, at 45 nm and 0.9 V (sources in components.cpp).
+ComponentLibrary default_components();
+// The same library at another technology (energy, latency and area scaled; leakage per area kept).
+ComponentLibrary scaled(const ComponentLibrary& library, const Technology& to);
+
+}  // namespace bitline::core::cost

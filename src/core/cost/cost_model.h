@@ -1,0 +1,81 @@
+#pragma once
+// What a network costs on a CiM chip: energy, latency and area from the macro's own event counts
+// (DESIGN.md invariants 1 and 2). The chip is tiles of macros; each macro is an array of
+// rows x columns bit cells with its peripherals. Layers map weight-stationary onto macros.
+// docs/cost.md gives every equation and assumption.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/analog_sram/engine.h"
+#include "core/cost/components.h"
+
+namespace bitline::core::cost {
+
+// The chip around the simulated macro (the macro's spec itself comes from the simulation config).
+struct Hardware {
+  Technology technology{65, 1.0};
+  double clock_mhz = 200;
+  int64_t array_rows = 256, array_columns = 256;  // bit cells of one macro
+  int64_t columns_per_adc = 8;                     // physical columns sharing one ADC (read in turn)
+  int64_t tiles = 16, macros_per_tile = 4;
+  double tile_buffer_kib = 64, global_buffer_kib = 512;
+  int64_t output_bits = 8;          // bits of each layer output written back
+  double interconnect_mm = 1;       // mean distance between a buffer and a macro
+  ComponentLibrary components = default_components();  // at components.reference
+};
+// Throws std::invalid_argument naming the field ("array_rows must be >= 1, found 0").
+void validate(const Hardware& hardware);
+
+// One layer's products per inference: `count` products of this shape (rows per sample) on a macro
+// of this spec (e.g. the groups of a grouped conv, the heads of attention).
+struct LayerWorkload {
+  std::string name;
+  analog_sram::Spec spec;
+  analog_sram::ProductShape shape;
+  int64_t count = 1;
+  bool stored_operand_changes = false;  // attention: the stored operand is written every inference
+};
+
+struct LayerCost {
+  std::string name;
+  analog_sram::Events events;    // per inference, all products (count_events)
+  int64_t row_tiles = 0, column_tiles = 0;
+  int64_t macros = 0;            // macros one copy of the layer's weights takes
+  int64_t folds = 1;             // passes when it takes more macros than the chip has
+  int64_t replicas = 1;          // copies working on different rows in parallel
+  double utilization = 0;        // used bit cells / bit cells of the macros it occupies
+  double cycles = 0;             // per inference
+  double latency_ns = 0;
+  PerPart energy_pj{};           // per inference
+  double energy_total_pj() const;
+};
+
+struct NetworkCost {
+  std::vector<LayerCost> layers;
+  bool weights_resident = false;  // every layer's weights fit at once: no reloading per inference
+  double macs = 0;
+  PerPart energy_pj{};
+  double energy_total_pj = 0;
+  double latency_layer_by_layer_ns = 0;  // one inference, layers one after the other
+  double pipeline_interval_ns = 0;       // pipelined: one inference per slowest stage
+  PerPart area_um2{};                    // leakage, interconnect: 0
+  double area_total_mm2 = 0;
+  double macro_area_mm2 = 0;
+  // Throughput and efficiency (1 operation = 1 multiply or 1 add, 2 per MAC).
+  double inferences_per_s = 0;  // pipelined when weights are resident, else layer by layer
+  double tops = 0, tops_per_w = 0, tops_per_mm2 = 0;
+};
+
+NetworkCost evaluate(const Hardware& hardware, const std::vector<LayerWorkload>& layers);
+
+// One layer's mapping and cost with `replicas` copies of its weights, in `folds` passes, its
+// weights written every inference when reload_weights (evaluate's unit of work; no leakage).
+// scaled_components: hardware.components at hardware.technology.
+LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& scaled_components,
+                         const LayerWorkload& layer, int64_t replicas, int64_t folds, bool reload_weights);
+// Macros one copy of a layer's weights takes. Throws std::invalid_argument when it cannot be
+// mapped at all (a row tile taller than the array, an output column's weight bits wider than it).
+int64_t macros_needed(const Hardware& hardware, const LayerWorkload& layer);
+
+}  // namespace bitline::core::cost

@@ -1,0 +1,249 @@
+// The cost model (core/cost) against hand computations, its monotonicity, the simulation's own
+// event counts, and its errors for hardware that cannot work.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/analog_sram/engine.h"
+#include "core/cost/cost_model.h"
+
+namespace bitline::core::cost {
+namespace {
+
+using analog_sram::Spec;
+
+// One macro of 16 x 8 cells, two columns per ADC, 100 MHz, round component numbers at the
+// chip's own technology (no scaling), no leakage.
+Hardware small_chip() {
+  Hardware h;
+  h.technology = {45, 0.9};
+  h.clock_mhz = 100;
+  h.array_rows = 16;
+  h.array_columns = 8;
+  h.columns_per_adc = 2;
+  h.tiles = 1;
+  h.macros_per_tile = 1;
+  h.tile_buffer_kib = 0;
+  h.global_buffer_kib = 1;
+  h.output_bits = 8;
+  h.interconnect_mm = 2;
+  ComponentLibrary& c = h.components;
+  c = ComponentLibrary{};
+  c.reference = {45, 0.9};
+  c.adc_fom_fj_per_step = 1;
+  c.adc_area_um2_per_level = 1;
+  c.adc_conversion_ns = 10;
+  c.dac_energy_pj = 0.5;
+  c.dac_area_um2 = 2;
+  c.cell_energy_fj = 1;
+  c.cell_area_um2 = 0.5;
+  c.cell_write_energy_pj = 0.1;
+  c.adder_energy_pj_per_input = 0.01;
+  c.adder_area_um2_per_input = 1;
+  c.shift_add_energy_pj = 0.2;
+  c.shift_add_area_um2 = 10;
+  c.accumulator_energy_pj = 0.3;
+  c.accumulator_area_um2 = 20;
+  c.buffer_energy_pj_per_bit = 0.05;
+  c.buffer_area_um2_per_bit = 0.25;
+  c.interconnect_energy_pj_per_bit_mm = 0.01;
+  c.leakage_mw_per_mm2 = 0;
+  return h;
+}
+
+// W2 A2 unsigned, N = 16, 4-bit ADC: a linear layer of 3 rows, 4 outputs and 16 inputs fills the
+// small chip's one macro exactly (16 rows, 4 outputs x 2 weight bits = 8 columns).
+LayerWorkload small_layer() {
+  LayerWorkload layer;
+  layer.name = "fc";
+  layer.spec.weight_bits = 2;
+  layer.spec.input_bits = 2;
+  layer.spec.rows_per_conversion = 16;
+  layer.spec.adc_bits = 4;
+  layer.spec.row_mapping = analog_sram::RowMapping::Packed;
+  layer.shape = {3, 4, 16, 1};
+  return layer;
+}
+
+double part(const PerPart& values, Part p) { return values[static_cast<std::size_t>(p)]; }
+
+TEST(CostModel, OneLayerOnOneMacroMatchesTheHandComputation) {
+  const NetworkCost cost = evaluate(small_chip(), {small_layer()});
+  ASSERT_EQ(cost.layers.size(), 1u);
+  const LayerCost& layer = cost.layers[0];
+  // Cycles: 2 weight bits x 2 input bits = 4 analog cycles per (row, tile); 1 tile of 16 rows.
+  EXPECT_EQ(layer.events.macs, 3 * 4 * 16);
+  EXPECT_EQ(layer.events.adc_conversions, 3 * 4 * 4);  // 48
+  EXPECT_EQ(layer.events.tile_activations, 3 * 2);     // rows x input chunks
+  EXPECT_EQ(layer.events.row_drives, 3 * 16 * 2);      // 96
+  EXPECT_EQ(layer.events.shift_adds, 48);
+  EXPECT_EQ(layer.macros, 1);
+  EXPECT_EQ(layer.replicas, 1);
+  EXPECT_EQ(layer.folds, 1);
+  EXPECT_DOUBLE_EQ(layer.utilization, 1.0);
+  EXPECT_TRUE(cost.weights_resident);
+  // Energy (pJ): ADC 48 x 1 fJ x 2^4; DAC 96 x 0.5; cells 96 x 8 columns x 1 fJ; shift-add 48 x 0.2;
+  // accumulator 12 outputs x 1 tile x 0.3; buffer (96 input + 96 output bits) x 0.05; wires 192 x 2 mm x 0.01.
+  EXPECT_NEAR(part(layer.energy_pj, Part::Adc), 0.768, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::Dac), 48.0, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::Cells), 0.768, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::ShiftAdd), 9.6, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::Accumulator), 3.6, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::Buffer), 9.6, 1e-12);
+  EXPECT_NEAR(part(layer.energy_pj, Part::Interconnect), 3.84, 1e-12);
+  EXPECT_EQ(part(layer.energy_pj, Part::WeightWrite), 0.0);  // resident: loaded once, not per inference
+  EXPECT_EQ(part(layer.energy_pj, Part::AdderTree), 0.0);
+  EXPECT_NEAR(cost.energy_total_pj, 76.176, 1e-9);
+  // Latency: 6 activations x 2 columns per ADC x 1 cycle per conversion (10 ns at 100 MHz) = 12 cycles.
+  EXPECT_DOUBLE_EQ(layer.cycles, 12);
+  EXPECT_DOUBLE_EQ(layer.latency_ns, 120);
+  EXPECT_DOUBLE_EQ(cost.pipeline_interval_ns, 120);
+  // Area (um^2): cells 16 x 8 x 0.5; 4 ADCs x 2^4; 16 row drivers x 2; 4 shift-adders x 10;
+  // 4 output columns x 20; 1 KiB buffer x 0.25 per bit.
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Cells), 64);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Adc), 64);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Dac), 32);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::ShiftAdd), 40);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Accumulator), 80);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Buffer), 2048);
+  EXPECT_NEAR(cost.area_total_mm2, 2328e-6, 1e-15);
+  // 384 operations per 120 ns and per 76.176 pJ.
+  EXPECT_NEAR(cost.tops, 384 / 120e-9 * 1e-12, 1e-15);
+  EXPECT_NEAR(cost.tops_per_w, 384 / 76.176e-12 * 1e-12, 1e-9);
+  EXPECT_NEAR(cost.tops_per_mm2, cost.tops / 2328e-6, 1e-9);
+}
+
+TEST(CostModel, DigitalCyclesUseAdderTreesInsteadOfAdcs) {
+  // Every cycle digital (hybrid levels = weight bits + input bits): no conversions; each digital
+  // cycle sums the tile's 16 rows in an adder tree of 16 inputs, and every column has one.
+  auto layer = small_layer();
+  layer.spec.hybrid_levels = 4;
+  const NetworkCost cost = evaluate(small_chip(), {layer});
+  EXPECT_EQ(cost.layers[0].events.adc_conversions, 0);
+  EXPECT_EQ(cost.layers[0].events.digital_cycles, 48);
+  EXPECT_EQ(part(cost.energy_pj, Part::Adc), 0.0);
+  EXPECT_NEAR(part(cost.energy_pj, Part::AdderTree), 48 * 16 * 0.01, 1e-12);
+  EXPECT_EQ(part(cost.area_um2, Part::Adc), 0.0);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::AdderTree), 8 * 16 * 1.0);
+  EXPECT_DOUBLE_EQ(cost.layers[0].cycles, 6);  // one cycle per activation
+}
+
+TEST(CostModel, MoreAdcBitsCostMoreAdcEnergyAndMoreRowsPerConversionFewerConversions) {
+  auto hardware = small_chip();
+  hardware.array_rows = 64;
+  double previous_energy = 0;
+  for (int bits : {3, 4, 5, 6, 8}) {
+    auto layer = small_layer();
+    layer.spec.adc_bits = bits;
+    const double energy = part(evaluate(hardware, {layer}).energy_pj, Part::Adc);
+    EXPECT_GT(energy, previous_energy) << bits << " bits";
+    previous_energy = energy;
+  }
+  int64_t previous_conversions = 0;
+  for (int64_t rows : {64, 32, 16, 8, 4}) {  // fewer rows per conversion: more tiles, more conversions
+    auto layer = small_layer();
+    layer.shape = {3, 4, 64, 1};
+    layer.spec.rows_per_conversion = rows;
+    const int64_t conversions = evaluate(hardware, {layer}).layers[0].events.adc_conversions;
+    EXPECT_GT(conversions, previous_conversions) << rows << " rows per conversion";
+    previous_conversions = conversions;
+  }
+}
+
+TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
+  // A conv layer with groups as `count` products of one sample: the cost model's events equal the
+  // sum of the events Engine::matmul records on data, product by product.
+  std::mt19937 rng(3);
+  LayerWorkload layer;
+  layer.name = "conv";
+  layer.spec.adc_bits = 6;
+  layer.spec.hybrid_levels = 3;
+  layer.spec.top_levels = analog_sram::TopLevels::MajorityVote;
+  layer.spec.additive_sigma_fs = 0.01;
+  layer.shape = {20, 6, 5, 9};
+  layer.count = 3;
+  const analog_sram::Engine engine(layer.spec);
+  analog_sram::Events recorded;
+  for (int64_t g = 0; g < layer.count; ++g) {
+    std::vector<int32_t> x(static_cast<std::size_t>(layer.shape.rows * layer.shape.depth()));
+    std::vector<int32_t> w(static_cast<std::size_t>(layer.shape.cols * layer.shape.depth()));
+    for (auto& v : x) v = static_cast<int32_t>(rng() % 256);
+    for (auto& v : w) v = static_cast<int32_t>(rng() % 255) - 127;
+    std::vector<float> out(static_cast<std::size_t>(layer.shape.rows * layer.shape.cols));
+    engine.matmul(layer.shape, x.data(), w.data(), {static_cast<uint64_t>(g), 0, 20}, out.data(), &recorded);
+  }
+  Hardware hardware;
+  const NetworkCost cost = evaluate(hardware, {layer});
+  EXPECT_TRUE(cost.layers[0].events == recorded);
+  EXPECT_GT(recorded.voted_cycles, 0);
+}
+
+TEST(CostModel, LayersThatDoNotFitFoldAndReloadTheirWeights) {
+  // 4 x 16 inputs x 4 outputs need 4 macros on a chip of 2: two folds, weights written each inference.
+  auto hardware = small_chip();
+  hardware.macros_per_tile = 2;
+  auto layer = small_layer();
+  layer.shape = {3, 4, 64, 1};
+  const NetworkCost cost = evaluate(hardware, {layer});
+  EXPECT_FALSE(cost.weights_resident);
+  EXPECT_EQ(cost.layers[0].macros, 4);
+  EXPECT_EQ(cost.layers[0].folds, 2);
+  EXPECT_NEAR(part(cost.energy_pj, Part::WeightWrite), 64 * 4 * 2 * 0.1, 1e-9);  // every weight bit once
+  // Same layer with room for it: resident, and spare macros replicate it.
+  hardware.macros_per_tile = 8;
+  const NetworkCost roomy = evaluate(hardware, {layer});
+  EXPECT_TRUE(roomy.weights_resident);
+  EXPECT_EQ(roomy.layers[0].replicas, 2);
+  EXPECT_EQ(part(roomy.energy_pj, Part::WeightWrite), 0.0);
+  EXPECT_LT(roomy.layers[0].latency_ns, cost.layers[0].latency_ns);
+}
+
+TEST(CostModel, ComponentsScaleWithTheTechnology) {
+  auto hardware = small_chip();
+  const NetworkCost reference = evaluate(hardware, {small_layer()});
+  hardware.technology = {90, 0.9};  // twice the feature size: 2x energy and 4x area
+  const NetworkCost larger = evaluate(hardware, {small_layer()});
+  EXPECT_NEAR(larger.energy_total_pj, 2 * reference.energy_total_pj, 1e-9);
+  EXPECT_NEAR(larger.area_total_mm2, 4 * reference.area_total_mm2, 1e-12);
+  // and a conversion of 20 ns: two cycles of the unchanged 100 MHz clock.
+  EXPECT_DOUBLE_EQ(larger.layers[0].cycles, 2 * reference.layers[0].cycles);
+  hardware.technology = {45, 1.8};  // twice the supply: 4x energy
+  EXPECT_NEAR(evaluate(hardware, {small_layer()}).energy_total_pj, 4 * reference.energy_total_pj, 1e-9);
+}
+
+TEST(CostModel, LeakageIsStaticPowerOverTheLatency) {
+  auto hardware = small_chip();
+  hardware.components.leakage_mw_per_mm2 = 1000;
+  const NetworkCost cost = evaluate(hardware, {small_layer()});
+  EXPECT_NEAR(part(cost.energy_pj, Part::Leakage), 1000 * 2328e-6 * 120, 1e-9);  // mW x ns = pJ
+}
+
+TEST(CostModel, BadHardwareGetsErrorsNamingTheField) {
+  auto expect_error = [](const Hardware& hardware, const LayerWorkload& layer, const std::string& message) {
+    try {
+      evaluate(hardware, {layer});
+      ADD_FAILURE() << "expected an error containing: " << message;
+    } catch (const std::invalid_argument& error) {
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+    }
+  };
+  auto zero_rows = small_chip();
+  zero_rows.array_rows = 0;
+  expect_error(zero_rows, small_layer(), "array_rows must be >= 1, found 0");
+  auto negative = small_chip();
+  negative.components.dac_energy_pj = -1;
+  expect_error(negative, small_layer(), "components dac_energy_pj must be a finite number >= 0, found -1");
+  auto short_array = small_chip();
+  short_array.array_rows = 8;  // a row tile of 16 rows cannot be split by folding
+  expect_error(short_array, small_layer(), "layer fc cannot be mapped: its row tiles of up to 16 rows");
+  auto narrow = small_chip();
+  narrow.array_columns = 1;
+  narrow.columns_per_adc = 1;
+  expect_error(narrow, small_layer(), "one output column takes 2 physical columns");
+}
+
+}  // namespace
+}  // namespace bitline::core::cost
