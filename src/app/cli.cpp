@@ -103,6 +103,27 @@ std::string prepare_runtime(const Config& config) {
   return blas.sgemm_library;
 }
 
+// The model after one fp32 forward pass on a random image, which records each layer's products.
+std::shared_ptr<nn::Model> probed_model(const Config& config) {
+  const InputShape shape = input_shape(config.data);
+  auto model = build_configured_model(config);
+  torch::NoGradGuard no_grad;
+  model->eval();
+  torch::manual_seed(0);
+  model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
+  return model;
+}
+
+// The cost of the probed model on a macro, errors prefixed with the config's source.
+core::cost::NetworkCost probed_cost(nn::Model& model, const Config& config, const MacroConfig& macro,
+                                    const std::string& source) {
+  try {
+    return model_cost(model, config, macro);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: {}", source, error.what()));
+  }
+}
+
 int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   auto [config, source] = load_experiment_config(options);
   RunReport report;
@@ -110,8 +131,12 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   report.config_source = source;
   report.blas_library = prepare_runtime(config);
   report.threads = nn::threads();
-  // Unusable output locations fail now, not after an epoch of training.
+  // Unusable output locations and chips that cannot hold the model fail now, not after training.
   io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
+  if (evaluate && !config.macros.empty()) {
+    auto model = probed_model(config);
+    for (const auto& macro : config.macros) probed_cost(*model, config, macro, source);
+  }
   io::create_output_directory(checkpoint_dir(config), "experiment.checkpoint_dir");
   fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kVersion, config.experiment.name, source,
              config.model.name, config.data.dataset, report.threads);
@@ -169,17 +194,10 @@ int command_cost(const ExperimentOptions& options) {
   auto [config, source] = load_experiment_config(options);
   nn::set_threads(static_cast<int>(config.experiment.threads));
   if (config.macros.empty()) throw InputError(fmt::format("{}: key 'macros': `bitline cost` needs at least one macro", source));
-  const InputShape shape = input_shape(config.data);
-  auto model = build_configured_model(config);
-  {
-    torch::NoGradGuard no_grad;
-    model->eval();
-    torch::manual_seed(0);
-    model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
-  }
+  auto model = probed_model(config);
   io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
   for (const auto& macro : config.macros) {
-    const auto cost = model_cost(*model, config, macro);
+    const auto cost = probed_cost(*model, config, macro, source);
     fmt::print("{} on macro '{}' ({}):\n{}", config.model.name, macro.name, source, cost_table(cost));
     const std::filesystem::path dir = config.experiment.run_dir;
     const auto json_path = dir / fmt::format("cost_{}.json", macro.name), csv_path = dir / fmt::format("cost_{}.csv", macro.name);

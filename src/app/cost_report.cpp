@@ -52,7 +52,10 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     workload.stored_operand_changes = products.stored_operand_changes;
     workloads.push_back(std::move(workload));
   }
-  const std::string key = "macro '" + macro.name + "' hardware";
+  std::size_t index = 0;
+  while (index < config.macros.size() && &config.macros[index] != &macro) ++index;
+  const std::string key = index < config.macros.size() ? fmt::format("key 'macros[{}].hardware' (macro '{}')", index, macro.name)
+                                                        : fmt::format("macro '{}' hardware", macro.name);
   try {
     return core::cost::evaluate(hardware_of(macro.hardware), workloads);
   } catch (const std::invalid_argument& error) {

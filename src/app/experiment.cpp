@@ -1,5 +1,7 @@
 #include "app/experiment.h"
 
+#include "app/cost_report.h"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -280,6 +282,7 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
                               macro.converter ? core::adc::mean_energy_pj(*macro.converter) : 0.0});
         row.events += stats.events;
       }
+      row.cost = model_cost(*model, config, *macro);  // the products of the last batch's forward pass
     }
     rows.push_back(row);
   }

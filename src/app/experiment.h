@@ -9,6 +9,7 @@
 
 #include "app/config.h"
 #include "core/analog_sram/engine.h"
+#include "core/cost/cost_model.h"
 #include "nn/data.h"
 #include "nn/model.h"
 #include "nn/train.h"
@@ -77,6 +78,7 @@ struct EvaluationRow {
   nn::EvalResult result;
   std::vector<LayerSimulation> layers;  // simulate mode only
   core::analog_sram::Events events;     // sum over layers
+  std::optional<core::cost::NetworkCost> cost;  // simulate mode: the model on the macro's chip (docs/cost.md)
 };
 
 std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,

@@ -1,5 +1,7 @@
 #include "app/report.h"
 
+#include "app/cost_report.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -105,6 +107,7 @@ nlohmann::json to_json(const RunReport& report) {
       }
       entry["adc_energy_per_conversion_pj"] = energy_pj / std::max<double>(1.0, static_cast<double>(row.events.adc_conversions));
       entry["adc_energy_per_image_pj"] = energy_pj / std::max<int64_t>(1, row.result.images);
+      if (row.cost) entry["cost"] = cost_json(*row.cost);
     }
   }
   return {{"experiment", report.config.experiment.name},
@@ -119,11 +122,17 @@ nlohmann::json to_json(const RunReport& report) {
 }
 
 std::string results_csv(const RunReport& report) {
-  std::string csv = "experiment,evaluation,mode,precision,model_stage,accuracy,loss,images,seconds\n";
+  std::string csv =
+      "experiment,evaluation,mode,precision,model_stage,accuracy,loss,images,seconds,"
+      "energy_per_inference_nj,latency_us,inferences_per_s,tops_per_w,area_mm2\n";
   for (const auto& row : report.evaluations) {
-    csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f}\n", csv_field(report.config.experiment.name),
+    csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f},", csv_field(report.config.experiment.name),
                        csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row.run.mode),
                        row.model_stage, row.result.accuracy, row.result.loss, row.result.images, row.result.seconds);
+    csv += row.cost ? fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", row.cost->energy_total_pj * 1e-3,
+                                  row.cost->latency_layer_by_layer_ns * 1e-3, row.cost->inferences_per_s,
+                                  row.cost->tops_per_w, row.cost->area_total_mm2)
+                    : std::string(",,,,\n");
   }
   return csv;
 }
@@ -131,18 +140,25 @@ std::string results_csv(const RunReport& report) {
 std::string results_table(const RunReport& report) {
   std::string table = fmt::format("bitline results: {} ({} on {}, seed {})\n", report.config.experiment.name,
                                   report.config.model.name, report.config.data.dataset, report.config.experiment.seed);
-  const std::string rule(89, '-');
+  const std::string rule(124, '-');
   table += rule + "\n";
-  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9} {:>12}\n", "evaluation", "mode", "precision",
-                       "weights", "accuracy %", "loss", "images", "time s", "min CSNR dB");
+  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9} {:>12} {:>10} {:>10} {:>10}\n", "evaluation",
+                       "mode", "precision", "weights", "accuracy %", "loss", "images", "time s", "min CSNR dB",
+                       "nJ/image", "us/image", "TOPS/W");
   table += rule + "\n";
   for (const auto& row : report.evaluations) {
-    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12}\n", row.run.name,
-                         row.run.mode, bits_label(report.config.quantization, row.run.mode), row.model_stage,
-                         100 * row.result.accuracy, row.result.loss, row.result.images, row.result.seconds,
-                         worst_csnr(row));
+    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12} {:>10} {:>10} {:>10}\n",
+                         row.run.name, row.run.mode, bits_label(report.config.quantization, row.run.mode),
+                         row.model_stage, 100 * row.result.accuracy, row.result.loss, row.result.images,
+                         row.result.seconds, worst_csnr(row),
+                         row.cost ? fmt::format("{:.4g}", row.cost->energy_total_pj * 1e-3) : "-",
+                         row.cost ? fmt::format("{:.4g}", row.cost->latency_layer_by_layer_ns * 1e-3) : "-",
+                         row.cost ? fmt::format("{:.4g}", row.cost->tops_per_w) : "-");
   }
   table += rule + "\n";
+  bool any_cost = false;
+  for (const auto& row : report.evaluations) any_cost = any_cost || row.cost.has_value();
+  if (any_cost) table += "nJ/image, us/image, TOPS/W: the model on the macro's chip (docs/cost.md); `bitline cost` breaks them down\n";
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
   return table;
 }
