@@ -447,6 +447,7 @@ std::string qat_stage_hash(const Config& config) {
   if (config.train.qat_stage.macro) {
     YAML::Node macro = NodeEmitter::emit(find_macro(config, *config.train.qat_stage.macro, "train.qat.macro"));
     prune_defaults(macro, NodeEmitter::emit(MacroConfig{}));
+    if (macro.IsMap()) macro.remove("hardware");  // cost only: training does not depend on it
     node["macro"] = macro;
   }
   return fnv1a_hex(dump(node));

@@ -131,14 +131,14 @@ TEST(ConfigDefaults, DocumentedDefaultsParseBackToTheDefaults) {
 
 TEST(ConfigDefaults, ShippedExampleConfigsAreValid) {
   int checked = 0;
-  for (const char* folder : {"/configs", "/configs/experiments"}) {
+  for (const char* folder : {"/configs", "/configs/experiments", "/configs/hardware"}) {
     for (const auto& entry : std::filesystem::directory_iterator(std::string(BITLINE_SOURCE_DIR) + folder)) {
       if (entry.path().extension() != ".yaml") continue;
       EXPECT_NO_THROW(load_config(entry.path())) << entry.path();
       ++checked;
     }
   }
-  EXPECT_GE(checked, 7);
+  EXPECT_GE(checked, 9);
 }
 
 TEST(ConfigYaml, RoundTripsThroughText) {
@@ -166,6 +166,20 @@ TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {
   d.experiment.seed = 2;
   EXPECT_NE(float_stage_hash(a), float_stage_hash(d));
   EXPECT_NE(qat_stage_hash(a), qat_stage_hash(d));
+}
+
+TEST(ConfigHash, QatOnAMacroDependsOnItsSpecButNotOnItsHardware) {
+  // The chip around the macro (cost only) must not invalidate trained checkpoints.
+  Config a;
+  a.macros.push_back(MacroConfig{});
+  a.train.qat_stage.macro = a.macros[0].name;
+  Config b = a;
+  b.macros[0].hardware.array_rows = 512;
+  b.macros[0].hardware.components.library.adc_fom_fj_per_step = 3;
+  EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(b));
+  Config c = a;
+  c.macros[0].analog_sram.adc.bits = 5;
+  EXPECT_NE(qat_stage_hash(a), qat_stage_hash(c));
 }
 
 TEST(ConfigPaths, CheckpointsLiveInTheRunDirUnlessACheckpointDirIsSet) {
