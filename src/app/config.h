@@ -458,6 +458,9 @@ void describe(V& v, ComponentsConfig& c) {
           Doc("ADC Walden figure of merit: energy per conversion = FoM * 2^bits [assumption]").unit("fJ").range(0, inf));
   v.field("adc_area_um2_per_level", c.library.adc_area_um2_per_level, Doc("ADC area = this * 2^bits [assumption]").unit("um^2").range(0, inf));
   v.field("adc_conversion_ns", c.library.adc_conversion_ns, Doc("time of one conversion [assumption]").unit("ns").range(0, inf));
+  v.field("adc_fom_corner_msps", c.library.adc_fom_corner_msps,
+          Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; 0: flat").unit("MS/s").range(0, inf));
+  v.field("sense_amp_area_um2", c.library.sense_amp_area_um2, Doc("sense amplifier area, one per column [assumption]").unit("um^2").range(0, inf));
   v.field("dac_energy_pj", c.library.dac_energy_pj, Doc("input driver: per row driven with one input chunk [assumption]").unit("pJ").range(0, inf));
   v.field("dac_area_um2", c.library.dac_area_um2, Doc("input driver area per row [assumption]").unit("um^2").range(0, inf));
   v.field("cell_energy_fj", c.library.cell_energy_fj, Doc("per bit cell of an activation (a driven row on one column) [assumption]").unit("fJ").range(0, inf));

@@ -8,8 +8,8 @@ Scaling scaling(const Technology& from, const Technology& to) {
 }
 
 const char* part_name(Part part) {
-  static const char* const kNames[kPartCount] = {"adc",         "dac",    "cells",        "adder_tree",   "shift_add",
-                                                 "accumulator", "buffer", "interconnect", "weight_write", "leakage"};
+  static const char* const kNames[kPartCount] = {"adc",    "dac",          "cells",        "adder_tree", "shift_add", "accumulator",
+                                                 "buffer", "interconnect", "weight_write", "leakage",    "sense_amp"};
   return kNames[static_cast<int>(part)];
 }
 
@@ -23,6 +23,8 @@ ComponentLibrary default_components() {
   c.adc_fom_fj_per_step = 20;        // [A] Walden FoM of a low-resolution SAR ADC
   c.adc_area_um2_per_level = 10;     // [A] a 7-bit ADC: 1280 um^2
   c.adc_conversion_ns = 5;           // [A] 200 MS/s
+  c.adc_fom_corner_msps = 200;       // [A] where the FoM starts to rise with the sample rate
+  c.sense_amp_area_um2 = 10;         // [A]
   c.dac_energy_pj = 0.01;            // [A] a wordline driver switching ~10 fF at 0.9 V
   c.dac_area_um2 = 5;                // [A]
   c.cell_energy_fj = 0.8;            // [A] 1 fF of cell capacitance charged to 0.9 V
@@ -50,11 +52,12 @@ ComponentLibrary scaled(const ComponentLibrary& library, const Technology& to) {
                          &c.buffer_energy_pj_per_bit, &c.interconnect_energy_pj_per_bit_mm}) {
     *energy *= s.energy;
   }
-  for (double* area : {&c.adc_area_um2_per_level, &c.dac_area_um2, &c.cell_area_um2, &c.adder_area_um2_per_input,
+  for (double* area : {&c.adc_area_um2_per_level, &c.sense_amp_area_um2, &c.dac_area_um2, &c.cell_area_um2, &c.adder_area_um2_per_input,
                        &c.shift_add_area_um2, &c.accumulator_area_um2, &c.buffer_area_um2_per_bit}) {
     *area *= s.area;
   }
   c.adc_conversion_ns *= s.latency;
+  c.adc_fom_corner_msps /= s.latency;
   return c;
 }
 

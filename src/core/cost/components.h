@@ -31,18 +31,24 @@ enum class Part {
   Interconnect,  // per bit moved one mm between the buffers and the macros
   WeightWrite,   // per weight bit written into the array (loading, reloading when folded)
   Leakage,       // static power of the whole chip over the latency
+  SenseAmp,      // area only: one per column, to write and read back weights (computation reads
+                 // through the ADCs or adder trees)
 };
-constexpr int kPartCount = 10;
+constexpr int kPartCount = 11;
 const char* part_name(Part part);  // "adc", "dac", ...
 using PerPart = std::array<double, kPartCount>;
 
 // Per-event energy and latency and per-instance area of the components, all at `reference`.
 struct ComponentLibrary {
   Technology reference;
-  // ADC: energy per conversion from the Walden figure of merit, E = FoM * 2^bits; area = a * 2^bits.
+  // ADC: energy per conversion from the Walden figure of merit, E = FoM * 2^bits * max(1, f_s /
+  // f_corner) with f_s = 1 / adc_conversion_ns (flat up to the corner, then the speed wall);
+  // area = a * 2^bits.
   double adc_fom_fj_per_step = 0;
+  double adc_fom_corner_msps = 0;
   double adc_area_um2_per_level = 0;
   double adc_conversion_ns = 0;
+  double sense_amp_area_um2 = 0;  // per column
   double dac_energy_pj = 0;    // per row drive
   double dac_area_um2 = 0;     // per row driver
   double cell_energy_fj = 0;   // per cell and activation

@@ -34,7 +34,11 @@ int64_t row_tiles_per_macro(const Hardware& hardware, const analog_sram::Spec& s
   return hardware.array_rows / spec.rows_per_conversion;
 }
 
-double adc_energy_pj(const ComponentLibrary& c, int bits) { return c.adc_fom_fj_per_step * std::ldexp(1.0, bits) * 1e-3; }
+double adc_energy_pj(const ComponentLibrary& c, int bits) {
+  const double sample_rate_msps = c.adc_conversion_ns > 0 ? 1e3 / c.adc_conversion_ns : 0.0;
+  const double speed_wall = c.adc_fom_corner_msps > 0 ? std::max(1.0, sample_rate_msps / c.adc_fom_corner_msps) : 1.0;
+  return c.adc_fom_fj_per_step * std::ldexp(1.0, bits) * speed_wall * 1e-3;
+}
 
 }  // namespace
 
@@ -63,7 +67,8 @@ void validate(const Hardware& h) {
           std::min(c.reference.node_nm, c.reference.vdd_v));
   const std::pair<const char*, double> non_negative[] = {
       {"adc_fom_fj_per_step", c.adc_fom_fj_per_step}, {"adc_area_um2_per_level", c.adc_area_um2_per_level},
-      {"adc_conversion_ns", c.adc_conversion_ns}, {"dac_energy_pj", c.dac_energy_pj}, {"dac_area_um2", c.dac_area_um2},
+      {"adc_conversion_ns", c.adc_conversion_ns}, {"adc_fom_corner_msps", c.adc_fom_corner_msps},
+      {"sense_amp_area_um2", c.sense_amp_area_um2}, {"dac_energy_pj", c.dac_energy_pj}, {"dac_area_um2", c.dac_area_um2},
       {"cell_energy_fj", c.cell_energy_fj}, {"cell_area_um2", c.cell_area_um2},
       {"cell_write_energy_pj", c.cell_write_energy_pj}, {"adder_energy_pj_per_input", c.adder_energy_pj_per_input},
       {"adder_area_um2_per_input", c.adder_area_um2_per_input}, {"shift_add_energy_pj", c.shift_add_energy_pj},
@@ -207,6 +212,7 @@ NetworkCost evaluate(const Hardware& hardware, const std::vector<LayerWorkload>&
   area[static_cast<int>(Part::Cells)] = macros * rows * columns * c.cell_area_um2;
   area[static_cast<int>(Part::Adc)] = macros * adcs * std::ldexp(c.adc_area_um2_per_level, adc_bits);
   area[static_cast<int>(Part::Dac)] = macros * rows * c.dac_area_um2;
+  area[static_cast<int>(Part::SenseAmp)] = macros * columns * c.sense_amp_area_um2;
   area[static_cast<int>(Part::AdderTree)] = digital ? macros * columns * rows * c.adder_area_um2_per_input : 0.0;
   area[static_cast<int>(Part::ShiftAdd)] = macros * (adcs + (digital ? columns : 0.0)) * c.shift_add_area_um2;
   area[static_cast<int>(Part::Accumulator)] = macros * std::floor(columns / weight_bits) * c.accumulator_area_um2;
@@ -214,7 +220,8 @@ NetworkCost evaluate(const Hardware& hardware, const std::vector<LayerWorkload>&
                                          8192.0 * c.buffer_area_um2_per_bit;
   for (double a : area) network.area_total_mm2 += a * 1e-6;
   for (int p : {static_cast<int>(Part::Cells), static_cast<int>(Part::Adc), static_cast<int>(Part::Dac),
-                static_cast<int>(Part::AdderTree), static_cast<int>(Part::ShiftAdd), static_cast<int>(Part::Accumulator)}) {
+                static_cast<int>(Part::SenseAmp), static_cast<int>(Part::AdderTree), static_cast<int>(Part::ShiftAdd),
+                static_cast<int>(Part::Accumulator)}) {
     network.macro_area_mm2 += area[static_cast<std::size_t>(p)] * 1e-6 / macros;
   }
 

@@ -36,6 +36,8 @@ Hardware small_chip() {
   c.adc_fom_fj_per_step = 1;
   c.adc_area_um2_per_level = 1;
   c.adc_conversion_ns = 10;
+  c.adc_fom_corner_msps = 100;  // the conversion rate: no speed-wall penalty
+  c.sense_amp_area_um2 = 1;
   c.dac_energy_pj = 0.5;
   c.dac_area_um2 = 2;
   c.cell_energy_fj = 1;
@@ -101,19 +103,20 @@ TEST(CostModel, OneLayerOnOneMacroMatchesTheHandComputation) {
   EXPECT_DOUBLE_EQ(layer.cycles, 12);
   EXPECT_DOUBLE_EQ(layer.latency_ns, 120);
   EXPECT_DOUBLE_EQ(cost.pipeline_interval_ns, 120);
-  // Area (um^2): cells 16 x 8 x 0.5; 4 ADCs x 2^4; 16 row drivers x 2; 4 shift-adders x 10;
-  // 4 output columns x 20; 1 KiB buffer x 0.25 per bit.
+  // Area (um^2): cells 16 x 8 x 0.5; 4 ADCs x 2^4; 16 row drivers x 2; 8 sense amplifiers x 1;
+  // 4 shift-adders x 10; 4 output columns x 20; 1 KiB buffer x 0.25 per bit.
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Cells), 64);
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Adc), 64);
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Dac), 32);
+  EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::SenseAmp), 8);
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::ShiftAdd), 40);
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Accumulator), 80);
   EXPECT_DOUBLE_EQ(part(cost.area_um2, Part::Buffer), 2048);
-  EXPECT_NEAR(cost.area_total_mm2, 2328e-6, 1e-15);
+  EXPECT_NEAR(cost.area_total_mm2, 2336e-6, 1e-15);
   // 384 operations per 120 ns and per 76.176 pJ.
   EXPECT_NEAR(cost.tops, 384 / 120e-9 * 1e-12, 1e-15);
   EXPECT_NEAR(cost.tops_per_w, 384 / 76.176e-12 * 1e-12, 1e-9);
-  EXPECT_NEAR(cost.tops_per_mm2, cost.tops / 2328e-6, 1e-9);
+  EXPECT_NEAR(cost.tops_per_mm2, cost.tops / 2336e-6, 1e-9);
 }
 
 TEST(CostModel, DigitalCyclesUseAdderTreesInsteadOfAdcs) {
@@ -151,6 +154,15 @@ TEST(CostModel, MoreAdcBitsCostMoreAdcEnergyAndMoreRowsPerConversionFewerConvers
     EXPECT_GT(conversions, previous_conversions) << rows << " rows per conversion";
     previous_conversions = conversions;
   }
+}
+
+TEST(CostModel, AdcEnergyIsFlatInTheSampleRateUpToTheCornerThenProportional) {
+  auto hardware = small_chip();  // 10 ns per conversion: 100 MS/s, the corner
+  const double at_corner = part(evaluate(hardware, {small_layer()}).energy_pj, Part::Adc);
+  hardware.components.adc_conversion_ns = 20;  // 50 MS/s: flat
+  EXPECT_DOUBLE_EQ(part(evaluate(hardware, {small_layer()}).energy_pj, Part::Adc), at_corner);
+  hardware.components.adc_conversion_ns = 2.5;  // 400 MS/s: 4x the energy per conversion
+  EXPECT_NEAR(part(evaluate(hardware, {small_layer()}).energy_pj, Part::Adc), 4 * at_corner, 1e-12);
 }
 
 TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
@@ -218,7 +230,7 @@ TEST(CostModel, LeakageIsStaticPowerOverTheLatency) {
   auto hardware = small_chip();
   hardware.components.leakage_mw_per_mm2 = 1000;
   const NetworkCost cost = evaluate(hardware, {small_layer()});
-  EXPECT_NEAR(part(cost.energy_pj, Part::Leakage), 1000 * 2328e-6 * 120, 1e-9);  // mW x ns = pJ
+  EXPECT_NEAR(part(cost.energy_pj, Part::Leakage), 1000 * 2336e-6 * 120, 1e-9);  // mW x ns = pJ
 }
 
 TEST(CostModel, BadHardwareGetsErrorsNamingTheField) {

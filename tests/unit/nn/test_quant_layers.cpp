@@ -81,6 +81,39 @@ TEST(QConv2d, DepthwiseAndStridedShapesMatchTorch) {
   EXPECT_EQ(depthwise->last_macs_per_sample(), 8 * 5 * 5 * 9);
 }
 
+TEST(QuantLayers, RecordTheMacroProductsOfOneSampleForTheCostModel) {
+  torch::NoGradGuard no_grad;
+  // A grouped strided conv: one product per group, rows = output positions of one sample.
+  QConv2d grouped(QConv2dOptions{8, 6, 3, 2, 1, 1, 2, false});
+  grouped->eval();
+  grouped->forward(torch::rand({3, 8, 9, 9}));  // non-negative input
+  const auto& conv = grouped->last_products();
+  EXPECT_EQ(conv.count, 2);
+  EXPECT_EQ(conv.shape.rows, 5 * 5);
+  EXPECT_EQ(conv.shape.cols, 3);
+  EXPECT_EQ(conv.shape.channels, 4);
+  EXPECT_EQ(conv.shape.kernel_area, 9);
+  EXPECT_FALSE(conv.signed_inputs);
+  EXPECT_FALSE(conv.stored_operand_changes);
+  // A linear layer on tokens: rows = tokens per sample; negative inputs are signed.
+  QLinear linear(QLinearOptions{5, 7, false});
+  linear->eval();
+  linear->forward(torch::randn({2, 4, 5}));
+  EXPECT_EQ(linear->last_products().shape.rows, 4);
+  EXPECT_EQ(linear->last_products().shape.cols, 7);
+  EXPECT_EQ(linear->last_products().count, 1);
+  EXPECT_TRUE(linear->last_products().signed_inputs);
+  // Attention: one product per head, both operands change every inference.
+  QMatmul product;
+  product->eval();
+  product->forward(torch::rand({2, 3, 6, 4}), torch::rand({2, 3, 4, 6}));
+  EXPECT_EQ(product->last_products().count, 3);
+  EXPECT_EQ(product->last_products().shape.rows, 6);
+  EXPECT_EQ(product->last_products().shape.cols, 6);
+  EXPECT_EQ(product->last_products().shape.channels, 4);
+  EXPECT_TRUE(product->last_products().stored_operand_changes);
+}
+
 TEST(QuantizeSte, GradientPassesInsideTheRangeAndStopsOutside) {
   QLinear layer(QLinearOptions{3, 1, false});
   {
