@@ -54,6 +54,6 @@ expect_exit 2 cost --config negative.yaml
 expect_output "dac_energy_pj"
 variant short 's|array_rows: 256|array_rows: 128|'
 expect_exit 2 cost --config short.yaml
-expect_output "macro 'analog_sram_cim' hardware: layer conv2 cannot be mapped: its row tiles of up to 255 rows"
+expect_output "short.yaml: key 'macros[0].hardware' (macro 'analog_sram_cim'): layer conv2 cannot be mapped: its row tiles of up to 255 rows"
 
 echo "cost command OK"
