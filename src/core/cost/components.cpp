@@ -16,11 +16,18 @@ const char* part_name(Part part) {
 // Published: M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
 // (45 nm, 0.9 V): 8/16/32-bit integer add 0.03/0.05/0.1 pJ and 36/67/137 um^2; a 64-bit read of
 // an 8 KB / 32 KB SRAM 10 / 20 pJ. K. Mistry et al., IEDM 2007: 45 nm 6T SRAM cell 0.346 um^2.
-// Everything marked [A] is an assumption (docs/cost.md says why each value was chosen).
+// Survey of on-chip interconnect (ISRN Electronics 2012, table 1): a conventional full-swing wire at
+// 130 nm, 1.2 V costs 310 fJ/bit/mm. Everything marked [A] is an assumption (docs/cost.md).
+namespace {
+double scaled_energy_pj(double energy_pj, const Technology& from, const Technology& to) {
+  return energy_pj * scaling(from, to).energy;
+}
+}  // namespace
+
 ComponentLibrary default_components() {
   ComponentLibrary c;
   c.reference = {45, 0.9};
-  c.adc_fom_fj_per_step = 20;        // [A] Walden FoM of a low-resolution SAR ADC
+  c.adc_fom_fj_per_step = 20;        // [A] about 10x the record SAR FoM (2.2 fJ/step, Harpe et al., ISSCC 2013)
   c.adc_area_um2_per_level = 10;     // [A] a 7-bit ADC: 1280 um^2
   c.adc_conversion_ns = 5;           // [A] 200 MS/s
   c.adc_fom_corner_msps = 200;       // [A] where the FoM starts to rise with the sample rate
@@ -38,7 +45,8 @@ ComponentLibrary default_components() {
   c.accumulator_area_um2 = 137;              // Horowitz: 32-bit adder
   c.buffer_energy_pj_per_bit = 20.0 / 64;    // Horowitz: 32 KB SRAM, per bit
   c.buffer_area_um2_per_bit = 0.346 / 0.7;   // Mistry 2007 cell at an array efficiency of 0.7 [A]
-  c.interconnect_energy_pj_per_bit_mm = 0.1;  // [A]
+  // The survey's 130 nm wire scaled to 45 nm, 0.9 V like everything else: 0.310 * 45/130 * (0.9/1.2)^2.
+  c.interconnect_energy_pj_per_bit_mm = scaled_energy_pj(0.310, {130, 1.2}, {45, 0.9});
   c.leakage_mw_per_mm2 = 1;                   // [A]
   return c;
 }

@@ -34,6 +34,11 @@ int64_t row_tiles_per_macro(const Hardware& hardware, const analog_sram::Spec& s
   return hardware.array_rows / spec.rows_per_conversion;
 }
 
+// Macros side by side for a layer's outputs: each holds array_columns / weight_bits output columns.
+int64_t column_tiles(const Hardware& hardware, const LayerWorkload& layer) {
+  return ceil_div(layer.shape.cols, hardware.array_columns / layer.spec.weight_bits);
+}
+
 double adc_energy_pj(const ComponentLibrary& c, int bits) {
   const double sample_rate_msps = c.adc_conversion_ns > 0 ? 1e3 / c.adc_conversion_ns : 0.0;
   const double speed_wall = c.adc_fom_corner_msps > 0 ? std::max(1.0, sample_rate_msps / c.adc_fom_corner_msps) : 1.0;
@@ -96,8 +101,7 @@ int64_t macros_needed(const Hardware& hardware, const LayerWorkload& layer) {
   }
   const auto tiles = static_cast<int64_t>(analog_sram::row_tiles(spec, layer.shape.channels, layer.shape.kernel_area).size());
   const int64_t row_groups = ceil_div(tiles, row_tiles_per_macro(hardware, spec));
-  const int64_t column_tiles = ceil_div(layer.shape.cols, hardware.array_columns / spec.weight_bits);
-  return row_groups * column_tiles * layer.count;
+  return row_groups * column_tiles(hardware, layer) * layer.count;
 }
 
 LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, const LayerWorkload& layer,
@@ -114,8 +118,8 @@ LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, co
   cost.name = layer.name;
   cost.events = times(analog_sram::count_events(spec, cycles, shape), layer.count);
   cost.row_tiles = tile_count;
-  cost.column_tiles = ceil_div(shape.cols, hardware.array_columns / spec.weight_bits);
-  cost.macros = macros_needed(hardware, layer);
+  cost.macros = macros_needed(hardware, layer);  // checks that the layer can be mapped first
+  cost.column_tiles = column_tiles(hardware, layer);
   cost.folds = folds;
   cost.replicas = replicas;
   const double weight_bits_stored =
