@@ -455,14 +455,14 @@ void describe(V& v, ComponentsConfig& c) {
   v.field("reference_node_nm", c.library.reference.node_nm, Doc("technology node the values below are given at").unit("nm").above(0));
   v.field("reference_vdd_v", c.library.reference.vdd_v, Doc("supply the values below are given at").unit("V").above(0));
   v.field("adc_fom_fj_per_step", c.library.adc_fom_fj_per_step,
-          Doc("ADC Walden figure of merit: energy per conversion = FoM * 2^bits [assumption]").unit("fJ").range(0, inf));
-  v.field("adc_area_um2_per_level", c.library.adc_area_um2_per_level, Doc("ADC area = this * 2^bits [assumption]").unit("um^2").range(0, inf));
-  v.field("adc_conversion_ns", c.library.adc_conversion_ns, Doc("time of one conversion [assumption]").unit("ns").range(0, inf));
+          Doc("ADC figure of merit: energy per conversion = FoM * 2^bits (Kull et al., ISSCC 2013: 8 bits, 2.58 pJ, 32 nm)").unit("fJ").range(0, inf));
+  v.field("adc_area_um2_per_level", c.library.adc_area_um2_per_level, Doc("ADC area = this * 2^bits (ISAAC, ISCA 2016: 1200 um^2 at 8 bits, 32 nm)").unit("um^2").range(0, inf));
+  v.field("adc_conversion_ns", c.library.adc_conversion_ns, Doc("time of one conversion (Kull et al.: 1.2 GS/s at 32 nm)").unit("ns").range(0, inf));
   v.field("adc_fom_corner_msps", c.library.adc_fom_corner_msps,
           Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; 0: flat").unit("MS/s").range(0, inf));
   v.field("sense_amp_area_um2", c.library.sense_amp_area_um2, Doc("sense amplifier area, one per column [assumption]").unit("um^2").range(0, inf));
-  v.field("dac_energy_pj", c.library.dac_energy_pj, Doc("input driver: per row driven with one input chunk [assumption]").unit("pJ").range(0, inf));
-  v.field("dac_area_um2", c.library.dac_area_um2, Doc("input driver area per row [assumption]").unit("um^2").range(0, inf));
+  v.field("dac_energy_pj", c.library.dac_energy_pj, Doc("input driver: per row driven with one input chunk (ISAAC's 1-bit DAC)").unit("pJ").range(0, inf));
+  v.field("dac_area_um2", c.library.dac_area_um2, Doc("input driver area per row (ISAAC's 1-bit DAC)").unit("um^2").range(0, inf));
   v.field("cell_energy_fj", c.library.cell_energy_fj, Doc("per bit cell of an activation (a driven row on one column) [assumption]").unit("fJ").range(0, inf));
   v.field("cell_area_um2", c.library.cell_area_um2, Doc("bit cell area (Mistry et al., IEDM 2007: 45 nm 6T)").unit("um^2").range(0, inf));
   v.field("cell_write_energy_pj", c.library.cell_write_energy_pj, Doc("per weight bit written (Horowitz 2014: 8 KB SRAM)").unit("pJ").range(0, inf));

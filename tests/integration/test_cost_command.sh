@@ -35,11 +35,13 @@ PY
 variant() {  # variant NAME SED_EXPRESSION: the analog preset edited, writing into runs/NAME
   sed -e "$2" -e "s|run_dir: runs/hardware/analog_sram_cim|run_dir: runs/$1|" configs/hardware/analog_sram_cim.yaml > "$1.yaml"
 }
+variant fom20 's|^\( *\)cell_area_um2: .*|&\n\1adc_fom_fj_per_step: 20|'
 variant cheap 's|^\( *\)cell_area_um2: .*|&\n\1adc_fom_fj_per_step: 2|'
+expect_exit 0 cost --config fom20.yaml
 expect_exit 0 cost --config cheap.yaml
 python3 - <<'PY' || fail "adc_fom_fj_per_step does not scale the ADC energy"
 import json
-base = json.load(open("runs/hardware/analog_sram_cim/cost_analog_sram_cim.json"))["energy_pj_by_part"]
+base = json.load(open("runs/fom20/cost_analog_sram_cim.json"))["energy_pj_by_part"]
 cheap = json.load(open("runs/cheap/cost_analog_sram_cim.json"))["energy_pj_by_part"]
 assert abs(cheap["adc"] / base["adc"] - 0.1) < 1e-9, (cheap["adc"], base["adc"])
 assert cheap["cells"] == base["cells"]

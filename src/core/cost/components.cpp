@@ -17,7 +17,11 @@ const char* part_name(Part part) {
 // (45 nm, 0.9 V): 8/16/32-bit integer add 0.03/0.05/0.1 pJ and 36/67/137 um^2; a 64-bit read of
 // an 8 KB / 32 KB SRAM 10 / 20 pJ. K. Mistry et al., IEDM 2007: 45 nm 6T SRAM cell 0.346 um^2.
 // Survey of on-chip interconnect (ISRN Electronics 2012, table 1): a conventional full-swing wire at
-// 130 nm, 1.2 V costs 310 fJ/bit/mm. Everything marked [A] is an assumption (docs/cost.md).
+// 130 nm, 1.2 V costs 310 fJ/bit/mm. L. Kull et al., ISSCC 2013: an 8-bit SAR ADC at 1.2 GS/s
+// takes 3.1 mW in 32 nm (2.58 pJ per conversion). A. Shafiee et al. (ISAAC), ISCA 2016, table 2,
+// 32 nm: 8 such ADCs take 0.0096 mm^2; 8 x 128 1-bit DACs take 4 mW and 0.00017 mm^2 at one
+// drive per 100 ns crossbar cycle. The 32 nm figures are scaled at the reference supply (their
+// own supply is not used [A]). Everything marked [A] is an assumption (docs/cost.md).
 namespace {
 double scaled_energy_pj(double energy_pj, const Technology& from, const Technology& to) {
   return energy_pj * scaling(from, to).energy;
@@ -27,13 +31,15 @@ double scaled_energy_pj(double energy_pj, const Technology& from, const Technolo
 ComponentLibrary default_components() {
   ComponentLibrary c;
   c.reference = {45, 0.9};
-  c.adc_fom_fj_per_step = 20;        // [A] about 10x the record SAR FoM (2.2 fJ/step, Harpe et al., ISSCC 2013)
-  c.adc_area_um2_per_level = 10;     // [A] a 7-bit ADC: 1280 um^2
-  c.adc_conversion_ns = 5;           // [A] 200 MS/s
-  c.adc_fom_corner_msps = 200;       // [A] where the FoM starts to rise with the sample rate
-  c.sense_amp_area_um2 = 10;         // [A]
-  c.dac_energy_pj = 0.01;            // [A] a wordline driver switching ~10 fF at 0.9 V
-  c.dac_area_um2 = 5;                // [A]
+  const Technology isaac{32, 0.9};
+  const Scaling from_isaac = scaling(isaac, c.reference);
+  c.adc_fom_fj_per_step = 3.1e-3 / 1.2e9 / 256 * 1e15 * from_isaac.energy;  // Kull 2013: 2.58 pJ / 2^8
+  c.adc_area_um2_per_level = 0.0096e6 / 8 / 256 * from_isaac.area;         // ISAAC: 1200 um^2 per 8-bit ADC
+  c.adc_conversion_ns = 1 / 1.2 * from_isaac.latency;                       // Kull 2013: 1.2 GS/s
+  c.adc_fom_corner_msps = 1.2e3 / from_isaac.latency;  // [A] the FoM holds up to the rate it was measured at
+  c.sense_amp_area_um2 = 10;                           // [A]
+  c.dac_energy_pj = 4e-3 * 100e-9 / 1024 * 1e12 * from_isaac.energy;       // ISAAC: 4 mW / 1024 DACs x 100 ns
+  c.dac_area_um2 = 0.00017e6 / 1024 * from_isaac.area;                     // ISAAC
   c.cell_energy_fj = 0.8;            // [A] 1 fF of cell capacitance charged to 0.9 V
   c.cell_area_um2 = 0.346;           // Mistry 2007
   c.cell_write_energy_pj = 10.0 / 64;        // Horowitz: 8 KB SRAM, per bit
