@@ -67,6 +67,9 @@ struct NetworkCost {
   double tops = 0, tops_per_w = 0, tops_per_mm2 = 0;
 };
 
+// The network on the chip: maps every layer (resident with replication when all fit, else layer
+// by layer with folding) and prices it. Throws std::invalid_argument naming the field or layer for
+// invalid hardware or a layer that cannot be mapped.
 NetworkCost evaluate(const Hardware& hardware, const std::vector<LayerWorkload>& layers);
 
 // One layer's mapping and cost with `replicas` copies of its weights, in `folds` passes, its
