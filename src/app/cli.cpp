@@ -103,12 +103,14 @@ std::string prepare_runtime(const Config& config) {
   return blas.sgemm_library;
 }
 
-// The model after one fp32 forward pass on a random image, which records each layer's products.
+// The model after one fp32 forward pass on a random image, which records each layer's products;
+// the observers calibrate on it, so that activation_sign auto resolves as it would on data.
 std::shared_ptr<nn::Model> probed_model(const Config& config) {
   const InputShape shape = input_shape(config.data);
   auto model = build_configured_model(config);
   torch::NoGradGuard no_grad;
   model->eval();
+  nn::set_observer_phase(*model, nn::ObserverPhase::Calibrate);
   torch::manual_seed(0);
   model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
   return model;

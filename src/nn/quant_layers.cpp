@@ -186,12 +186,6 @@ bool QuantLayer::macro_lossless(const OperandCodes& x, int weight_bits) {
   return engine(weight_bits, x.bits, x.is_signed).lossless();
 }
 
-bool QuantLayer::has_negative(const torch::Tensor& x) const {
-  if (is_training() || x.numel() == 0) return false;  // only evaluation passes record it (one reduction)
-  torch::NoGradGuard no_grad;
-  return x.min().item<float>() < 0;
-}
-
 uint64_t QuantLayer::noise_key(uint64_t part) const {
   return core::fnv1a64(&part, sizeof(part), core::fnv1a64(name_.data(), name_.size()));
 }
@@ -260,9 +254,10 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   const int64_t samples = std::max<int64_t>(1, x.size(0));
   last_macs_per_sample_ = x.numel() / samples * options_.out_features;
   last_products_ = {{x.numel() / samples / options_.in_features, options_.out_features, options_.in_features, 1},
-                    1, spec_.weight_bits, !quantized() && has_negative(x), false};
+                    1, spec_.weight_bits, false, false};
   if (!quantized()) {
     observe(x, input_observer_);
+    last_products_.signed_inputs = input_observer_->observed_negative();
     return apply_nat(torch::nn::functional::linear(x, weight, bias));
   }
   auto xq = quantize_activation(x, input_observer_);
@@ -328,9 +323,10 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
   torch::Tensor y;
   const int64_t groups = options_.groups, k = options_.kernel_size;
   last_products_ = {{0, options_.out_channels / groups, options_.in_channels / groups, k * k}, groups, spec_.weight_bits,
-                    !quantized() && has_negative(x), false};
+                    false, false};
   if (!quantized()) {
     observe(x, input_observer_);
+    last_products_.signed_inputs = input_observer_->observed_negative();
     y = conv(x, weight, bias);
   } else {
     auto xq = quantize_activation(x, input_observer_);
@@ -362,10 +358,11 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
   last_macs_per_sample_ = a.numel() / std::max<int64_t>(1, a.size(0)) * b.size(-1);
   const int64_t samples = std::max<int64_t>(1, a.size(0));
   last_products_ = {{a.size(-2), b.size(-1), a.size(-1), 1}, a.numel() / samples / (a.size(-2) * a.size(-1)),
-                    spec_.activation_bits + 1, !quantized() && has_negative(a), true};
+                    spec_.activation_bits + 1, false, true};
   if (!quantized()) {
     observe(a, a_observer_);
     observe(b, b_observer_);
+    last_products_.signed_inputs = a_observer_->observed_negative();
     return apply_nat(a.matmul(b));
   }
   // a is the input operand (streamed as bit planes), b the stored one (written into the array).

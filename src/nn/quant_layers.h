@@ -66,7 +66,8 @@ struct SimulationStats {
 
 // The macro products of one sample of a layer's last forward call (any mode), for the cost model:
 // `count` products of `shape` (rows per sample), the stored operand's bits, and whether the input
-// operand was signed (in float mode: whether it had negative values).
+// operand was signed (in float mode: whether its observer has seen negative values, the rule of
+// activation_sign auto).
 struct ProductsPerSample {
   core::analog_sram::ProductShape shape;
   int64_t count = 0;  // 0: no forward call yet
@@ -119,8 +120,6 @@ class QuantLayer : public torch::nn::Module {
   // Noise-aware training: multiplicative output noise while training.
   torch::Tensor apply_nat(const torch::Tensor& y) const;
   uint64_t noise_key(uint64_t part) const;
-  // Whether an evaluation-mode input has negative values (ProductsPerSample::signed_inputs in float mode).
-  bool has_negative(const torch::Tensor& x) const;
 
   std::string name_;
   LayerQuantSpec spec_;

@@ -83,9 +83,11 @@ TEST(QConv2d, DepthwiseAndStridedShapesMatchTorch) {
 
 TEST(QuantLayers, RecordTheMacroProductsOfOneSampleForTheCostModel) {
   torch::NoGradGuard no_grad;
+  // Float mode takes the input's sign from its observer, calibrating here as `bitline cost` does.
   // A grouped strided conv: one product per group, rows = output positions of one sample.
   QConv2d grouped(QConv2dOptions{8, 6, 3, 2, 1, 1, 2, false});
   grouped->eval();
+  grouped->set_observer_phase(ObserverPhase::Calibrate);
   grouped->forward(torch::rand({3, 8, 9, 9}));  // non-negative input
   const auto& conv = grouped->last_products();
   EXPECT_EQ(conv.count, 2);
@@ -98,6 +100,7 @@ TEST(QuantLayers, RecordTheMacroProductsOfOneSampleForTheCostModel) {
   // A linear layer on tokens: rows = tokens per sample; negative inputs are signed.
   QLinear linear(QLinearOptions{5, 7, false});
   linear->eval();
+  linear->set_observer_phase(ObserverPhase::Calibrate);
   linear->forward(torch::randn({2, 4, 5}));
   EXPECT_EQ(linear->last_products().shape.rows, 4);
   EXPECT_EQ(linear->last_products().shape.cols, 7);
