@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -103,25 +105,34 @@ AdcModel make_adc_model(const AdcConfig& adc, const std::string& key) {
                                      "dnl_csv, found {}",
                                      key, given));
       }
-      if (!t.dnl_csv.empty() && bits < 2) {
+      // The three table files: which one is given, its value column, its last code, and how its
+      // values make thresholds.
+      using Build = core::adc::ThresholdConverter (*)(int, const std::vector<double>&);
+      struct TableFile {
+        const std::string& path;
+        const char *field, *value_column;
+        int last_code;
+        Build build;
+      };
+      const TableFile files[] = {
+          {t.thresholds_csv, "thresholds_csv", "threshold_lsb", levels,
+           [](int b, const std::vector<double>& v) { return core::adc::ThresholdConverter(b, v); }},
+          {t.inl_csv, "inl_csv", "inl_lsb", levels, &core::adc::ThresholdConverter::from_inl},
+          {t.dnl_csv, "dnl_csv", "dnl_lsb", levels - 1, &core::adc::ThresholdConverter::from_dnl}};
+      const TableFile& file = *std::find_if(std::begin(files), std::end(files), [](const TableFile& f) { return !f.path.empty(); });
+      if (file.last_code < 1) {  // a DNL table at 1 bit: no steps between codes
         throw InputError(fmt::format("key '{}.table.dnl_csv': a DNL table needs an ADC of 2 bits or more", key));
       }
-      const std::string field = !t.thresholds_csv.empty() ? "thresholds_csv" : !t.inl_csv.empty() ? "inl_csv" : "dnl_csv";
-      const std::string& path = !t.thresholds_csv.empty() ? t.thresholds_csv : !t.inl_csv.empty() ? t.inl_csv : t.dnl_csv;
-      const std::string value_column = field == "thresholds_csv" ? "threshold_lsb" : field == "inl_csv" ? "inl_lsb" : "dnl_lsb";
       const auto columns =
-          values_by_column_and_code(path, key + ".table." + field, value_column, 1, field == "dnl_csv" ? levels - 1 : levels);
+          values_by_column_and_code(file.path, key + ".table." + file.field, file.value_column, 1, file.last_code);
       std::vector<std::shared_ptr<const core::adc::Converter>> converters;
       for (std::size_t column = 0; column < columns.size(); ++column) {
-        const auto& values = columns[column];
         try {  // the table's own checks (monotonic thresholds, DNL >= -1)
-          converters.push_back(std::make_shared<core::adc::ThresholdConverter>(
-              field == "thresholds_csv" ? core::adc::ThresholdConverter(bits, values)
-              : field == "inl_csv"      ? core::adc::ThresholdConverter::from_inl(bits, values)
-                                        : core::adc::ThresholdConverter::from_dnl(bits, values)));
+          converters.push_back(std::make_shared<core::adc::ThresholdConverter>(file.build(bits, columns[column])));
         } catch (const std::invalid_argument& error) {
-          throw InputError(fmt::format("{}: {}{} (key '{}.table.{}')", path,
-                                       columns.size() > 1 ? fmt::format("column {}: ", column) : "", error.what(), key, field));
+          throw InputError(fmt::format("{}: {}{} (key '{}.table.{}')", file.path,
+                                       columns.size() > 1 ? fmt::format("column {}: ", column) : "", error.what(), key,
+                                       file.field));
         }
       }
       model.converter = converters.front();
