@@ -4,6 +4,15 @@ source "$(dirname "$0")/lib.sh" "$@"
 
 # The shipped example: files written, figures consistent with the INL table it reads.
 cp -r "$SOURCE_DIR/configs" .
+
+# expect_bad_table NAME FIELD CSV MESSAGE: a 2-bit table converter whose FIELD (thresholds_csv,
+# inl_csv or dnl_csv) is NAME.csv with the text CSV exits 2 with MESSAGE.
+expect_bad_table() {
+  printf '%b' "$3" > "$1.csv"
+  printf 'adc: {bits: 2, model: table, table: {%s: %s.csv}}\n' "$2" "$1" > "$1.yaml"
+  expect_exit 2 adc --config "$1.yaml"
+  expect_output "$4"
+}
 expect_exit 0 adc --config configs/adc/inl_table_6bit.yaml
 expect_output "INL max |0.800| LSB"
 for f in transfer.csv linearity.csv summary.json; do [[ -s runs/adc/inl_table_6bit/$f ]] || fail "missing $f"; done
@@ -28,18 +37,12 @@ PY
 printf 'adc: {bits: 6, model: table, table: {inl_csv: configs/adc/example_inl_6bit_8columns.csv}}\ncharacterize: {column: 8}\n' > column8.yaml
 expect_exit 2 adc --config column8.yaml
 expect_output "key 'characterize.column': expected a column of the per-column table, 0..7, found 8"
-printf 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n' > columns_short.csv
-printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_short.csv}}\n' > columns_short.yaml
-expect_exit 2 adc --config columns_short.yaml
-expect_output "columns_short.csv: expected one row for each code 1..3 of every column 0..1, code 3 is missing in column 1 (found 5 rows)"
-printf 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n1,3,1.3\n' > columns_falling.csv
-printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_falling.csv}}\n' > columns_falling.yaml
-expect_exit 2 adc --config columns_falling.yaml
-expect_output "columns_falling.csv: column 1: thresholds must be nondecreasing"
-printf 'column,code,threshold_lsb\n-1,1,0.5\n' > columns_negative.csv
-printf 'adc: {bits: 2, model: table, table: {thresholds_csv: columns_negative.csv}}\n' > columns_negative.yaml
-expect_exit 2 adc --config columns_negative.yaml
-expect_output "columns_negative.csv: line 2: expected a column index in [0, 65535], found -1"
+expect_bad_table columns_short thresholds_csv 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n' \
+  "columns_short.csv: expected one row for each code 1..3 of every column 0..1, code 3 is missing in column 1 (found 5 rows)"
+expect_bad_table columns_falling thresholds_csv 'column,code,threshold_lsb\n0,1,0.5\n0,2,1.5\n0,3,2.5\n1,1,0.6\n1,2,1.4\n1,3,1.3\n' \
+  "columns_falling.csv: column 1: thresholds must be nondecreasing"
+expect_bad_table columns_negative thresholds_csv 'column,code,threshold_lsb\n-1,1,0.5\n' \
+  "columns_negative.csv: line 2: expected a column index in [0, 65535], found -1"
 printf 'macros:\n  - {name: m, analog_sram: {adc: {bits: 6, model: table, table: {inl_csv: configs/adc/example_inl_6bit_8columns.csv}}}}\n' > columns_macro.yaml
 expect_exit 0 config --check columns_macro.yaml
 
@@ -61,21 +64,16 @@ low = json.load(open('out/cco06/summary.json'))['energy_per_conversion_pj']['mea
 assert 0 < low < high, (low, high)" || fail "CCO energy does not fall with V_DD"
 
 # Bad tables: non-monotonic thresholds, a wrong number of codes, a non-numeric cell.
-printf 'code,threshold_lsb\n1,0.5\n2,1.5\n3,1.2\n' > falling.csv
-printf 'adc: {bits: 2, model: table, table: {thresholds_csv: falling.csv}}\n' > falling.yaml
-expect_exit 2 adc --config falling.yaml
-expect_output "nondecreasing: code 3 starts at 1.2 LSB, below code 2 at 1.5 LSB"
+expect_bad_table falling thresholds_csv 'code,threshold_lsb\n1,0.5\n2,1.5\n3,1.2\n' \
+  "nondecreasing: code 3 starts at 1.2 LSB, below code 2 at 1.5 LSB"
 expect_output "adc"
-
-printf 'code,inl_lsb\n1,0\n2,0.1\n' > short.csv
-printf 'adc: {bits: 2, model: table, table: {inl_csv: short.csv}}\n' > short.yaml
-expect_exit 2 adc --config short.yaml
-expect_output "short.csv: expected one row for each code 1..3 (3 rows), code 3 is missing (found 2 rows)"
-
-printf 'code,dnl_lsb\n1,0.1\n2,abc\n' > text.csv
-printf 'adc: {bits: 2, model: table, table: {dnl_csv: text.csv}}\n' > text.yaml
-expect_exit 2 adc --config text.yaml
-expect_output "text.csv: line 3, column 'dnl_lsb': expected a finite number, found 'abc'"
+expect_bad_table short inl_csv 'code,inl_lsb\n1,0\n2,0.1\n' \
+  "short.csv: expected one row for each code 1..3 (3 rows), code 3 is missing (found 2 rows)"
+expect_bad_table text dnl_csv 'code,dnl_lsb\n1,0.1\n2,abc\n' \
+  "text.csv: line 3, column 'dnl_lsb': expected a finite number, found 'abc'"
+printf 'adc: {bits: 1, model: table, table: {dnl_csv: text.csv}}\n' > dnl_1bit.yaml
+expect_exit 2 adc --config dnl_1bit.yaml
+expect_output "key 'adc.table.dnl_csv': a DNL table needs an ADC of 2 bits or more"
 
 printf 'adc: {bits: 2, model: table}\n' > no_table.yaml
 expect_exit 2 adc --config no_table.yaml

@@ -312,16 +312,22 @@ TEST(AdcCharacterize, TransitionsOfATableAreItsThresholdsAndNoiseCostsEnob) {
 namespace bitline::core::adc {
 namespace {
 
-TEST(AdcVariation, EachPhysicalColumnReadsThroughItsOwnErrorInTheMacro) {
-  // One input row against 3 output columns of a W2 A1 macro, N = 15 rows, 4-bit ADC: lossless
-  // without variation. With it, every (tile, column, weight bit) conversion is the column-error
-  // converter's code, rebuilt here from the documented key counter_hash(layer, tile, o, i).
+// A W2 A1 macro with 15 rows per conversion in packed tiles and a 4-bit ADC: 1 code = 1 MAC.
+Spec w2a1_macro() {
   Spec spec;
   spec.weight_bits = 2;
   spec.input_bits = 1;
   spec.rows_per_conversion = 15;
   spec.adc_bits = 4;
   spec.row_mapping = analog_sram::RowMapping::Packed;
+  return spec;
+}
+
+TEST(AdcVariation, EachPhysicalColumnReadsThroughItsOwnErrorInTheMacro) {
+  // One input row against 3 output columns of a W2 A1 macro, N = 15 rows, 4-bit ADC: lossless
+  // without variation. With it, every (tile, column, weight bit) conversion is the column-error
+  // converter's code, rebuilt here from the documented key counter_hash(layer, tile, o, i).
+  Spec spec = w2a1_macro();
   spec.variation = {0.05, 0.6, 21};
   const Engine engine(spec);
   EXPECT_FALSE(engine.lossless());
@@ -368,12 +374,7 @@ TEST(AdcVariation, MeasuredColumnTablesRepeatAcrossTheArrayAndCombineWithVariati
     for (auto& t : thresholds) t += shift_lsb;
     return std::make_shared<ThresholdConverter>(4, thresholds);
   };
-  Spec spec;
-  spec.weight_bits = 2;
-  spec.input_bits = 1;
-  spec.rows_per_conversion = 15;
-  spec.adc_bits = 4;
-  spec.row_mapping = analog_sram::RowMapping::Packed;
+  Spec spec = w2a1_macro();
   spec.column_converters = {shifted(0.0), shifted(0.45), shifted(-0.7)};
   const ProductShape shape{1, 4, 30, 1};
   std::mt19937 rng(6);
