@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "core/adc/converter.h"
 #include "core/error.h"
 #include "nn/quant_layers.h"
 
@@ -50,6 +52,7 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     workload.shape = products.shape;
     workload.count = products.count;
     workload.stored_operand_changes = products.stored_operand_changes;
+    if (spec.macro.converter) workload.adc_energy_per_conversion_pj = core::adc::mean_energy_pj(*spec.macro.converter);
     workloads.push_back(std::move(workload));
   }
   std::size_t index = 0;
@@ -74,6 +77,8 @@ nlohmann::json cost_json(const core::cost::NetworkCost& cost) {
     layers.push_back({{"layer", layer.name},
                       {"macs", layer.events.macs},
                       {"adc_conversions", layer.events.adc_conversions},
+                      {"adc_energy_per_conversion_pj",
+                       layer.energy_pj[static_cast<int>(Part::Adc)] / std::max<double>(1.0, static_cast<double>(layer.events.adc_conversions))},
                       {"row_tiles", layer.row_tiles},
                       {"column_tiles", layer.column_tiles},
                       {"macros", layer.macros},

@@ -47,6 +47,20 @@ assert abs(cheap["adc"] / base["adc"] - 0.1) < 1e-9, (cheap["adc"], base["adc"])
 assert cheap["cells"] == base["cells"]
 PY
 
+# A CCO ADC has its own energy model: the cost report prices its conversions with it, the mean
+# energy per conversion that `bitline adc` reports for the same converter.
+variant cco 's|adc: {bits: 8}|adc: {bits: 6, model: cco, cco: {corner: TT, vdd_v: 0.9}}|; s|rows_per_conversion: 255|rows_per_conversion: 63|'
+expect_exit 0 cost --config cco.yaml
+expect_exit 0 adc --config configs/adc/cco_6bit_tt_0v9.yaml
+python3 - <<'PY' || fail "the CCO ADC's conversions are not priced by its own energy model"
+import json
+layers = json.load(open("runs/cco/cost_analog_sram_cim.json"))["layers"]
+mean = json.load(open("runs/adc/cco_6bit_tt_0v9/summary.json"))["energy_per_conversion_pj"]["mean_over_ramp"]
+for layer in layers:
+    # Both are the mean over uniform inputs, sampled at different points: equal to 1e-4.
+    assert abs(layer["adc_energy_per_conversion_pj"] - mean) < 1e-4 * mean, (layer, mean)
+PY
+
 # Bad hardware: zero rows, a negative energy, a layer that cannot be mapped even with folding.
 variant zero_rows 's|array_rows: 256|array_rows: 0|'
 expect_exit 2 cost --config zero_rows.yaml

@@ -147,7 +147,9 @@ LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, co
   const double input_bits = static_cast<double>(shape.rows * shape.depth() * layer.count) * spec.input_bits;
   const double moved_bits = input_bits + outputs * static_cast<double>(hardware.output_bits);
   auto& energy = cost.energy_pj;
-  energy[static_cast<int>(Part::Adc)] = static_cast<double>(e.adc_conversions) * adc_energy_pj(c, spec.adc_bits);
+  const double adc_conversion_pj =
+      layer.adc_energy_per_conversion_pj > 0 ? layer.adc_energy_per_conversion_pj : adc_energy_pj(c, spec.adc_bits);
+  energy[static_cast<int>(Part::Adc)] = static_cast<double>(e.adc_conversions) * adc_conversion_pj;
   energy[static_cast<int>(Part::Dac)] = static_cast<double>(e.row_drives) * static_cast<double>(cost.column_tiles) * c.dac_energy_pj;
   energy[static_cast<int>(Part::Cells)] =
       static_cast<double>(e.row_drives) * static_cast<double>(shape.cols * spec.weight_bits) * c.cell_energy_fj * 1e-3;

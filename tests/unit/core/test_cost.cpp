@@ -165,6 +165,18 @@ TEST(CostModel, AdcEnergyIsFlatInTheSampleRateUpToTheCornerThenProportional) {
   EXPECT_NEAR(part(evaluate(hardware, {small_layer()}).energy_pj, Part::Adc), 4 * at_corner, 1e-12);
 }
 
+TEST(CostModel, AnAdcWithItsOwnEnergyModelPricesItsConversionsWithIt) {
+  const auto hardware = small_chip();
+  auto layer = small_layer();
+  const auto by_fom = evaluate(hardware, {layer});
+  layer.adc_energy_per_conversion_pj = 0.7;  // e.g. a CCO converter's mean energy
+  const auto by_model = evaluate(hardware, {layer});
+  const auto conversions = static_cast<double>(by_model.layers[0].events.adc_conversions);
+  EXPECT_DOUBLE_EQ(part(by_model.energy_pj, Part::Adc), conversions * 0.7);
+  EXPECT_NE(part(by_fom.energy_pj, Part::Adc), part(by_model.energy_pj, Part::Adc));
+  for (Part p : {Part::Dac, Part::Cells, Part::ShiftAdd, Part::Buffer}) EXPECT_DOUBLE_EQ(part(by_model.energy_pj, p), part(by_fom.energy_pj, p));
+}
+
 TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
   // A conv layer with groups as `count` products of one sample: the cost model's events equal the
   // sum of the events Engine::matmul records on data, product by product.
