@@ -459,11 +459,11 @@ void describe(V& v, ComponentsConfig& c) {
   v.field("adc_area_um2_per_level", c.library.adc_area_um2_per_level, Doc("ADC area = this * 2^bits (ISAAC, ISCA 2016: 1200 um^2 at 8 bits, 32 nm)").unit("um^2").range(0, inf));
   v.field("adc_conversion_ns", c.library.adc_conversion_ns, Doc("time of one conversion (Kull et al.: 1.2 GS/s at 32 nm)").unit("ns").range(0, inf));
   v.field("adc_fom_corner_msps", c.library.adc_fom_corner_msps,
-          Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; 0: flat").unit("MS/s").range(0, inf));
-  v.field("sense_amp_area_um2", c.library.sense_amp_area_um2, Doc("sense amplifier area, one per column [assumption]").unit("um^2").range(0, inf));
+          Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; default: the rate Kull et al. measured it at; 0: flat").unit("MS/s").range(0, inf));
+  v.field("sense_amp_area_um2", c.library.sense_amp_area_um2, Doc("sense amplifier area, one per column (Aladdin, ISCA 2014: a 40 nm register bit, 5.98 um^2; a latch-type amplifier taken as one flip-flop [assumption])").unit("um^2").range(0, inf));
   v.field("dac_energy_pj", c.library.dac_energy_pj, Doc("input driver: per row driven with one input chunk (ISAAC's 1-bit DAC)").unit("pJ").range(0, inf));
   v.field("dac_area_um2", c.library.dac_area_um2, Doc("input driver area per row (ISAAC's 1-bit DAC)").unit("um^2").range(0, inf));
-  v.field("cell_energy_fj", c.library.cell_energy_fj, Doc("per bit cell of an activation (a driven row on one column) [assumption]").unit("fJ").range(0, inf));
+  v.field("cell_energy_fj", c.library.cell_energy_fj, Doc("per bit cell of an activation, a driven row on one column (CiMLoop's model of Jia et al., JSSC 2020: 2 fF at 65 nm, 1.2 V; C V^2)").unit("fJ").range(0, inf));
   v.field("cell_area_um2", c.library.cell_area_um2, Doc("bit cell area (Mistry et al., IEDM 2007: 45 nm 6T)").unit("um^2").range(0, inf));
   v.field("cell_write_energy_pj", c.library.cell_write_energy_pj, Doc("per weight bit written (Horowitz 2014: 8 KB SRAM)").unit("pJ").range(0, inf));
   v.field("adder_energy_pj_per_input", c.library.adder_energy_pj_per_input,
@@ -474,11 +474,11 @@ void describe(V& v, ComponentsConfig& c) {
   v.field("shift_add_area_um2", c.library.shift_add_area_um2, Doc("per shift-add unit (Horowitz 2014: 16-bit adder)").unit("um^2").range(0, inf));
   v.field("accumulator_energy_pj", c.library.accumulator_energy_pj, Doc("per partial sum accumulated across row tiles (Horowitz 2014: 32-bit add)").unit("pJ").range(0, inf));
   v.field("accumulator_area_um2", c.library.accumulator_area_um2, Doc("per output column of a macro (Horowitz 2014: 32-bit adder)").unit("um^2").range(0, inf));
-  v.field("buffer_energy_pj_per_bit", c.library.buffer_energy_pj_per_bit, Doc("SRAM buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
-  v.field("buffer_area_um2_per_bit", c.library.buffer_area_um2_per_bit, Doc("SRAM buffer area per bit (6T cell / 0.7 array efficiency)").unit("um^2").range(0, inf));
+  v.field("buffer_energy_pj_per_bit", c.library.buffer_energy_pj_per_bit, Doc("buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
+  v.field("buffer_area_um2_per_bit", c.library.buffer_area_um2_per_bit, Doc("buffer area per bit (ISAAC, ISCA 2016: 64 KB eDRAM buffer, 0.083 mm^2 at 32 nm)").unit("um^2").range(0, inf));
   v.field("interconnect_energy_pj_per_bit_mm", c.library.interconnect_energy_pj_per_bit_mm,
           Doc("wire energy per bit and mm (full-swing wire, 310 fJ/bit/mm at 130 nm 1.2 V, scaled)").unit("pJ").range(0, inf));
-  v.field("leakage_mw_per_mm2", c.library.leakage_mw_per_mm2, Doc("static power per chip area [assumption]").unit("mW/mm^2").range(0, inf));
+  v.field("leakage_mw_per_mm2", c.library.leakage_mw_per_mm2, Doc("static power per chip area, kept across nodes [assumption] (CiMLoop's model of Jia et al.: 6.66 uW over 15535 um^2 at 65 nm)").unit("mW/mm^2").range(0, inf));
 }
 
 // The chip around a macro, for the cost model (docs/cost.md). The macro's own spec is analog_sram.
