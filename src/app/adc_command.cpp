@@ -82,6 +82,7 @@ int run_adc_command(const std::string& config_path) {
       {"energy_per_conversion_pj", {{"mean_over_ramp", result.energy_mean_pj},
                                     {"mid_scale", result.energy_mid_scale_pj},
                                     {"full_scale", result.energy_full_scale_pj}}},
+      {"conversion_ns", converter->conversion_ns() > 0 ? nlohmann::json(converter->conversion_ns()) : nlohmann::json()},
   };
   io::write_file_atomically(dir / "transfer.csv", transfer);
   io::write_file_atomically(dir / "linearity.csv", linearity);

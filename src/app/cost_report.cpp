@@ -52,7 +52,10 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     workload.shape = products.shape;
     workload.count = products.count;
     workload.stored_operand_changes = products.stored_operand_changes;
-    if (spec.macro.converter) workload.adc_energy_per_conversion_pj = core::adc::mean_energy_pj(*spec.macro.converter);
+    if (spec.macro.converter) {
+      workload.adc_energy_per_conversion_pj = core::adc::mean_energy_pj(*spec.macro.converter);
+      workload.adc_conversion_ns = spec.macro.converter->conversion_ns();
+    }
     workloads.push_back(std::move(workload));
   }
   std::size_t index = 0;

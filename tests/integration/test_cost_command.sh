@@ -47,18 +47,26 @@ assert abs(cheap["adc"] / base["adc"] - 0.1) < 1e-9, (cheap["adc"], base["adc"])
 assert cheap["cells"] == base["cells"]
 PY
 
-# A CCO ADC has its own energy model: the cost report prices its conversions with it, the mean
-# energy per conversion that `bitline adc` reports for the same converter.
+# A CCO ADC has its own energy and timing models: the cost report prices its conversions with the
+# mean energy that `bitline adc` reports for the same converter, and times them with its window
+# (at 200 MHz, against the same macro with an ideal 6-bit ADC of one cycle per conversion).
 variant cco 's|adc: {bits: 8}|adc: {bits: 6, model: cco, cco: {corner: TT, vdd_v: 0.9}}|; s|rows_per_conversion: 255|rows_per_conversion: 63|'
+variant ideal6 's|adc: {bits: 8}|adc: {bits: 6}|; s|rows_per_conversion: 255|rows_per_conversion: 63|'
 expect_exit 0 cost --config cco.yaml
+expect_exit 0 cost --config ideal6.yaml
 expect_exit 0 adc --config configs/adc/cco_6bit_tt_0v9.yaml
-python3 - <<'PY' || fail "the CCO ADC's conversions are not priced by its own energy model"
-import json
+python3 - <<'PY' || fail "the CCO ADC's conversions are not priced by its own energy and timing models"
+import json, math
 layers = json.load(open("runs/cco/cost_analog_sram_cim.json"))["layers"]
-mean = json.load(open("runs/adc/cco_6bit_tt_0v9/summary.json"))["energy_per_conversion_pj"]["mean_over_ramp"]
-for layer in layers:
+ideal = json.load(open("runs/ideal6/cost_analog_sram_cim.json"))["layers"]
+adc = json.load(open("runs/adc/cco_6bit_tt_0v9/summary.json"))
+mean = adc["energy_per_conversion_pj"]["mean_over_ramp"]
+cycles_per_conversion = math.ceil(adc["conversion_ns"] * 200e-3 - 1e-9)
+assert cycles_per_conversion > 1, adc["conversion_ns"]
+for layer, reference in zip(layers, ideal):
     # Both are the mean over uniform inputs, sampled at different points: equal to 1e-4.
     assert abs(layer["adc_energy_per_conversion_pj"] - mean) < 1e-4 * mean, (layer, mean)
+    assert abs(layer["cycles"] - cycles_per_conversion * reference["cycles"]) < 1e-9 * layer["cycles"], (layer, reference)
 PY
 
 # Bad hardware: zero rows, a negative energy, a layer that cannot be mapped even with folding.

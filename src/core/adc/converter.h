@@ -27,6 +27,8 @@ class Converter {
   int code(double v) const;
   // Energy of one conversion of input v (pJ); 0 when the model has no energy figure.
   virtual double energy_pj(double /*v*/) const { return 0.0; }
+  // Time of one conversion (ns); 0 when the model has no timing.
+  virtual double conversion_ns() const { return 0.0; }
   // One line naming the model and its parameters, for reports.
   virtual std::string description() const = 0;
 
@@ -120,6 +122,7 @@ class CcoConverter : public Converter {
   void exceedance(double v, double sigma_fs, double* at_least) const override;
   bool random() const override { return true; }
   double energy_pj(double v) const override;
+  double conversion_ns() const override { return window_ns_; }
   std::string description() const override;
 
  private:
@@ -149,6 +152,7 @@ class ColumnConverter : public Converter {
   void exceedance(double v, double sigma_fs, double* at_least) const override;
   bool random() const override { return converter_->random(); }
   double energy_pj(double v) const override { return converter_->energy_pj(input(v)); }
+  double conversion_ns() const override { return converter_->conversion_ns(); }
   std::string description() const override;
 
  private:

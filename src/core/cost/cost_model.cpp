@@ -130,7 +130,8 @@ LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, co
   // Time: every macro activates its rows once per (output row, input chunk) for each row tile it
   // holds; the macros of other tiles, column tiles, products and replicas work in parallel.
   const int64_t stacked = std::min(tile_count, row_tiles_per_macro(hardware, spec));
-  const double adc_cycles = std::max(1.0, std::ceil(c.adc_conversion_ns * hardware.clock_mhz * 1e-3 - 1e-9));
+  const double conversion_ns = layer.adc_conversion_ns > 0 ? layer.adc_conversion_ns : c.adc_conversion_ns;
+  const double adc_cycles = std::max(1.0, std::ceil(conversion_ns * hardware.clock_mhz * 1e-3 - 1e-9));
   const double cycles_per_activation =
       has_kind(cycles, true) ? static_cast<double>(hardware.columns_per_adc) * adc_cycles : 1.0;
   const double activations_per_macro =

@@ -35,9 +35,10 @@ struct LayerWorkload {
   analog_sram::ProductShape shape;
   int64_t count = 1;
   bool stored_operand_changes = false;  // attention: the stored operand is written every inference
-  // Energy of one conversion from the ADC's own model (the CCO converter's), at its own operating
-  // point; 0: the component library's figure of merit prices the conversions.
+  // One conversion's energy and time from the ADC's own model (the CCO converter's), at its own
+  // operating point; 0: the component library's (figure of merit, adc_conversion_ns).
   double adc_energy_per_conversion_pj = 0;
+  double adc_conversion_ns = 0;
 };
 
 struct LayerCost {

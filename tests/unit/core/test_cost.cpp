@@ -175,6 +175,9 @@ TEST(CostModel, AnAdcWithItsOwnEnergyModelPricesItsConversionsWithIt) {
   EXPECT_DOUBLE_EQ(part(by_model.energy_pj, Part::Adc), conversions * 0.7);
   EXPECT_NE(part(by_fom.energy_pj, Part::Adc), part(by_model.energy_pj, Part::Adc));
   for (Part p : {Part::Dac, Part::Cells, Part::ShiftAdd, Part::Buffer}) EXPECT_DOUBLE_EQ(part(by_model.energy_pj, p), part(by_fom.energy_pj, p));
+  // Its own conversion time: 35 ns at 100 MHz is 4 cycles where the library's 10 ns is one.
+  layer.adc_conversion_ns = 35;
+  EXPECT_DOUBLE_EQ(evaluate(hardware, {layer}).layers[0].cycles, 4 * by_fom.layers[0].cycles);
 }
 
 TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
