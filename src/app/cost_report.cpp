@@ -18,23 +18,6 @@ using core::cost::part_name;
 
 }  // namespace
 
-core::cost::Hardware hardware_of(const HardwareConfig& c) {
-  core::cost::Hardware h;
-  h.technology = {c.technology_node_nm, c.vdd_v};
-  h.clock_mhz = c.clock_mhz;
-  h.array_rows = c.array_rows;
-  h.array_columns = c.array_columns;
-  h.columns_per_adc = c.columns_per_adc;
-  h.tiles = c.tiles;
-  h.macros_per_tile = c.macros_per_tile;
-  h.tile_buffer_kib = c.tile_buffer_kib;
-  h.global_buffer_kib = c.global_buffer_kib;
-  h.output_bits = c.output_bits;
-  h.interconnect_mm = c.interconnect_mm;
-  h.components = c.components.library;
-  return h;
-}
-
 core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro) {
   std::vector<core::cost::LayerWorkload> workloads;
   for (auto& [name, layer] : nn::quant_layers(model)) {
@@ -63,7 +46,7 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
   const std::string key = index < config.macros.size() ? fmt::format("key 'macros[{}].hardware' (macro '{}')", index, macro.name)
                                                         : fmt::format("macro '{}' hardware", macro.name);
   try {
-    return core::cost::evaluate(hardware_of(macro.hardware), workloads);
+    return core::cost::evaluate(macro.hardware, workloads);
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("{}: {}", key, error.what()));
   }

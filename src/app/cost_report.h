@@ -12,8 +12,6 @@
 
 namespace bitline::app {
 
-core::cost::Hardware hardware_of(const HardwareConfig& config);
-
 // The cost of `model` on `macro`'s chip, from the products its layers recorded in their last
 // forward call (nn::ProductsPerSample); layers that an override keeps in fp32 run off the macro
 // and are left out. Throws InputError naming the macro's hardware keys when the chip or a layer's

@@ -175,7 +175,7 @@ TEST(ConfigHash, QatOnAMacroDependsOnItsSpecButNotOnItsHardware) {
   a.train.qat_stage.macro = a.macros[0].name;
   Config b = a;
   b.macros[0].hardware.array_rows = 512;
-  b.macros[0].hardware.components.library.adc_fom_fj_per_step = 3;
+  b.macros[0].hardware.components.adc_fom_fj_per_step = 3;
   EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(b));
   Config c = a;
   c.macros[0].analog_sram.adc.bits = 5;
