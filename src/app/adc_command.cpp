@@ -50,7 +50,8 @@ int run_adc_command(const std::string& config_path) {
   const auto result = core::adc::characterize(*converter, options);
 
   const std::filesystem::path dir = config.output_dir;
-  io::create_output_directory(dir, config_path + ": key 'output_dir'");
+  io::prepare_output_directory(dir, {"transfer.csv", "linearity.csv", "summary.json", "*.tmp-*"},
+                               config_path + ": key 'output_dir'");
   std::string transfer = "input_lsb,mean_code,code_sigma,median_code,energy_pj\n";
   for (const auto& p : result.ramp) {
     transfer += fmt::format("{:.6f},{:.6f},{:.6f},{},{:.6g}\n", p.input_lsb, p.mean_code, p.code_sigma, p.median_code,

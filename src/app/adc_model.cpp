@@ -1,6 +1,7 @@
 #include "app/adc_model.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <iterator>
@@ -66,13 +67,20 @@ std::vector<std::vector<double>> values_by_column_and_code(const std::string& pa
   }
 }
 
-std::vector<core::adc::CcoOperatingPoint> operating_points(const CcoConfig& cco, const std::string& key) {
-  if (cco.operating_points_csv.empty()) return core::adc::default_cco_operating_points();
+// The CCO's operating-point table: the CSV file's rows (with their line numbers), or the built-in table.
+struct OperatingPointTable {
+  std::vector<core::adc::CcoOperatingPoint> points;
+  std::vector<int> lines;  // the CSV line of each point; empty for the built-in table
+  std::string path;        // empty for the built-in table
+};
+
+OperatingPointTable operating_points(const CcoConfig& cco, const std::string& key) {
+  if (cco.operating_points_csv.empty()) return {core::adc::default_cco_operating_points(), {}, {}};
   try {
     const auto table = io::CsvTable::read(cco.operating_points_csv);
     const auto corner = table.column("corner"), vdd = table.column("vdd_v"), f0 = table.column("f0_mhz"),
                gain = table.column("gain_mhz_per_ua"), isat = table.column("isat_ua");
-    std::vector<core::adc::CcoOperatingPoint> points;
+    OperatingPointTable result{{}, {}, cco.operating_points_csv};
     for (std::size_t row = 0; row < table.rows(); ++row) {
       core::adc::CcoOperatingPoint p{table.text(row, corner), table.number(row, vdd), table.number(row, f0),
                                      table.number(row, gain), table.number(row, isat)};
@@ -82,11 +90,42 @@ std::vector<core::adc::CcoOperatingPoint> operating_points(const CcoConfig& cco,
                                      cco.operating_points_csv, table.line(row), p.vdd_v, p.gain_mhz_per_ua, p.isat_ua,
                                      p.f0_mhz));
       }
-      points.push_back(p);
+      for (std::size_t earlier = 0; earlier < result.points.size(); ++earlier) {
+        if (result.points[earlier].corner == p.corner && result.points[earlier].vdd_v == p.vdd_v) {
+          throw InputError(fmt::format("{}: line {}: corner '{}' at vdd_v {} appears again (first on line {}); expected "
+                                       "one row per corner and supply",
+                                       cco.operating_points_csv, table.line(row), p.corner, p.vdd_v,
+                                       result.lines[earlier]));
+        }
+      }
+      result.points.push_back(p);
+      result.lines.push_back(table.line(row));
     }
-    return points;
+    return result;
   } catch (const InputError& error) {
     throw InputError(fmt::format("{} (key '{}.operating_points_csv')", error.what(), key));
+  }
+}
+
+// The table's point at (corner, vdd_v), interpolated; an error names the CSV file and the lines of
+// the corner's rows, or the built-in table, and the keys that chose the point (`keys`).
+core::adc::CcoOperatingPoint operating_point_at(const OperatingPointTable& table, const std::string& corner,
+                                                double vdd_v, const std::string& keys) {
+  try {
+    return core::adc::cco_operating_point(table.points, corner, vdd_v);
+  } catch (const std::invalid_argument& error) {
+    if (table.path.empty()) {
+      throw InputError(fmt::format("keys {}: {} (the built-in operating-point table, docs/adc.md)", keys, error.what()));
+    }
+    std::vector<int> corner_lines;
+    for (std::size_t i = 0; i < table.points.size(); ++i) {
+      if (table.points[i].corner == corner) corner_lines.push_back(table.lines[i]);
+    }
+    throw InputError(fmt::format("{}: {}; {} (keys {})", table.path, error.what(),
+                                 corner_lines.empty() ? "the file has no row of this corner"
+                                                      : fmt::format("the corner's rows are on lines {}",
+                                                                    fmt::join(corner_lines, ", ")),
+                                 keys));
   }
 }
 
@@ -144,8 +183,10 @@ AdcModel make_adc_model(const AdcConfig& adc, const std::string& key) {
       design.full_scale_current_ua = adc.cco.full_scale_current_ua;
       design.c_eff_ff = adc.cco.c_eff_ff;
       design.offset_calibrated = adc.cco.offset_calibrated;
-      design.design = core::adc::cco_operating_point(points, adc.cco.design_corner, adc.cco.design_vdd_v);
-      design.operating = core::adc::cco_operating_point(points, adc.cco.corner, adc.cco.vdd_v);
+      const std::string cco_key = key + ".cco.";
+      design.design = operating_point_at(points, adc.cco.design_corner, adc.cco.design_vdd_v,
+                                         "'" + cco_key + "design_corner' and 'design_vdd_v'");
+      design.operating = operating_point_at(points, adc.cco.corner, adc.cco.vdd_v, "'" + cco_key + "corner' and 'vdd_v'");
       model.converter = std::make_shared<core::adc::CcoConverter>(design);
     }
   } catch (const std::invalid_argument& error) {  // a table or operating point the model rejects

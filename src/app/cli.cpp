@@ -51,12 +51,7 @@ void apply_setting(YAML::Node& root, const std::string& setting) {
     throw InputError(fmt::format("--set '{}': expected key.path=value, e.g. train.float.epochs=2", setting));
   }
   const std::string path = setting.substr(0, equals);
-  YAML::Node value;
-  try {
-    value = YAML::Load(setting.substr(equals + 1));
-  } catch (const YAML::Exception& error) {
-    throw InputError(fmt::format("--set '{}': the value is not valid YAML: {}", setting, error.msg));
-  }
+  const YAML::Node value = parse_yaml(setting.substr(equals + 1), fmt::format("--set '{}': the value", setting));
   std::vector<YAML::Node> chain{root};
   std::size_t start = 0;
   while (true) {
@@ -133,16 +128,20 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   report.config_source = source;
   report.blas_library = prepare_runtime(config);
   report.threads = nn::threads();
-  // Unusable output locations and chips that cannot hold the model fail now, not after training.
-  io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
+  // Everything that can reject the config runs before anything is written: the model (its layer
+  // overrides), the chips (can each hold the model?) and the dataset. Then the output locations,
+  // so that an unusable one fails now, not after training.
   if (evaluate && !config.macros.empty()) {
     auto model = probed_model(config);
     for (const auto& macro : config.macros) probed_cost(*model, config, macro, source);
+  } else {
+    build_configured_model(config);
   }
-  io::create_output_directory(checkpoint_dir(config), "experiment.checkpoint_dir");
+  const auto data = nn::load_datasets(data_options(config.data));
+  io::prepare_output_directory(config.experiment.run_dir, kRunDirectoryEntries, "experiment.run_dir");
+  io::prepare_output_directory(checkpoint_dir(config), kCheckpointDirectoryEntries, "experiment.checkpoint_dir");
   fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kVersion, config.experiment.name, source,
              config.model.name, config.data.dataset, report.threads);
-  const auto data = nn::load_datasets(data_options(config.data));
   RunOptions run_options;
   run_options.show_progress = !options.no_progress;
   run_options.train_if_needed = train;
@@ -197,7 +196,7 @@ int command_cost(const ExperimentOptions& options) {
   nn::set_threads(static_cast<int>(config.experiment.threads));
   if (config.macros.empty()) throw InputError(fmt::format("{}: key 'macros': `bitline cost` needs at least one macro", source));
   auto model = probed_model(config);
-  io::create_output_directory(config.experiment.run_dir, "experiment.run_dir");
+  io::prepare_output_directory(config.experiment.run_dir, kRunDirectoryEntries, "experiment.run_dir");
   for (const auto& macro : config.macros) {
     const auto cost = probed_cost(*model, config, macro, source);
     fmt::print("{} on macro '{}' ({}):\n{}", config.model.name, macro.name, source, cost_table(cost));
@@ -265,6 +264,9 @@ int run_cli(int argc, char** argv) {
   layer->add_option("--weight", layer_options.weight_path, "weight tensor (.npy): OIHW for conv2d, [out, in] for linear")->required();
   layer->add_option("--bias", layer_options.bias_path, "bias tensor (.npy), [out]");
   layer->add_option("--output", layer_options.output_path, "output tensor (.npy, float32), written atomically")->required();
+  layer->add_flag("--allow-non-finite", layer_options.allow_non_finite,
+                  "run on tensors holding NaN or infinity (refused by default); quantized and simulate outputs are then "
+                  "undefined");
 
   std::string adc_config_path, adc_config_positional;
   auto* adc = app.add_subcommand("adc", "characterize a column ADC model: transfer, INL/DNL, ENOB/SNDR, energy per conversion");

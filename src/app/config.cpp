@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 
+#include <map>
 #include <numeric>
 
 #include "app/adc_model.h"
@@ -202,17 +203,75 @@ core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::st
 
 namespace {
 
-// YAML text -> node; a syntax error is an InputError naming `source` and the position.
-YAML::Node parse_yaml(const std::string& text, const std::string& source) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg,
-                                 error.mark.line + 1, error.mark.column + 1));
+// Limits of a config's YAML tree. Configs nest a few levels and hold hundreds of nodes; the limits
+// stop a self-referencing alias (&a [*a]) or an alias bomb before anything walks the tree.
+constexpr int kMaxYamlDepth = 64;
+constexpr int64_t kMaxYamlNodes = 100000;
+
+std::string yaml_line(const YAML::Node& node) { return std::to_string(node.Mark().line + 1); }
+
+// Rejects what YAML allows but a config cannot mean: a key given twice in one map (which value
+// would win is not obvious), a key that is not a plain scalar, and trees deeper or larger than
+// the limits above.
+void check_yaml_tree(const YAML::Node& node, const std::string& source, const std::string& path, int depth,
+                     int64_t& nodes) {
+  if (++nodes > kMaxYamlNodes) {
+    throw InputError(fmt::format("{}: expected at most {} YAML nodes (aliases counted each time they are used), "
+                                 "found more",
+                                 source, kMaxYamlNodes));
+  }
+  if (depth > kMaxYamlDepth) {
+    throw InputError(fmt::format("{}: key '{}': expected YAML nested at most {} levels deep, found deeper (a "
+                                 "self-referencing alias?)",
+                                 source, path, kMaxYamlDepth));
+  }
+  auto child_path = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      check_yaml_tree(node[i], source, path + "[" + std::to_string(i) + "]", depth + 1, nodes);
+    }
+  } else if (node.IsMap()) {
+    std::map<std::string, std::string> first_lines;
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {
+        throw InputError(fmt::format("{}: line {}: expected a plain key{}, found a {} as a key", source,
+                                     yaml_line(entry.first), path.empty() ? "" : " in '" + path + "'",
+                                     entry.first.IsMap() ? "map" : entry.first.IsSequence() ? "list" : "null"));
+      }
+      const std::string key = entry.first.Scalar();
+      const auto [first, inserted] = first_lines.emplace(key, yaml_line(entry.first));
+      if (!inserted) {
+        throw InputError(fmt::format("{}: key '{}' appears twice in the same map (lines {} and {}); expected each key "
+                                     "once",
+                                     source, child_path(key), first->second, yaml_line(entry.first)));
+      }
+      check_yaml_tree(entry.second, source, child_path(key), depth + 1, nodes);
+    }
   }
 }
 
 }  // namespace
+
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& error) {
+    throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg,
+                                 error.mark.line + 1, error.mark.column + 1));
+  }
+  // An empty document after a final '---' says nothing; any other second document would be ignored.
+  for (std::size_t i = 1; i < documents.size(); ++i) {
+    if (documents[i].IsNull()) continue;
+    throw InputError(fmt::format("{}: expected one YAML document, found another one at line {} (after a '---' "
+                                 "line); put every key into the first document",
+                                 source, yaml_line(documents[i])));
+  }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+  int64_t nodes = 0;
+  check_yaml_tree(root, source, "", 0, nodes);
+  return root;
+}
 
 Config parse_config(const std::string& yaml_text, const std::string& source) {
   const YAML::Node root = parse_yaml(yaml_text, source);
@@ -241,13 +300,24 @@ YAML::Node resolve_base(const std::filesystem::path& path, int depth) {
   if (!node.IsMap() || !node["base"]) return node;
   const YAML::Node base_key = node["base"];
   if (!base_key.IsScalar()) {
-    throw InputError(fmt::format("{}: key 'base': expected the path of a config file, found a {}", path.string(),
-                                 base_key.IsMap() ? "map" : "list"));
+    throw InputError(fmt::format("{}: key 'base': expected the path of a config file, found {}", path.string(),
+                                 base_key.IsMap() ? "a map" : base_key.IsSequence() ? "a list" : "null"));
   }
   if (depth >= 8) throw InputError(fmt::format("{}: key 'base': expected at most 8 nested bases, found more", path.string()));
   const std::filesystem::path base_path = path.parent_path() / base_key.Scalar();
-  YAML::Node merged = resolve_base(base_path, depth + 1);
+  YAML::Node merged;
+  try {
+    merged = resolve_base(base_path, depth + 1);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: key 'base': expected the path of a readable config file (relative to this "
+                                 "file's folder), found '{}': {}",
+                                 path.string(), base_key.Scalar(), error.what()));
+  }
   if (merged.IsNull()) merged = YAML::Node(YAML::NodeType::Map);
+  if (!merged.IsMap()) {
+    throw InputError(fmt::format("{}: key 'base': expected a config file with a map of sections, found {} in {}",
+                                 path.string(), merged.IsSequence() ? "a list" : "a single value", base_path.string()));
+  }
   node.remove("base");
   deep_merge(merged, node);
   return merged;
@@ -264,8 +334,11 @@ Config load_config(const std::filesystem::path& path) {
 }
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
-  const std::string source = path.string();
-  const YAML::Node root = load_yaml_file(path);
+  return parse_layer_config(io::read_text_file(path), path.string());
+}
+
+LayerCommandConfig parse_layer_config(const std::string& yaml_text, const std::string& source) {
+  const YAML::Node root = parse_yaml(yaml_text, source);
   LayerCommandConfig config;
   if (root.IsNull()) return config;
   if (!root.IsMap()) throw InputError(fmt::format("{}: expected a YAML map with sections layer, quantization, macro", source));
@@ -291,8 +364,11 @@ LayerCommandConfig load_layer_config(const std::filesystem::path& path) {
 }
 
 AdcCommandConfig load_adc_command_config(const std::filesystem::path& path) {
-  const std::string source = path.string();
-  const YAML::Node root = load_yaml_file(path);
+  return parse_adc_command_config(io::read_text_file(path), path.string());
+}
+
+AdcCommandConfig parse_adc_command_config(const std::string& yaml_text, const std::string& source) {
+  const YAML::Node root = parse_yaml(yaml_text, source);
   AdcCommandConfig config;
   if (!root.IsNull()) {
     if (!root.IsMap()) throw InputError(fmt::format("{}: expected a YAML map with sections adc, characterize", source));

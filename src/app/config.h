@@ -586,6 +586,8 @@ void describe(V& v, LayerCommandConfig& c) {
 }
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path);
+// The same for the file's text; `source` names it in errors.
+LayerCommandConfig parse_layer_config(const std::string& yaml_text, const std::string& source);
 
 // `bitline adc`: one converter, characterized (docs/adc.md).
 struct AdcCharacterizeConfig {
@@ -621,6 +623,7 @@ void describe(V& v, AdcCommandConfig& c) {
   v.field("output_dir", c.output_dir, Doc("directory for transfer.csv, linearity.csv and summary.json"));
 }
 AdcCommandConfig load_adc_command_config(const std::filesystem::path& path);
+AdcCommandConfig parse_adc_command_config(const std::string& yaml_text, const std::string& source);
 // `key` names the analog_sram section in errors (its ADC tables are read here).
 core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config, const std::string& key = "analog_sram");
 nn::LayerQuantSpec layer_quant_spec(const LayerQuantizationConfig& config, nn::LayerMode mode);
@@ -645,6 +648,10 @@ void describe(V& v, Config& c) {
   v.section("evaluation", c.evaluation, Doc("evaluations reported by `bitline run`"));
 }
 
+// YAML text -> node, for every config file and --set value. Throws InputError naming `source` for a
+// syntax error, a second document, a key repeated in a map, a non-scalar key, or a tree nested
+// deeper than 64 levels or holding more than 100000 nodes (counting each use of an alias).
+YAML::Node parse_yaml(const std::string& yaml_text, const std::string& source);
 // The config embedded in the binary (a copy of configs/default.yaml).
 const std::string& embedded_default_config_text();
 // Parses and validates YAML text; `source` names it in errors (a path or "<embedded default>").

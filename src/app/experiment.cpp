@@ -70,11 +70,16 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
     throw InputError(fmt::format("{}: no complete {} checkpoint for this config ({}); run `bitline train` or "
                                  "`bitline run` with the same config first",
                                  summary.checkpoint.string(), stage,
-                                 cached ? (matches ? "training is unfinished" : "it was made by a different config")
-                                        : "file not found"));
+                                 !cached                   ? "file not found"
+                                 : cached->format_outdated ? "it was written by an older bitline, checkpoint format 1"
+                                 : matches                 ? "training is unfinished"
+                                                           : "it was made by a different config"));
   }
   if (cached && !matches) {
-    fmt::print(stderr, "{}: made by a different config; retraining the {} stage\n", summary.checkpoint.string(), stage);
+    fmt::print(stderr, "{}: {}; retraining the {} stage\n", summary.checkpoint.string(),
+               cached->format_outdated ? "written by an older bitline (checkpoint format 1, without a checksum)"
+                                       : "made by a different config",
+               stage);
   }
   if (init_from) nn::load_checkpoint(*init_from, *model);
   const MacroConfig* macro =

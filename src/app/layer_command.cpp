@@ -14,8 +14,32 @@
 namespace bitline::app {
 namespace {
 
-torch::Tensor read_float_tensor(const std::string& path) {
+// The C index of flat element `index` of `shape`, e.g. [0, 3, 1], for messages.
+std::string element_index(int64_t index, const std::vector<int64_t>& shape) {
+  std::vector<int64_t> coordinates(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    coordinates[d] = index % shape[d];
+    index /= shape[d];
+  }
+  return fmt::format("[{}]", fmt::join(coordinates, ", "));
+}
+
+// A tensor file as float32. `what` names its role (input, weight, bias) in messages. Empty tensors
+// are refused here; NaN and infinity unless the user allows them.
+torch::Tensor read_float_tensor(const std::string& path, const std::string& what, bool allow_non_finite) {
   io::NpyArray array = io::read_npy(path);
+  if (array.element_count() == 0) {
+    throw InputError(fmt::format("{}: {}: expected a tensor with at least one element, found shape [{}]", path, what,
+                                 fmt::join(array.shape, ", ")));
+  }
+  if (!allow_non_finite) {
+    if (const auto index = io::first_non_finite(array)) {
+      throw InputError(fmt::format("{}: {}: expected finite values, found {} at element {} (flat index {}); pass "
+                                   "--allow-non-finite to run the layer on them anyway",
+                                   path, what, array.to_float32()[static_cast<std::size_t>(*index)],
+                                   element_index(*index, array.shape), *index));
+    }
+  }
   std::vector<float> values;
   try {
     values = array.to_float32();
@@ -30,20 +54,26 @@ torch::Tensor read_float_tensor(const std::string& path) {
   throw InputError(fmt::format("{}: {}: expected {}, found shape [{}]", path, what, expected, fmt::join(found.sizes(), ", ")));
 }
 
-// Builds the layer from the weight's shape and checks the input and bias against it.
-std::shared_ptr<nn::QuantLayer> build_layer(const SingleLayerConfig& layer, const LayerCommandOptions& options,
-                                            const torch::Tensor& input, const torch::Tensor& weight,
-                                            const torch::Tensor& bias) {
+// Checks the weight's own shape, the bias against the weight, then the input against both, so that
+// each message blames the file that is wrong.
+void check_bias(const LayerCommandOptions& options, const torch::Tensor& weight, const torch::Tensor& bias) {
   const int64_t out = weight.size(0);
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != out)) {
     shape_error(options.bias_path, "bias", fmt::format("[{}] (one value per output channel)", out), bias);
   }
+}
+
+// Builds the layer from the weight's shape and checks the input and bias against it.
+std::shared_ptr<nn::QuantLayer> build_layer(const SingleLayerConfig& layer, const LayerCommandOptions& options,
+                                            const torch::Tensor& input, const torch::Tensor& weight,
+                                            const torch::Tensor& bias) {
   if (layer.type == "linear") {
     if (weight.dim() != 2) shape_error(options.weight_path, "linear weight", "[out, in]", weight);
+    check_bias(options, weight, bias);
     if (input.dim() < 2 || input.size(-1) != weight.size(1)) {
       shape_error(options.input_path, "linear input", fmt::format("[N, ..., {}] to match the weight", weight.size(1)), input);
     }
-    nn::QLinear linear(nn::QLinearOptions{weight.size(1), out, bias.defined()});
+    nn::QLinear linear(nn::QLinearOptions{weight.size(1), weight.size(0), bias.defined()});
     torch::NoGradGuard no_grad;
     linear->weight.copy_(weight);
     if (bias.defined()) linear->bias.copy_(bias);
@@ -52,10 +82,12 @@ std::shared_ptr<nn::QuantLayer> build_layer(const SingleLayerConfig& layer, cons
   if (weight.dim() != 4 || weight.size(2) != weight.size(3)) {
     shape_error(options.weight_path, "conv2d weight", "[out, in/groups, k, k] (OIHW, square kernel)", weight);
   }
+  const int64_t out = weight.size(0);
   const int64_t in = weight.size(1) * layer.groups;
   if (out % layer.groups != 0) {
     shape_error(options.weight_path, "conv2d weight", fmt::format("output channels divisible by groups = {}", layer.groups), weight);
   }
+  check_bias(options, weight, bias);
   if (input.dim() != 4 || input.size(1) != in) {
     shape_error(options.input_path, "conv2d input", fmt::format("[N, {}, H, W] (NCHW) to match the weight and groups", in), input);
   }
@@ -81,9 +113,10 @@ torch::Tensor forward(nn::QuantLayer& layer, const torch::Tensor& input) {
 int run_layer_command(const LayerCommandOptions& options) {
   const LayerCommandConfig config = load_layer_config(options.config_path);
   nn::set_threads(static_cast<int>(config.layer.threads));
-  const auto input = read_float_tensor(options.input_path);
-  const auto weight = read_float_tensor(options.weight_path);
-  const auto bias = options.bias_path.empty() ? torch::Tensor() : read_float_tensor(options.bias_path);
+  const auto input = read_float_tensor(options.input_path, "input", options.allow_non_finite);
+  const auto weight = read_float_tensor(options.weight_path, "weight", options.allow_non_finite);
+  const auto bias =
+      options.bias_path.empty() ? torch::Tensor() : read_float_tensor(options.bias_path, "bias", options.allow_non_finite);
   auto layer = build_layer(config.layer, options, input, weight, bias);
   layer->set_layer_name("layer");
   layer->eval();
@@ -120,7 +153,10 @@ int run_layer_command(const LayerCommandOptions& options) {
   if (mode == nn::LayerMode::Simulate) {
     const auto& stats = layer->simulation_stats();
     const double csnr = stats.csnr_db();
-    fmt::print("CSNR against the integer reference: {}\n", std::isfinite(csnr) ? fmt::format("{:.2f} dB", csnr) : "exact");
+    const std::string csnr_text = std::isnan(csnr)   ? "undefined (non-finite values in the products)"
+                                  : std::isinf(csnr) ? "exact"
+                                                     : fmt::format("{:.2f} dB", csnr);
+    fmt::print("CSNR against the integer reference: {}\n", csnr_text);
     fmt::print("macro events: {} MACs, {} ADC conversions, {} digital cycles, {} voted cycles, {} array activations\n",
                stats.events.macs, stats.events.adc_conversions, stats.events.digital_cycles, stats.events.voted_cycles,
                stats.events.tile_activations);

@@ -7,6 +7,7 @@ namespace bitline::app {
 
 struct LayerCommandOptions {
   std::string config_path, input_path, weight_path, bias_path, output_path;
+  bool allow_non_finite = false;  // run on NaN or infinite tensor values instead of refusing them
 };
 
 int run_layer_command(const LayerCommandOptions& options);

@@ -1,8 +1,10 @@
 #include "io/atomic_file.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -76,6 +78,39 @@ void create_output_directory(const std::filesystem::path& dir, const std::string
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) throw InputError(fmt::format("{}: cannot create directory {}: {}", what, dir.string(), error.message()));
+}
+
+void prepare_output_directory(const std::filesystem::path& dir, const std::vector<std::string>& own_entries,
+                              const std::string& what) {
+  std::error_code error;
+  if (!std::filesystem::exists(dir, error)) {
+    create_output_directory(dir, what);
+    return;
+  }
+  if (!std::filesystem::is_directory(dir, error)) {
+    throw InputError(fmt::format("{}: expected a directory for the output files, found {}, which is not a directory",
+                                 what, dir.string()));
+  }
+  std::vector<std::string> foreign;
+  std::size_t foreign_count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const bool own = std::any_of(own_entries.begin(), own_entries.end(), [&](const std::string& pattern) {
+      return fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
+    });
+    if (own) continue;
+    if (++foreign_count <= 5) foreign.push_back(name);
+  }
+  if (error) throw InputError(fmt::format("{}: cannot list directory {}: {}", what, dir.string(), error.message()));
+  if (foreign_count == 0) return;
+  std::string listing;
+  for (const auto& name : foreign) listing += (listing.empty() ? "" : ", ") + name;
+  if (foreign_count > foreign.size()) listing += fmt::format(" and {} more", foreign_count - foreign.size());
+  std::string own_listing;
+  for (const auto& pattern : own_entries) own_listing += (own_listing.empty() ? "" : ", ") + pattern;
+  throw InputError(fmt::format("{}: expected a new or empty directory, or one holding only this command's outputs ({}); "
+                               "found {} with other entries ({}); choose another directory",
+                               what, own_listing, dir.string(), listing));
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bitline::io {
 
@@ -36,6 +37,14 @@ class AtomicFile {
 // Creates `dir` and its parents if missing. Throws InputError "<what>: cannot create directory
 // <dir>: <reason>" (what: the config key or file the directory is for).
 void create_output_directory(const std::filesystem::path& dir, const std::string& what);
+
+// Makes `dir` ready for a command's output files: creates it when it does not exist; accepts an
+// existing directory only when every entry in it matches one of `own_entries` (shell globs of
+// what the command writes there, e.g. "results.json", "cost_*.csv"), so that outputs never mix
+// into a folder of other files ('/', a home or source directory). Throws InputError naming
+// `what` (the config key or option), the directory and the foreign entries.
+void prepare_output_directory(const std::filesystem::path& dir, const std::vector<std::string>& own_entries,
+                              const std::string& what);
 
 // Writes `contents` to `target` atomically. Throws std::runtime_error naming the path on failure.
 void write_file_atomically(const std::filesystem::path& target, std::string_view contents);

@@ -42,9 +42,9 @@ void check_record_layout(const std::filesystem::path& path, std::size_t size) {
   }
 }
 
-// Appends the records of one batch file to `set`.
-void append_batch(const std::filesystem::path& path, ImageSet& set) {
-  const std::string bytes = read_text_file(path);
+}  // namespace
+
+void append_cifar10_batch(std::string_view bytes, const std::filesystem::path& path, ImageSet& set) {
   check_record_layout(path, bytes.size());
   const std::size_t records = bytes.size() / kRecordBytes;
   for (std::size_t record = 0; record < records; ++record) {
@@ -61,6 +61,8 @@ void append_batch(const std::filesystem::path& path, ImageSet& set) {
   }
   set.count += static_cast<int64_t>(records);
 }
+
+namespace {
 
 std::vector<std::filesystem::path> missing_files(const std::filesystem::path& folder,
                                                  const std::vector<std::filesystem::path>& names) {
@@ -102,13 +104,18 @@ std::string partial_folder_notes(const std::vector<std::filesystem::path>& folde
 
 }  // namespace
 
-ImageSet read_cifar10_batches(const std::vector<std::filesystem::path>& files) {
-  if (files.empty()) throw std::invalid_argument("read_cifar10_batches: no files given");
+ImageSet empty_cifar10_set() {
   ImageSet set;
   set.channels = kChannels;
   set.height = kSide;
   set.width = kSide;
-  for (const auto& file : files) append_batch(file, set);
+  return set;
+}
+
+ImageSet read_cifar10_batches(const std::vector<std::filesystem::path>& files) {
+  if (files.empty()) throw std::invalid_argument("read_cifar10_batches: no files given");
+  ImageSet set = empty_cifar10_set();
+  for (const auto& file : files) append_cifar10_batch(read_text_file(file), file, set);
   return set;
 }
 

@@ -4,10 +4,10 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace bitline::io {
 namespace {
@@ -31,8 +31,16 @@ std::vector<std::string> split(const std::string& line) {
 }  // namespace
 
 CsvTable CsvTable::read(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  if (!file) throw InputError(fmt::format("{}: cannot open the CSV file", path.string()));
+  std::error_code ignored;
+  if (!std::filesystem::is_regular_file(path, ignored)) {
+    throw InputError(fmt::format("{}: cannot open the CSV file: {}", path.string(),
+                                 std::filesystem::exists(path, ignored) ? "it is not a regular file" : "no such file"));
+  }
+  return parse(read_text_file(path), path);
+}
+
+CsvTable CsvTable::parse(const std::string& text, const std::filesystem::path& path) {
+  std::istringstream file(text);
   CsvTable table;
   table.path_ = path;
   std::string line;

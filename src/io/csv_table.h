@@ -12,6 +12,8 @@ class CsvTable {
   // Throws InputError naming the file for a missing or empty file, a row whose cell count differs
   // from the header's, or a repeated column name.
   static CsvTable read(const std::filesystem::path& path);
+  // The same for a file's text already in memory; `path` names it in messages.
+  static CsvTable parse(const std::string& text, const std::filesystem::path& path);
 
   const std::filesystem::path& path() const { return path_; }
   std::size_t rows() const { return cells_.size(); }

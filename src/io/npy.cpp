@@ -572,11 +572,11 @@ std::vector<int64_t> NpyArray::to_int64() const {
   return out;
 }
 
-NpyArray read_npy(const std::filesystem::path& path) {
-  const std::string bytes = read_text_file(path);
+NpyArray read_npy(const std::filesystem::path& path) { return parse_npy(read_text_file(path), path); }
+
+NpyArray parse_npy(std::string_view bytes, const std::filesystem::path& path) {
   const Preamble preamble = read_preamble(path, bytes);
-  const std::string_view header =
-      std::string_view(bytes).substr(preamble.header_offset, preamble.header_length);
+  const std::string_view header = bytes.substr(preamble.header_offset, preamble.header_length);
   const PyValue dict = HeaderParser(path, header).parse_dict();
 
   NpyArray array;
@@ -588,6 +588,18 @@ NpyArray read_npy(const std::filesystem::path& path) {
   check_data_size(path, array, bytes.size() - data_offset);
   array.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(data_offset), bytes.end());
   return array;
+}
+
+std::optional<int64_t> first_non_finite(const NpyArray& array) {
+  if (array.dtype != DType::Float32 && array.dtype != DType::Float64) return std::nullopt;
+  return visit_dtype(array.dtype, [&array](auto tag) -> std::optional<int64_t> {
+    using T = decltype(tag);
+    const int64_t count = array.element_count();
+    for (int64_t i = 0; i < count; ++i) {
+      if (!std::isfinite(static_cast<double>(load_le<T>(array.data.data() + i * sizeof(T))))) return i;
+    }
+    return std::nullopt;
+  });
 }
 
 void write_npy(const std::filesystem::path& path, const NpyArray& array) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,14 @@ struct NpyArray {
 // version, a truncated or malformed header, an unsupported or big-endian dtype, Fortran order,
 // a bad shape, or a data section that does not match the shape.
 NpyArray read_npy(const std::filesystem::path& path);
+
+// The same for the bytes of an .npy file already in memory; `path` names it in messages. The
+// header's shape is checked against the bytes present before anything is allocated for it.
+NpyArray parse_npy(std::string_view bytes, const std::filesystem::path& path);
+
+// The index of the first NaN or infinite element of a floating-point array; nullopt when every
+// element is finite or the dtype is an integer type.
+std::optional<int64_t> first_non_finite(const NpyArray& array);
 
 // Writes format version 1.0 (data aligned to 64 bytes) atomically, loadable by numpy.load.
 // Throws std::invalid_argument if array.data.size() != element_count() * dtype_size(dtype) or a

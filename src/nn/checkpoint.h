@@ -24,17 +24,29 @@ struct CheckpointInfo {
   int64_t epochs_done = 0;
   int64_t epochs_total = 0;
   std::vector<EpochRecord> history;
+  // A checkpoint of format 1 (before checkpoints carried a checksum): nothing else is read from it,
+  // and training replaces it.
+  bool format_outdated = false;
   bool complete() const { return epochs_done >= epochs_total; }
 };
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const CheckpointInfo& info);
+// Checkpoints are checked files (io/checked_file.h): a CRC-32 over the LibTorch archive is verified
+// before LibTorch reads it, and the contents are checked for consistency after (epochs and
+// history agree, every tensor lies inside its storage and is finite, no weight tensor is all
+// zeros). Any failure is an InputError naming the file.
+//
 // Metadata only; std::nullopt when the file does not exist; InputError when it is not a readable
 // bitline checkpoint.
 std::optional<CheckpointInfo> read_checkpoint_info(const std::filesystem::path& path);
 // Restores model (and optimizer state when given); InputError naming the file on any mismatch.
 CheckpointInfo load_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer = nullptr);
+// The step of load_checkpoint after the file's checksum: restores from the LibTorch archive bytes
+// (`path` names them in messages).
+CheckpointInfo restore_checkpoint(const std::string& archive_bytes, const std::filesystem::path& path,
+                                  torch::nn::Module& model, torch::optim::Optimizer* optimizer = nullptr);
 
 // FNV-1a digest of every parameter and buffer, to compare trained weights across runs.
 std::string weights_digest(torch::nn::Module& model);

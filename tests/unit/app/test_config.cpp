@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -91,6 +92,26 @@ TEST(ConfigErrors, BadChoiceListsChoicesAndSuggests) {
 TEST(ConfigErrors, InvalidYamlGivesItsLocation) {
   EXPECT_THAT(error_of("model: {name: cnn\n"), HasSubstr("not valid YAML"));
   EXPECT_THAT(error_of("- 1\n- 2\n"), HasSubstr("expected a YAML map"));
+}
+
+TEST(ConfigErrors, RepeatedKeysSecondDocumentsAndAliasLoopsAreRefused) {
+  EXPECT_THAT(error_of("experiment: {name: first, name: second}\n"),
+              HasSubstr("test.yaml: key 'experiment.name' appears twice in the same map (lines 1 and 1)"));
+  EXPECT_THAT(error_of("macros:\n  - {name: a}\n  - {name: b, type: analog_sram, name: c}\n"),
+              HasSubstr("key 'macros[1].name' appears twice"));
+  EXPECT_THAT(error_of("model: {name: cnn}\n---\nmodel: {nmae: mlp}\n"),
+              HasSubstr("expected one YAML document, found another one at line 3"));
+  EXPECT_EQ(error_of("model: {name: cnn}\n---\n"), "");  // an empty trailing document says nothing
+  EXPECT_THAT(error_of("a: &loop [*loop]\n"), HasSubstr("expected YAML nested at most 64 levels deep"));
+  EXPECT_THAT(error_of("? [a, b]\n: 1\n"), HasSubstr("line 1: expected a plain key, found a list as a key"));
+  // Ten levels of ten aliases each would expand to 10^10 nodes.
+  std::string bomb = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level < 10; ++level) {
+    bomb += fmt::format("l{0}: &l{0} [", level);
+    for (int i = 0; i < 10; ++i) bomb += fmt::format("{}*l{}", i ? ", " : "", level - 1);
+    bomb += "]\n";
+  }
+  EXPECT_THAT(error_of(bomb), HasSubstr("expected at most 100000 YAML nodes"));
 }
 
 TEST(ConfigErrors, CrossFieldChecks) {

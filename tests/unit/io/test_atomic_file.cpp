@@ -15,6 +15,7 @@ namespace bitline::io {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 class AtomicFileTest : public TempDirTest {
@@ -77,6 +78,22 @@ TEST_F(AtomicFileTest, CreateOutputDirectoryNamesWhatItIsForAndTheReason) {
               HasSubstr("experiment.checkpoint_dir: cannot create directory " + dir.string() + ": Not a directory"));
   create_output_directory(dir_ / "new" / "nested", "experiment.run_dir");
   EXPECT_TRUE(fs::is_directory(dir_ / "new" / "nested"));
+}
+
+TEST_F(AtomicFileTest, PrepareOutputDirectoryAcceptsOnlyNewEmptyOrOwnDirectories) {
+  const std::vector<std::string> own = {"summary.json", "cost_*.csv"};
+  prepare_output_directory(dir_ / "fresh", own, "output_dir");
+  EXPECT_TRUE(fs::is_directory(dir_ / "fresh"));
+  write_plain(dir_ / "fresh" / "summary.json", "{}");
+  write_plain(dir_ / "fresh" / "cost_a.csv", "");
+  prepare_output_directory(dir_ / "fresh", own, "output_dir");  // a previous output: accepted
+  write_plain(dir_ / "fresh" / "notes.txt", "mine");
+  EXPECT_THAT(input_error_from([&] { prepare_output_directory(dir_ / "fresh", own, "key 'output_dir'"); }),
+              HasSubstr("key 'output_dir': expected a new or empty directory, or one holding only this "
+                              "command's outputs (summary.json, cost_*.csv); found " +
+                              (dir_ / "fresh").string() + " with other entries (notes.txt)"));
+  EXPECT_THAT(input_error_from([&] { prepare_output_directory(dir_ / "fresh" / "notes.txt", own, "run_dir"); }),
+              HasSubstr("which is not a directory"));
 }
 
 TEST_F(AtomicFileTest, TempPathIsBesideTargetAndUnique) {

@@ -23,6 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const fs::path kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+constexpr int kClasses = 10;
 
 void append_big_endian_u32(std::string& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xff);
@@ -71,7 +72,7 @@ TEST_F(IdxTest, GzippedRoundTripKeepsPixelsLabelsAndDimensions) {
   const fs::path images = write_gzip("images.gz", idx_images(3, 2, 4, pixels));
   const fs::path labels = write_gzip("labels.gz", idx_labels(3, std::string("\x07\x00\x09", 3)));
 
-  const ImageSet set = read_idx_dataset(images, labels);
+  const ImageSet set = read_idx_dataset(images, labels, kClasses);
   EXPECT_EQ(set.count, 3);
   EXPECT_EQ(set.channels, 1);
   EXPECT_EQ(set.height, 2);
@@ -84,7 +85,7 @@ TEST_F(IdxTest, UncompressedFilesAreReadToo) {
   const std::string pixels = counting_bytes(2 * 3 * 3);
   const fs::path images = write_plain("images", idx_images(2, 3, 3, pixels));
   const fs::path labels = write_plain("labels", idx_labels(2, std::string("\x01\x02", 2)));
-  const ImageSet set = read_idx_dataset(images, labels);
+  const ImageSet set = read_idx_dataset(images, labels, kClasses);
   EXPECT_EQ(set.count, 2);
   EXPECT_EQ(set.pixels, std::vector<uint8_t>(pixels.begin(), pixels.end()));
   EXPECT_THAT(set.labels, ElementsAre(1, 2));
@@ -93,7 +94,7 @@ TEST_F(IdxTest, UncompressedFilesAreReadToo) {
 TEST_F(IdxTest, TruncatedImagesNameDeclaredAndFoundSizes) {
   const fs::path images = write_gzip("images.gz", idx_images(3, 2, 4, counting_bytes(16)));
   const fs::path labels = write_gzip("labels.gz", idx_labels(3, std::string(3, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(images.string() + ": truncated: header says 3 images of 2x4 (24 "
                                                 "bytes) but the file holds 16 bytes of pixels")));
 }
@@ -101,7 +102,7 @@ TEST_F(IdxTest, TruncatedImagesNameDeclaredAndFoundSizes) {
 TEST_F(IdxTest, TruncatedLabelsAreReported) {
   const fs::path images = write_gzip("images.gz", idx_images(3, 1, 1, counting_bytes(3)));
   const fs::path labels = write_gzip("labels.gz", idx_labels(3, std::string(1, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(labels.string()), HasSubstr("truncated"),
                     HasSubstr("holds 1 bytes of labels")));
 }
@@ -110,14 +111,14 @@ TEST_F(IdxTest, TrailingDataIsReported) {
   const fs::path images = write_gzip("images.gz", idx_images(2, 2, 2, counting_bytes(8 + 5)));
   const fs::path labels = write_gzip("labels.gz", idx_labels(2, std::string(2, '\0')));
   EXPECT_THAT(
-      input_error_from([&] { read_idx_dataset(images, labels); }),
+      input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
       AllOf(HasSubstr(images.string()), HasSubstr("trailing data"), HasSubstr("5 more bytes")));
 }
 
 TEST_F(IdxTest, BadMagicShowsExpectedAndFoundInHex) {
   const fs::path labels = write_gzip("labels.gz", idx_labels(2, std::string(2, '\0')));
   const fs::path text = write_plain("notes.txt", "hello world, not an IDX file");
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(text, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(text, labels, kClasses); }),
               AllOf(HasSubstr(text.string()), HasSubstr("magic number 0x00000803"),
                     HasSubstr("found 0x68656C6C")));
 }
@@ -125,7 +126,7 @@ TEST_F(IdxTest, BadMagicShowsExpectedAndFoundInHex) {
 TEST_F(IdxTest, SwappedImageAndLabelFilesAreRecognised) {
   const fs::path images = write_gzip("images.gz", idx_images(2, 1, 1, counting_bytes(2)));
   const fs::path labels = write_gzip("labels.gz", idx_labels(2, std::string(2, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(labels, images); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(labels, images, kClasses); }),
               AllOf(HasSubstr(labels.string()),
                     HasSubstr("expected the IDX image magic number "
                               "0x00000803, found 0x00000801"),
@@ -135,7 +136,7 @@ TEST_F(IdxTest, SwappedImageAndLabelFilesAreRecognised) {
 TEST_F(IdxTest, LabelCountMismatchNamesBothCounts) {
   const fs::path images = write_gzip("images.gz", idx_images(3, 1, 1, counting_bytes(3)));
   const fs::path labels = write_gzip("labels.gz", idx_labels(2, std::string(2, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(labels.string()), HasSubstr("one label per image"),
                     HasSubstr("holds 3 images"), HasSubstr("found 2 labels")));
 }
@@ -143,13 +144,13 @@ TEST_F(IdxTest, LabelCountMismatchNamesBothCounts) {
 TEST_F(IdxTest, ZeroAndAbsurdDimensionsAreRejected) {
   const fs::path labels = write_gzip("labels.gz", idx_labels(1, std::string(1, '\0')));
   const fs::path zero_rows = write_gzip("zero.gz", idx_images(1, 0, 28, ""));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(zero_rows, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(zero_rows, labels, kClasses); }),
               AllOf(HasSubstr(zero_rows.string()), HasSubstr("found 0x28")));
   const fs::path huge = write_gzip("huge.gz", idx_images(1, 28, 200000, ""));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(huge, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(huge, labels, kClasses); }),
               AllOf(HasSubstr(huge.string()), HasSubstr("found 28x200000")));
   const fs::path no_images = write_gzip("none.gz", idx_images(0, 28, 28, ""));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(no_images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(no_images, labels, kClasses); }),
               AllOf(HasSubstr(no_images.string()), HasSubstr("image count of 0")));
 }
 
@@ -157,7 +158,7 @@ TEST_F(IdxTest, HugeDeclaredCountFailsAsTruncatedWithoutHugeAllocation) {
   // 4 * 10^15 bytes of pixels declared: reading must stop at the real end, not allocate first.
   const fs::path images = write_gzip("images.gz", idx_images(4000000000u, 1000, 1000, "ab"));
   const fs::path labels = write_gzip("labels.gz", idx_labels(4000000000u, ""));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(images.string()), HasSubstr("truncated"),
                     HasSubstr("4000000000 images of 1000x1000"), HasSubstr("holds 2 bytes")));
 }
@@ -165,7 +166,7 @@ TEST_F(IdxTest, HugeDeclaredCountFailsAsTruncatedWithoutHugeAllocation) {
 TEST_F(IdxTest, SizeBeyond64BitsIsRejectedAsCorruptHeader) {
   const fs::path images = write_gzip("images.gz", idx_images(4000000000u, 100000, 100000, ""));
   const fs::path labels = write_gzip("labels.gz", idx_labels(4000000000u, ""));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(images.string()), HasSubstr("4000000000 images of 100000x100000"),
                     HasSubstr("corrupt")));
 }
@@ -174,7 +175,7 @@ TEST_F(IdxTest, TruncatedHeaderIsReported) {
   const fs::path images = write_gzip("images.gz", idx_images(1, 1, 1, "").substr(0, 9));
   const fs::path labels = write_gzip("labels.gz", idx_labels(1, std::string(1, '\0')));
   EXPECT_THAT(
-      input_error_from([&] { read_idx_dataset(images, labels); }),
+      input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
       AllOf(HasSubstr(images.string()), HasSubstr("truncated IDX header"), HasSubstr("row count")));
 }
 
@@ -184,7 +185,7 @@ TEST_F(IdxTest, CorruptGzipStreamIsReported) {
   bytes += std::string(64, '\xff');
   const fs::path images = write_plain("images.gz", bytes);
   const fs::path labels = write_gzip("labels.gz", idx_labels(1, std::string(1, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(images.string()), HasSubstr("corrupt gzip stream")));
 }
 
@@ -195,14 +196,55 @@ TEST_F(IdxTest, CutOffGzipStreamIsReported) {
                                std::istreambuf_iterator<char>());
   const fs::path images = write_plain("images.gz", compressed.substr(0, compressed.size() / 2));
   const fs::path labels = write_gzip("labels.gz", idx_labels(50, std::string(50, '\0')));
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
               AllOf(HasSubstr(images.string()), HasSubstr("truncated")));
+}
+
+TEST_F(IdxTest, LabelOutOfRangeNamesItsRecordWhenTheFileIsRead) {
+  const fs::path images = write_gzip("images.gz", idx_images(3, 1, 1, std::string(3, '\0')));
+  const fs::path labels = write_gzip("labels.gz", idx_labels(3, std::string("\x01\x09\xC8", 3)));
+  // Record 2 (label 200) sits after the 8-byte header: byte offset 10.
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
+              AllOf(HasSubstr(labels.string()), HasSubstr("label record 2 (byte offset 10"), HasSubstr("is 200"),
+                    HasSubstr("0 to 9")));
+  const fs::path ten = write_gzip("ten.gz", idx_labels(3, std::string("\x01\x0A\x02", 3)));
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, ten, kClasses); }),
+              AllOf(HasSubstr("label record 1"), HasSubstr("is 10")));
+  EXPECT_THAT(read_idx_dataset(images, ten, 11).labels, ElementsAre(1, 10, 2));
+}
+
+TEST_F(IdxTest, GarbageAfterTheGzipStreamIsReported) {
+  const fs::path whole = write_gzip("whole.gz", idx_labels(2, std::string("\x01\x02", 2)));
+  std::ifstream in(whole, std::ios::binary);
+  const std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path labels = write_plain("labels.gz", compressed + "junk");
+  const fs::path images = write_gzip("images.gz", idx_images(2, 1, 1, std::string(2, '\0')));
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(images, labels, kClasses); }),
+              AllOf(HasSubstr(labels.string()), HasSubstr("trailing data after the gzip stream"), HasSubstr("4 bytes")));
+  // Concatenated gzip members are one stream, as gzip reads them.
+  const fs::path second = write_gzip("second.gz", "\x03");
+  std::ifstream in2(second, std::ios::binary);
+  const std::string member2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  const fs::path first = write_gzip("first.gz", idx_labels(3, std::string("\x01\x02", 2)));
+  std::ifstream in1(first, std::ios::binary);
+  const std::string member1((std::istreambuf_iterator<char>(in1)), std::istreambuf_iterator<char>());
+  const fs::path joined = write_plain("joined.gz", member1 + member2);
+  const fs::path three = write_gzip("three.gz", idx_images(3, 1, 1, std::string(3, '\0')));
+  EXPECT_THAT(read_idx_dataset(three, joined, kClasses).labels, ElementsAre(1, 2, 3));
+}
+
+TEST_F(IdxTest, ParsesInMemoryBytesLikeFiles) {
+  const std::string images = idx_images(2, 1, 2, "\x01\x02\x03\x04");
+  const std::string labels = idx_labels(2, std::string("\x05\x06", 2));
+  const ImageSet set = parse_idx_dataset(images, "i", labels, "l", kClasses);
+  EXPECT_THAT(set.pixels, ElementsAre(1, 2, 3, 4));
+  EXPECT_THAT(set.labels, ElementsAre(5, 6));
 }
 
 TEST_F(IdxTest, MissingFileIsReported) {
   const fs::path labels = write_gzip("labels.gz", idx_labels(1, std::string(1, '\0')));
   const fs::path missing = dir_ / "missing.gz";
-  EXPECT_THAT(input_error_from([&] { read_idx_dataset(missing, labels); }),
+  EXPECT_THAT(input_error_from([&] { read_idx_dataset(missing, labels, kClasses); }),
               AllOf(HasSubstr(missing.string()), HasSubstr("cannot open file")));
 }
 

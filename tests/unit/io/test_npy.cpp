@@ -240,6 +240,35 @@ TEST_F(NpyTest, ToInt64RejectsNonIntegerFloats) {
 
 // ---- Malformed files: each error names the file and the problem.
 
+TEST_F(NpyTest, ParsesBytesInMemoryLikeAFile) {
+  const std::string bytes = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                                      little_endian_bytes<float>({1.5f, -2.0f}));
+  const NpyArray array = parse_npy(bytes, "in-memory");
+  EXPECT_EQ(array.shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(array.to_float32(), (std::vector<float>{1.5f, -2.0f}));
+  EXPECT_THAT(input_error_from([&] { parse_npy(bytes.substr(0, 20), "in-memory"); }), HasSubstr("in-memory: truncated"));
+}
+
+TEST_F(NpyTest, FirstNonFiniteFindsNanAndInfinityInFloatArraysOnly) {
+  const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }";
+  EXPECT_EQ(first_non_finite(parse_npy(npy_bytes(dict, little_endian_bytes<double>({1, 2, 3})), "a")), std::nullopt);
+  EXPECT_EQ(first_non_finite(parse_npy(npy_bytes(dict, little_endian_bytes<double>({1, -INFINITY, NAN})), "a")), 1);
+  const std::string f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+  EXPECT_EQ(first_non_finite(parse_npy(npy_bytes(f4, little_endian_bytes<float>({0.f, NAN})), "a")), 1);
+  const std::string i4 = "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }";
+  EXPECT_EQ(first_non_finite(parse_npy(npy_bytes(i4, little_endian_bytes<int32_t>({-1})), "a")), std::nullopt);
+}
+
+TEST_F(NpyTest, AHugeDeclaredShapeIsRefusedBeforeAllocating) {
+  // 2^40 float32 elements declared, 8 bytes present: refused by size, nothing allocated for it.
+  EXPECT_THAT(input_error_from([&] {
+                parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+                                    std::string(8, '\0')),
+                          "huge.npy");
+              }),
+              AllOf(HasSubstr("huge.npy: truncated npy data"), HasSubstr("4398046511104 bytes"), HasSubstr("holds 8 bytes")));
+}
+
 TEST_F(NpyTest, MissingFileIsReported) {
   const fs::path path = dir_ / "missing.npy";
   EXPECT_THAT(input_error_from([&] { read_npy(path); }),

@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 #include "nn/checkpoint.h"
@@ -16,6 +20,7 @@
 namespace bitline::nn {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // 40 synthetic 1x8x8 images whose class sets the brightness: learnable in a few steps.
@@ -183,6 +188,110 @@ TEST(Checkpoint, CorruptOrTruncatedFilesAreInputErrorsNamingTheFile) {
   }
   EXPECT_FALSE(read_checkpoint_info(temp_path("absent.ckpt")).has_value());
   EXPECT_THROW(load_checkpoint(temp_path("absent.ckpt"), *model), InputError);
+}
+
+// The message of the InputError that loading `path` into a fresh small_mlp throws ("" if none).
+std::string load_error(const std::filesystem::path& path) {
+  auto model = small_mlp(5);
+  try {
+    load_checkpoint(path, *model);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+CheckpointInfo one_epoch_info() {
+  CheckpointInfo info;
+  info.stage = "float";
+  info.config_hash = "hash";
+  info.epochs_done = info.epochs_total = 1;
+  info.history = {{1, 0.5, 0.8, 1.0, 0.05}};
+  return info;
+}
+
+TEST(Checkpoint, ABitFlipAnywhereIsCaughtByTheChecksum) {
+  const auto path = temp_path("flip.ckpt");
+  auto model = small_mlp();
+  save_checkpoint(path, *model, nullptr, one_epoch_info());
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // A weight value's bit: flip one byte in the last tenth, where the archive keeps tensor data.
+  bytes[bytes.size() - bytes.size() / 10] ^= 0x01;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_THAT(load_error(path), AllOf(HasSubstr(path.string()), HasSubstr("corrupt checkpoint")));
+  EXPECT_THROW(read_checkpoint_info(path), InputError);
+}
+
+TEST(Checkpoint, InconsistentContentsWithAValidChecksumAreRefused) {
+  auto model = small_mlp();
+  // More epochs done than planned.
+  auto info = one_epoch_info();
+  info.epochs_done = 255;
+  const auto epochs = temp_path("epochs.ckpt");
+  save_checkpoint(epochs, *model, nullptr, info);
+  EXPECT_THAT(load_error(epochs), HasSubstr("expected 0 <= epochs_done <= epochs_total and epochs_total >= 1, found 255 of 1"));
+  // A history that disagrees with the epochs done.
+  info = one_epoch_info();
+  info.history.push_back({2, 0.4, 0.9, 1.0, 0.01});
+  const auto history = temp_path("history.ckpt");
+  save_checkpoint(history, *model, nullptr, info);
+  EXPECT_THAT(load_error(history), HasSubstr("expected one history row per finished epoch (1), found 2 rows"));
+  // NaN and zeroed weights.
+  auto nan_model = small_mlp();
+  {
+    torch::NoGradGuard no_grad;
+    nan_model->parameters()[0].view(-1)[3] = std::nanf("");
+  }
+  const auto nan = temp_path("nan.ckpt");
+  save_checkpoint(nan, *nan_model, nullptr, one_epoch_info());
+  EXPECT_THAT(load_error(nan), HasSubstr("holds NaN or infinite values"));
+  auto zero_model = small_mlp();
+  {
+    torch::NoGradGuard no_grad;
+    zero_model->parameters()[0].zero_();
+  }
+  const auto zero = temp_path("zero.ckpt");
+  save_checkpoint(zero, *zero_model, nullptr, one_epoch_info());
+  EXPECT_THAT(load_error(zero), HasSubstr("is all zeros"));
+}
+
+// The archive save_checkpoint writes, for `epochs` epochs, with a history of the given sizes over a
+// storage of only 5 values, as a crafted file can hold: LibTorch's unpickler sets sizes and strides
+// without checking them against the storage (as_strided would refuse, so the test sets them the
+// same unchecked way).
+std::string archive_with_oversized_history(int64_t epochs, std::vector<int64_t> sizes) {
+  auto history = torch::zeros({5}, torch::kFloat64);
+  history[0] = 1;
+  const std::vector<int64_t> strides = {sizes[1], 1};
+  history.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides);
+  torch::serialize::OutputArchive archive;
+  archive.write("bitline/format_version", c10::IValue(int64_t{2}));
+  for (const char* key : {"bitline/stage", "bitline/config_hash", "bitline/config_yaml"}) {
+    archive.write(key, c10::IValue(std::string("float")));
+  }
+  archive.write("bitline/epochs_done", c10::IValue(epochs));
+  archive.write("bitline/epochs_total", c10::IValue(epochs));
+  archive.write("bitline/history", history);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  return bytes.str();
+}
+
+TEST(Checkpoint, AHistoryShapeBeyondItsStorageIsRefusedBeforeItIsRead) {
+  for (const auto& sizes : {std::vector<int64_t>{1, 80}, std::vector<int64_t>{16, 5}}) {
+    auto model = small_mlp();
+    try {
+      restore_checkpoint(archive_with_oversized_history(sizes[0], sizes), "crafted.ckpt", *model);
+      FAIL() << "expected an InputError";
+    } catch (const InputError& error) {
+      EXPECT_THAT(error.what(), AllOf(HasSubstr("crafted.ckpt: inconsistent checkpoint"),
+                                      HasSubstr(fmt::format("a Double tensor of shape [{}, {}]", sizes[0], sizes[1]))));
+    }
+  }
 }
 
 TEST(Checkpoint, ModelOfAnotherShapeIsRejected) {
