@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 #include <fnmatch.h>
+#include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <map>
 #include <numeric>
+#include <sstream>
 
 #include "app/adc_model.h"
 #include "core/digest.h"
@@ -250,11 +253,45 @@ void check_yaml_tree(const YAML::Node& node, const std::string& source, const st
   }
 }
 
+// Records where each document starts. yaml-cpp 0.7 meets a stray flow indicator (',' at the top
+// level) by ending the document without consuming it: Load then returns null for the whole text
+// and LoadAll starts the same document again forever. A document that starts where the previous
+// one did is that case.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  std::vector<YAML::Mark> marks;
+};
+
+void check_parser_progress(const std::string& text, const std::string& source) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts starts;
+  while (parser.HandleNextDocument(starts)) {
+    const auto& marks = starts.marks;
+    if (marks.size() < 2 || marks[marks.size() - 2].pos < marks.back().pos) continue;
+    const YAML::Mark& stuck = marks.back();
+    const std::size_t at = static_cast<std::size_t>(std::max(stuck.pos, 0));
+    throw InputError(fmt::format("{}: not valid YAML: unexpected '{}' outside any list or map (line {}, column {})",
+                                 source, at < text.size() ? text.substr(at, 1) : std::string("end of text"),
+                                 stuck.line + 1, stuck.column + 1));
+  }
+}
+
 }  // namespace
 
 YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> documents;
   try {
+    check_parser_progress(text, source);
     documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
     throw InputError(fmt::format("{}: not valid YAML: {} (line {}, column {})", source, error.msg,

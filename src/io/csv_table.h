@@ -17,6 +17,7 @@ class CsvTable {
 
   const std::filesystem::path& path() const { return path_; }
   std::size_t rows() const { return cells_.size(); }
+  std::size_t columns() const { return header_.size(); }
   // The index of a column; throws InputError listing the file's columns when it is missing.
   std::size_t column(const std::string& name) const;
   bool has_column(const std::string& name) const;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bitline::nn {
@@ -32,10 +33,12 @@ struct CheckpointInfo {
 
 void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const CheckpointInfo& info);
-// Checkpoints are checked files (io/checked_file.h): a CRC-32 over the LibTorch archive is verified
-// before LibTorch reads it, and the contents are checked for consistency after (epochs and
-// history agree, every tensor lies inside its storage and is finite, no weight tensor is all
-// zeros). Any failure is an InputError naming the file.
+// Checkpoints are checked files (io/checked_file.h) holding a tensor archive (io/tensor_archive.h,
+// the safetensors layout), not LibTorch archives: the CRC-32 is verified, then bitline's own
+// parser checks the archive's structure, then the contents are checked for consistency (epochs
+// and history agree, every tensor matches the model's name, shape and dtype, values are finite, no
+// weight tensor is all zeros, optimizer and generator state fit). Any failure is an InputError
+// naming the file.
 //
 // Metadata only; std::nullopt when the file does not exist; InputError when it is not a readable
 // bitline checkpoint.
@@ -43,9 +46,9 @@ std::optional<CheckpointInfo> read_checkpoint_info(const std::filesystem::path& 
 // Restores model (and optimizer state when given); InputError naming the file on any mismatch.
 CheckpointInfo load_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer = nullptr);
-// The step of load_checkpoint after the file's checksum: restores from the LibTorch archive bytes
-// (`path` names them in messages).
-CheckpointInfo restore_checkpoint(const std::string& archive_bytes, const std::filesystem::path& path,
+// The step of load_checkpoint after the file's checksum: restores from the tensor archive's bytes
+// (`path` names them in messages). Everything is checked before model or optimizer change.
+CheckpointInfo restore_checkpoint(std::string_view archive_bytes, const std::filesystem::path& path,
                                   torch::nn::Module& model, torch::optim::Optimizer* optimizer = nullptr);
 
 // FNV-1a digest of every parameter and buffer, to compare trained weights across runs.

@@ -25,11 +25,12 @@ class CheckedFileTest : public TempDirTest {
 };
 
 TEST_F(CheckedFileTest, RoundTripsAnyPayloadBehindAReadableHeader) {
-  const std::string payload("PK\x03\x04 binary \0 bytes\n", 22);
+  const char bytes_with_nul[] = "PK\x03\x04 binary \0 bytes\n";
+  const std::string payload(bytes_with_nul, sizeof bytes_with_nul - 1);  // 20 bytes, the NUL inside included
   const std::string bytes = write_and_read_bytes(payload);
   // Header: kind, version, payload length and zlib's CRC-32 of the payload.
   EXPECT_EQ(bytes.substr(0, bytes.find('\n') + 1), checked_file_header(kKind, payload));
-  EXPECT_THAT(bytes, HasSubstr("bitline checkpoint 2 22 "));
+  EXPECT_THAT(bytes, HasSubstr("bitline checkpoint 2 20 "));
   EXPECT_EQ(read_checked_file(dir_ / "f", kKind), payload);
   EXPECT_EQ(parse_checked_file(checked_file_header(kKind, ""), "empty", kKind), "");
 }

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/checked_file.h"
+#include "io/tensor_archive.h"
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/model.h"
@@ -259,37 +261,57 @@ TEST(Checkpoint, InconsistentContentsWithAValidChecksumAreRefused) {
   EXPECT_THAT(load_error(zero), HasSubstr("is all zeros"));
 }
 
-// The archive save_checkpoint writes, for `epochs` epochs, with a history of the given sizes over a
-// storage of only 5 values, as a crafted file can hold: LibTorch's unpickler sets sizes and strides
-// without checking them against the storage (as_strided would refuse, so the test sets them the
-// same unchecked way).
-std::string archive_with_oversized_history(int64_t epochs, std::vector<int64_t> sizes) {
-  auto history = torch::zeros({5}, torch::kFloat64);
-  history[0] = 1;
-  const std::vector<int64_t> strides = {sizes[1], 1};
-  history.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides);
-  torch::serialize::OutputArchive archive;
-  archive.write("bitline/format_version", c10::IValue(int64_t{2}));
-  for (const char* key : {"bitline/stage", "bitline/config_hash", "bitline/config_yaml"}) {
-    archive.write(key, c10::IValue(std::string("float")));
-  }
-  archive.write("bitline/epochs_done", c10::IValue(epochs));
-  archive.write("bitline/epochs_total", c10::IValue(epochs));
-  archive.write("bitline/history", history);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  return bytes.str();
+// A checkpoint's archive bytes (what follows its checked-file header).
+std::string archive_of(const std::filesystem::path& path) {
+  return io::read_checked_file(path, {"checkpoint", 2});
 }
 
-TEST(Checkpoint, AHistoryShapeBeyondItsStorageIsRefusedBeforeItIsRead) {
-  for (const auto& sizes : {std::vector<int64_t>{1, 80}, std::vector<int64_t>{16, 5}}) {
+TEST(Checkpoint, EntriesTheModelDoesNotHaveAreRefused) {
+  const auto path = temp_path("extra.ckpt");
+  auto model = small_mlp();
+  save_checkpoint(path, *model, nullptr, one_epoch_info());
+  auto archive = io::parse_tensor_archive(archive_of(path), path);
+  archive.tensors["parameters/extra.weight"] = archive.tensors.begin()->second;
+  auto restored = small_mlp(3);
+  const std::string before = weights_digest(*restored);
+  try {
+    restore_checkpoint(io::serialize_tensor_archive(archive), "extra.ckpt", *restored);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("holds 'parameters/extra.weight', which the configured model lacks"));
+  }
+  archive.tensors.erase("parameters/extra.weight");
+  archive.tensors["optimizer/999/momentum_buffer"] = archive.tensors.begin()->second;
+  EXPECT_THROW(restore_checkpoint(io::serialize_tensor_archive(archive), "odd.ckpt", *restored), InputError);
+  EXPECT_EQ(weights_digest(*restored), before);  // a refused file changes nothing
+}
+
+TEST(Checkpoint, AdamAndSgdStateRoundTrip) {
+  const auto data = synthetic_dataset();
+  for (const char* kind : {"sgd", "adam"}) {
     auto model = small_mlp();
+    auto options = stage_options(temp_path(std::string(kind) + ".ckpt"), 1);
+    options.optimizer.kind = kind;
+    train_stage(*model, data, options);
+    auto restored = small_mlp(1);
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    if (std::string(kind) == "adam") {
+      optimizer = std::make_unique<torch::optim::Adam>(restored->parameters(), torch::optim::AdamOptions(0.01));
+    } else {
+      optimizer = std::make_unique<torch::optim::SGD>(restored->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    }
+    load_checkpoint(options.checkpoint_path, *restored, optimizer.get());
+    EXPECT_EQ(optimizer->state().size(), restored->parameters().size()) << kind;
+    // Restoring into the other optimizer is refused.
+    auto other = small_mlp(1);
+    torch::optim::SGD sgd(other->parameters(), torch::optim::SGDOptions(0.01));
+    torch::optim::Adam adam(other->parameters(), torch::optim::AdamOptions(0.01));
+    torch::optim::Optimizer* wrong = std::string(kind) == "adam" ? static_cast<torch::optim::Optimizer*>(&sgd) : &adam;
     try {
-      restore_checkpoint(archive_with_oversized_history(sizes[0], sizes), "crafted.ckpt", *model);
+      load_checkpoint(options.checkpoint_path, *other, wrong);
       FAIL() << "expected an InputError";
     } catch (const InputError& error) {
-      EXPECT_THAT(error.what(), AllOf(HasSubstr("crafted.ckpt: inconsistent checkpoint"),
-                                      HasSubstr(fmt::format("a Double tensor of shape [{}, {}]", sizes[0], sizes[1]))));
+      EXPECT_THAT(error.what(), HasSubstr(fmt::format("it holds {} optimizer state", kind)));
     }
   }
 }
