@@ -62,7 +62,7 @@ void run_product(benchmark::State& state, const Spec& spec, bool reference) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  const double conversions = static_cast<double>(engine.count(layer.shape).adc_conversions);
+  const double conversions = static_cast<double>(engine.count(layer.shape).total(bitline::core::EventKind::AdcConversion));
   state.counters["Gconv/s"] = benchmark::Counter(1e-9 * conversions * static_cast<double>(state.iterations()),
                                                  benchmark::Counter::kIsRate);
   state.SetLabel(reference || !engine.fast_kernel() ? "scalar reference path" : "fast kernel");

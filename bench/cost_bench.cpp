@@ -9,18 +9,25 @@
 #include <vector>
 
 #include "core/analog_sram/engine.h"
+#include "core/analog_sram/macro_type.h"
 #include "core/cost/cost_model.h"
 
 namespace {
 
 using namespace bitline::core;
 
-// The reference layer of the other benchmarks for one image: 64 -> 64 channels, 3x3, 32x32
-// outputs; W8A8, N = 255, bit-serial, 7-bit ADC.
+// The macro of the reference layer of the other benchmarks: W8A8, N = 255, bit-serial, 7-bit ADC.
+analog_sram::Spec reference_macro() {
+  analog_sram::Spec spec;
+  spec.adc_bits = 7;
+  return spec;
+}
+
+// The reference layer for one image: 64 -> 64 channels, 3x3, 32x32 outputs.
 cost::LayerWorkload reference_layer() {
   cost::LayerWorkload layer;
   layer.name = "conv";
-  layer.spec.adc_bits = 7;
+  layer.macro = std::make_shared<analog_sram::Engine>(reference_macro());
   layer.shape = {32 * 32, 64, 64, 9};
   return layer;
 }
@@ -56,7 +63,8 @@ BENCHMARK(BM_CostLayerMapping);
 void BM_CostResnet20(benchmark::State& state) {
   const cost::Hardware hardware;
   const auto layers = resnet20_layers();
-  for (auto _ : state) benchmark::DoNotOptimize(cost::evaluate(hardware, layers));
+  const analog_sram::AnalogSramSpec macro_type(reference_macro());
+  for (auto _ : state) benchmark::DoNotOptimize(cost::evaluate(hardware, macro_type, layers));
   state.counters["networks/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CostResnet20)->Unit(benchmark::kMicrosecond);
@@ -65,7 +73,7 @@ BENCHMARK(BM_CostResnet20)->Unit(benchmark::kMicrosecond);
 void BM_SimulateLayerOneImage(benchmark::State& state) {
   omp_set_num_threads(1);
   const auto layer = reference_layer();
-  const analog_sram::Engine engine(layer.spec);
+  const analog_sram::Engine engine(reference_macro());
   std::mt19937 rng(1);
   std::vector<int32_t> x(static_cast<std::size_t>(layer.shape.rows * layer.shape.depth()));
   std::vector<int32_t> w(static_cast<std::size_t>(layer.shape.cols * layer.shape.depth()));

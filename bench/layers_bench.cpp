@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "core/analog_sram/macro_type.h"
 #include "nn/model.h"
 #include "nn/quant_layers.h"
 #include "nn/runtime.h"
@@ -43,6 +44,18 @@ BENCHMARK(BM_ReferenceConv)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The analog SRAM macro of the benchmarks: W8A8 (set per layer), N = 255, bit-serial, this ADC and
+// Gaussian noise of sigma LSB.
+std::shared_ptr<const bitline::core::MacroSpec> analog_macro(int adc_bits, double sigma_lsb,
+                                                             bitline::core::adc::Variation variation = {}) {
+  bitline::core::analog_sram::Spec macro;
+  macro.rows_per_conversion = 255;
+  macro.adc_bits = adc_bits;
+  macro.additive_sigma_fs = sigma_lsb / ((1 << adc_bits) - 1);
+  macro.variation = variation;
+  return std::make_shared<bitline::core::analog_sram::AnalogSramSpec>(macro);
+}
+
 // The same layer in simulate mode on the analog SRAM macro (W8A8, N = 255, bit-serial): variant 0
 // = 7-bit ADC noise-free (lossy, so the macro kernel runs), 1 = 8-bit ADC with sigma = 1 LSB,
 // 2 = 6-bit ADC with sigma = 1 LSB, 3 = variant 0 with a per-column transfer (every physical
@@ -58,11 +71,10 @@ void BM_SimulatedConv(benchmark::State& state) {
   observe_input_range(conv, input);
   auto spec = conv->spec();
   spec.mode = LayerMode::Simulate;
-  spec.macro.rows_per_conversion = 255;
   const bool noise_free = variant == 0 || variant == 3;
-  spec.macro.adc_bits = noise_free ? 7 : variant == 1 ? 8 : 6;
-  spec.macro.additive_sigma_fs = noise_free ? 0.0 : 1.0 / ((1 << spec.macro.adc_bits) - 1);
-  if (variant == 3) spec.macro.variation = {0.02, 0.5, 1};
+  const int adc_bits = noise_free ? 7 : variant == 1 ? 8 : 6;
+  spec.macro = analog_macro(adc_bits, noise_free ? 0.0 : 1.0,
+                            variant == 3 ? bitline::core::adc::Variation{0.02, 0.5, 1} : bitline::core::adc::Variation{});
   conv->set_spec(spec);
   torch::NoGradGuard no_grad;
   for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
@@ -107,9 +119,7 @@ void BM_Resnet20Batch(benchmark::State& state) {
     auto spec = layer->spec();
     spec.mode = variant == 0 ? LayerMode::Float : variant == 2 && name != "conv1" ? LayerMode::Simulate
                                                                                   : LayerMode::Quantized;
-    spec.macro.rows_per_conversion = 255;
-    spec.macro.adc_bits = 6;
-    spec.macro.additive_sigma_fs = 1.0 / 63;
+    spec.macro = analog_macro(6, 1.0);
     layer->set_spec(spec);
   }
   torch::NoGradGuard no_grad;

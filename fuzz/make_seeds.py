@@ -88,17 +88,20 @@ write("fuzz_checked_file", "empty_payload", "bitline checkpoint 2 0 00000000\n")
 write("fuzz_layer_config", "golden", """layer: {type: linear, mode: simulate}
 quantization: {weight_bits: 2, activation_bits: 2, activation_sign: unsigned,
                weight_granularity: per_tensor, activation_scaling: asim_dynamic}
-macro: {rows_per_conversion: 255, adc: {bits: 4}, asim_compatible: true}
+macro: {type: analog_sram, analog_sram: {rows_per_conversion: 255, adc: {bits: 4}, asim_compatible: true}}
 """)
 write("fuzz_layer_config", "conv", """layer: {type: conv2d, padding: 1, stride: 2, groups: 1, mode: simulate}
 quantization: {weight_bits: 8, activation_bits: 8}
 macro:
-  rows_per_conversion: 64
-  input_bits_per_cycle: 2
-  adc: {bits: 6, model: cco, cco: {vdd_v: 0.8}, variation: {gain_sigma_percent: 2}}
-  noise: {additive_sigma_lsb: 0.5}
-  hybrid: {levels: 2, top_levels: majority_vote, vote_samples: 3}
+  type: analog_sram
+  analog_sram:
+    rows_per_conversion: 64
+    input_bits_per_cycle: 2
+    adc: {bits: 6, model: cco, cco: {vdd_v: 0.8}, variation: {gain_sigma_percent: 2}}
+    noise: {additive_sigma_lsb: 0.5}
+    hybrid: {levels: 2, top_levels: majority_vote, vote_samples: 3}
 """)
+
 write("fuzz_adc_config", "ideal", "adc: {bits: 5}\nnoise_sigma_lsb: 0.3\noutput_dir: out/ideal\n")
 write("fuzz_adc_config", "cco", "adc: {bits: 6, model: cco, cco: {vdd_v: 0.6, corner: SS}}\n"
                                 "characterize: {sine_samples: 64, sine_cycles: 7}\n")
@@ -120,6 +123,7 @@ macros:
     hardware: {technology_node_nm: 22, array_rows: 256}
   - name: voting
     analog_sram: {hybrid: {levels: 3, top_levels: majority_vote}}
+
 train:
   batch_size: 32
   float: {epochs: 1}

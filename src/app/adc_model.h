@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
+#include "app/adc_config.h"
 #include "core/adc/converter.h"
 
 namespace bitline::app {

@@ -223,6 +223,11 @@ int command_config(bool defaults, const std::string& check_path, bool embedded) 
   return 0;
 }
 
+int command_macros() {
+  for (const auto& type : macro_types()) fmt::print("{:<14} {}  [{}]\n", type.name, type.summary, type.docs);
+  return 0;
+}
+
 int command_info() {
   const auto blas = nn::detect_blas();
   fmt::print("bitline {}\nLibTorch {}\nBLAS (sgemm_): {}{}\nOpenBLAS config: {}\nLibTorch threads: {}\n", kVersion,
@@ -257,6 +262,7 @@ int run_cli(int argc, char** argv) {
   config->add_option("--check", check_path, "validate a config file and print it resolved");
   config->add_flag("--embedded", embedded, "print the embedded default experiment (configs/default.yaml)");
   auto* info = app.add_subcommand("info", "show version, BLAS backend and threads");
+  auto* macros = app.add_subcommand("macros", "list the macro types (macros[].type) with their docs pages");
   LayerCommandOptions layer_options;
   auto* layer = app.add_subcommand("layer", "run one conv2d or linear layer on .npy tensors (float, quantized or simulate)");
   layer->add_option("-c,--config", layer_options.config_path, "layer config (YAML): layer, quantization, macro")->required();
@@ -291,6 +297,7 @@ int run_cli(int argc, char** argv) {
     if (cost->parsed()) return command_cost(cost_options);
     if (config->parsed()) return command_config(defaults, check_path, embedded);
     if (info->parsed()) return command_info();
+    if (macros->parsed()) return command_macros();
     if (layer->parsed()) return run_layer_command(layer_options);
     if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {

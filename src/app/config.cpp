@@ -58,68 +58,74 @@ bool matches_any(const std::vector<std::string>& patterns, const std::string& na
   return false;
 }
 
-// The macro's analog_sram settings merged with the overrides selected by `selected(index)`.
-template <class Selected>
-AnalogSramConfig merged_analog_sram(const MacroConfig& macro, const std::string& source, Selected selected) {
-  YAML::Node node = NodeEmitter::emit(macro.analog_sram);
-  for (std::size_t i = 0; i < macro.layer_overrides.size(); ++i) {
-    if (selected(i)) deep_merge(node, macro.layer_overrides[i].analog_sram);
-  }
-  AnalogSramConfig merged;
-  ConfigLoader loader(source, node, "analog_sram");
-  describe(loader, merged);
-  loader.reject_unknown_keys();
-  return merged;
+// The registered index of a macro type name (validated by the config's choices).
+std::size_t type_index_of(const std::string& type) {
+  const auto names = macro_type_names();
+  const auto found = std::find(names.begin(), names.end(), type);
+  if (found == names.end()) throw std::logic_error("unregistered macro type " + type);
+  return static_cast<std::size_t>(found - names.begin());
 }
 
-}  // namespace
-
-core::analog_sram::Spec to_core_spec(const AnalogSramConfig& c, const std::string& key) {
-  using namespace core::analog_sram;
-  Spec spec;
-  spec.rows_per_conversion = c.rows_per_conversion;
-  spec.input_bits_per_cycle = static_cast<int>(c.input_bits_per_cycle);
-  spec.row_mapping = c.row_mapping == "packed" ? RowMapping::Packed : RowMapping::ChannelAligned;
-  spec.adc_bits = static_cast<int>(c.adc.bits);
-  spec.full_scale = c.adc.full_scale == "calibrated" ? FullScale::Calibrated : FullScale::AsimFullRange;
-  spec.calibration_percentile = c.adc.calibration_percentile;
-  spec.additive_sigma_fs = c.noise.additive_sigma_fs_percent ? *c.noise.additive_sigma_fs_percent / 100.0
-                                                             : c.noise.additive_sigma_lsb / spec.adc_levels();
-  spec.asim_mac_sigma_fs = c.noise.asim_mac_sigma_fs_percent / 100.0;
-  spec.physical_mac_sigma_fs = c.noise.physical_sigma_fs_percent / 100.0;
-  spec.gain_compression_alpha = c.noise.gain_compression_alpha;
-  spec.parasitic_capacitance_ratio = c.noise.parasitic_capacitance_ratio;
-  auto adc_model = make_adc_model(c.adc, key + ".adc");
-  spec.converter = adc_model.converter;
-  spec.column_converters = std::move(adc_model.column_converters);
-  spec.variation = {c.adc.variation.gain_sigma_percent / 100.0, c.adc.variation.offset_sigma_lsb,
-                    static_cast<uint64_t>(c.adc.variation.chip_seed)};
-  spec.hybrid_levels = static_cast<int>(c.hybrid.levels);
-  spec.top_levels = c.hybrid.top_levels == "majority_vote" ? TopLevels::MajorityVote : TopLevels::Digital;
-  spec.vote_samples = static_cast<int>(c.hybrid.vote_samples);
-  spec.vote_tie_rule = c.hybrid.tie_rule == "largest"           ? VoteTieRule::Largest
-                       : c.hybrid.tie_rule == "closest_to_mean" ? VoteTieRule::ClosestToMean
-                                                                : VoteTieRule::Smallest;
-  if (c.asim_compatible) {
-    spec.row_mapping = RowMapping::ChannelAligned;
-    spec.asim_drop_channels = true;
-    spec.full_scale = FullScale::AsimFullRange;
+// The YAML of the macro's section of type `type_index`, with the overrides selected by
+// `selected(index)` merged in.
+template <class Selected>
+YAML::Node merged_section(const MacroConfig& macro, std::size_t type_index, Selected selected) {
+  YAML::Node node;
+  for_each_macro_type([&](auto, auto index) {
+    if (index == type_index) node = NodeEmitter::emit(std::get<index>(macro.configs));
+  });
+  for (std::size_t i = 0; i < macro.layer_overrides.size(); ++i) {
+    if (selected(i)) deep_merge(node, macro.layer_overrides[i].sections[type_index]);
   }
-  spec.seed = static_cast<uint64_t>(c.seed);
+  return node;
+}
+
+// The MacroSpec of a section of macro type `type` given as YAML. `source` names the config and
+// `key` the section (e.g. "macros[0].analog_sram") in errors.
+std::shared_ptr<const core::MacroSpec> build_section(const std::string& type, const YAML::Node& node,
+                                                     const std::string& source, const std::string& key) {
+  std::shared_ptr<const core::MacroSpec> spec;
+  for_each_macro_type([&](auto macro_type, auto) {
+    using Type = decltype(macro_type);
+    if (type != Type::kName) return;
+    typename Type::Config section;
+    ConfigLoader loader(source, node, key);
+    describe(loader, section);
+    loader.reject_unknown_keys();
+    try {
+      spec = Type::build(section, key);
+    } catch (const InputError& error) {
+      throw InputError(fmt::format("{}: {}", source, error.what()));
+    }
+  });
   return spec;
 }
 
-namespace {
-
-void check_asim_compatible(const AnalogSramConfig& macro, const LayerQuantizationConfig& quantization,
-                           const std::string& source, const std::string& key) {
-  if (macro.asim_compatible &&
-      (quantization.weight_granularity != "per_tensor" || quantization.activation_scaling != "asim_dynamic")) {
-    throw InputError(fmt::format("{}: key '{}.asim_compatible': ASiM quantizes per tensor with dynamic batch ranges, "
-                                 "so it expects quantization.weight_granularity: per_tensor and "
-                                 "quantization.activation_scaling: asim_dynamic, found {} and {}",
-                                 source, key, quantization.weight_granularity, quantization.activation_scaling));
+// Whether the macro can serve these operands (without building it): an InputError naming `source`,
+// `key`, the knob that cannot (the spec's std::invalid_argument) and the operands.
+void check_operands(const core::MacroSpec& spec, const core::IntegerOperands& operands, const std::string& source,
+                    const std::string& key) {
+  try {
+    spec.check_operands(operands);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("{}: key '{}': {} (with quantization W{}A{})", source, key, error.what(),
+                                 operands.weight_bits, operands.input_bits));
   }
+}
+
+// A choice's sections: only its own type's, and its type's checks against the quantization.
+void check_choice(const MacroChoice& choice, const LayerQuantizationConfig& quantization, const std::string& source,
+                  const std::string& key) {
+  for (const auto& given : choice.given_sections) {
+    if (given == choice.type) continue;
+    throw InputError(fmt::format("{}: key '{}.{}': a section of macro type {}, but '{}.type' is {}; give the section "
+                                 "of the macro's type",
+                                 source, key, given, given, key, choice.type));
+  }
+  for_each_macro_type([&](auto macro_type, auto index) {
+    using Type = decltype(macro_type);
+    if (choice.type == Type::kName) Type::check(std::get<index>(choice.configs), quantization, source, key + "." + Type::kName);
+  });
 }
 
 void validate_macro(const Config& config, std::size_t index, const std::string& source) {
@@ -130,43 +136,33 @@ void validate_macro(const Config& config, std::size_t index, const std::string& 
       throw InputError(fmt::format("{}: key '{}.name': expected a unique name, found '{}' again", source, key, macro.name));
     }
   }
-  const auto& noise = macro.analog_sram.noise;
-  if (noise.additive_sigma_fs_percent && noise.additive_sigma_lsb != 0) {
-    throw InputError(fmt::format("{}: keys '{}.analog_sram.noise.additive_sigma_lsb' and 'additive_sigma_fs_percent': "
-                                 "expected at most one of them set, found both ({} LSB and {} %)",
-                                 source, key, noise.additive_sigma_lsb, *noise.additive_sigma_fs_percent));
-  }
-  check_asim_compatible(macro.analog_sram, config.quantization, source, key + ".analog_sram");
+  check_choice(macro, config.quantization, source, key);
+  const std::size_t type = type_index_of(macro.type);
+  const auto names = macro_type_names();
   for (std::size_t j = 0; j < macro.layer_overrides.size(); ++j) {
     const std::string override_key = fmt::format("{}.layer_overrides[{}]", key, j);
-    if (macro.layer_overrides[j].layers.empty()) {
+    const auto& entry = macro.layer_overrides[j];
+    if (entry.layers.empty()) {
       throw InputError(fmt::format("{}: key '{}.layers': expected at least one layer name or glob, found none", source,
                                    override_key));
     }
-    // Each override must make a valid macro on its own.
-    const auto merged = merged_analog_sram(macro, source + ", " + override_key, [&](std::size_t i) { return i == j; });
-    try {
-      core::analog_sram::validate(to_core_spec(merged, override_key + ".analog_sram"));
-    } catch (const std::invalid_argument& error) {
-      throw InputError(fmt::format("{}: key '{}': {}", source, override_key, error.what()));
-    } catch (const InputError& error) {
-      throw InputError(fmt::format("{}: {}", source, error.what()));
+    for (std::size_t other = 0; other < names.size(); ++other) {
+      if (other != type && entry.sections[other].size() > 0) {
+        throw InputError(fmt::format("{}: key '{}.{}': keys of macro type {}, but the macro's type is {}", source,
+                                     override_key, names[other], names[other], macro.type));
+      }
     }
+    // Each override must make a valid macro on its own (at W8A8: layers may override the bits).
+    const auto spec = build_section(macro.type, merged_section(macro, type, [&](std::size_t i) { return i == j; }),
+                                    source + ", " + override_key, macro.type);
+    check_operands(*spec, {8, 8, false}, source, override_key + "." + macro.type);
   }
-  core::analog_sram::Spec spec;
-  try {
-    spec = to_core_spec(macro.analog_sram, key + ".analog_sram");
-  } catch (const InputError& error) {
-    throw InputError(fmt::format("{}: {}", source, error.what()));
-  }
-  spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
-  spec.input_bits = static_cast<int>(config.quantization.activation_bits);
-  try {
-    core::analog_sram::validate(spec);
-  } catch (const std::invalid_argument& error) {
-    throw InputError(fmt::format("{}: key '{}.analog_sram': {} (with quantization W{}A{})", source, key, error.what(),
-                                 spec.weight_bits, spec.input_bits));
-  }
+  const auto spec = build_section(macro.type, merged_section(macro, type, [](std::size_t) { return false; }), source,
+                                  key + "." + macro.type);
+  check_operands(*spec,
+                 {static_cast<int>(config.quantization.weight_bits), static_cast<int>(config.quantization.activation_bits),
+                  false},
+                 source, key + "." + macro.type);
 }
 
 void check_macro_reference(const Config& config, const std::string& mode, const std::optional<std::string>& macro,
@@ -195,13 +191,23 @@ const MacroConfig& find_macro(const Config& config, const std::string& name, con
                                listing.empty() ? "there are none" : listing, name));
 }
 
-AnalogSramConfig analog_sram_config(const MacroConfig& macro, const std::string& layer_name) {
-  return merged_analog_sram(macro, "macro '" + macro.name + "' for layer '" + layer_name + "'",
-                            [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); });
+YAML::Node merged_macro_section(const MacroConfig& macro, std::size_t type_index, const std::string& layer_name) {
+  return merged_section(macro, type_index,
+                        [&](std::size_t i) { return matches_any(macro.layer_overrides[i].layers, layer_name); });
 }
 
-core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name) {
-  return to_core_spec(analog_sram_config(macro, layer_name));
+std::shared_ptr<const core::MacroSpec> macro_spec(const MacroConfig& macro, const std::string& layer_name) {
+  return build_section(macro.type, merged_macro_section(macro, type_index_of(macro.type), layer_name),
+                       "macro '" + macro.name + "' for layer '" + layer_name + "'", macro.type);
+}
+
+std::shared_ptr<const core::MacroSpec> macro_spec(const MacroChoice& choice, const std::string& source,
+                                                  const std::string& key) {
+  YAML::Node node;
+  for_each_macro_type([&](auto, auto index) {
+    if (index == type_index_of(choice.type)) node = NodeEmitter::emit(std::get<index>(choice.configs));
+  });
+  return build_section(choice.type, node, source, key + "." + choice.type);
 }
 
 namespace {
@@ -382,21 +388,12 @@ LayerCommandConfig parse_layer_config(const std::string& yaml_text, const std::s
   ConfigLoader loader(source, root);
   describe(loader, config);
   loader.reject_unknown_keys();
-  check_asim_compatible(config.macro, config.quantization, source, "macro");
-  core::analog_sram::Spec spec;
-  try {
-    spec = to_core_spec(config.macro, "macro");
-  } catch (const InputError& error) {
-    throw InputError(fmt::format("{}: {}", source, error.what()));
-  }
-  spec.weight_bits = static_cast<int>(config.quantization.weight_bits);
-  spec.input_bits = static_cast<int>(config.quantization.activation_bits);
-  try {
-    core::analog_sram::validate(spec);
-  } catch (const std::invalid_argument& error) {
-    throw InputError(fmt::format("{}: key 'macro': {} (with quantization W{}A{})", source, error.what(),
-                                 spec.weight_bits, spec.input_bits));
-  }
+  check_choice(config.macro, config.quantization, source, "macro");
+  const auto spec = macro_spec(config.macro, source, "macro");
+  check_operands(*spec,
+                 {static_cast<int>(config.quantization.weight_bits), static_cast<int>(config.quantization.activation_bits),
+                  false},
+                 source, "macro." + config.macro.type);
   return config;
 }
 
@@ -468,17 +465,29 @@ void validate_config(const Config& config, const std::string& source) {
                                  "(the forward pass through a macro), found mode {}",
                                  source, config.train.qat_stage.mode));
   }
+  // Varying the chip instance or the CCO's operating point from batch to batch is a feature of the
+  // analog macro's ADC.
+  const bool draws_adc = aware.variation_sampling != "fixed" || !aware.corners.empty() || !aware.vdd_v.empty();
+  if (draws_adc && config.train.qat_stage.macro) {
+    const auto& macro = find_macro(config, *config.train.qat_stage.macro, source + ": key 'train.qat.macro'");
+    if (macro.type != AnalogSramType::kName) {
+      throw InputError(fmt::format("{}: key 'train.qat.adc_aware': variation_sampling, corners and vdd_v vary the ADC "
+                                   "of an analog_sram macro, but macro '{}' has type {}",
+                                   source, macro.name, macro.type));
+    }
+  }
   if ((!aware.corners.empty() || !aware.vdd_v.empty()) && config.train.qat_stage.macro) {
     const auto& macro = find_macro(config, *config.train.qat_stage.macro, source + ": key 'train.qat.macro'");
-    if (macro.analog_sram.adc.model != "cco") {
+    const auto& adc = std::get<macro_type_index<AnalogSramType>()>(macro.configs).adc;
+    if (adc.model != "cco") {
       throw InputError(fmt::format("{}: key 'train.qat.adc_aware': corners and vdd_v are drawn for a CCO ADC, but macro "
                                    "'{}' has adc.model {}",
-                                   source, macro.name, macro.analog_sram.adc.model));
+                                   source, macro.name, adc.model));
     }
     // Every drawn operating point must exist (corner in the table, V_DD in its range).
-    for (const auto& corner : aware.corners.empty() ? std::vector<std::string>{macro.analog_sram.adc.cco.corner} : aware.corners) {
-      for (double vdd : aware.vdd_v.empty() ? std::vector<double>{macro.analog_sram.adc.cco.vdd_v} : aware.vdd_v) {
-        auto keys = macro.analog_sram.adc;
+    for (const auto& corner : aware.corners.empty() ? std::vector<std::string>{adc.cco.corner} : aware.corners) {
+      for (double vdd : aware.vdd_v.empty() ? std::vector<double>{adc.cco.vdd_v} : aware.vdd_v) {
+        auto keys = adc;
         keys.cco.corner = corner;
         keys.cco.vdd_v = vdd;
         try {
@@ -561,6 +570,10 @@ std::string qat_stage_hash(const Config& config) {
     YAML::Node macro = NodeEmitter::emit(find_macro(config, *config.train.qat_stage.macro, "train.qat.macro"));
     prune_defaults(macro, NodeEmitter::emit(MacroConfig{}));
     if (macro.IsMap()) macro.remove("hardware");  // cost only: training does not depend on it
+    // An override's sections of other macro types are empty maps: left out, as other defaults are.
+    if (macro.IsMap() && macro["layer_overrides"]) {
+      for (auto entry : macro["layer_overrides"]) prune_defaults(entry, NodeEmitter::emit(MacroOverride{}));
+    }
     node["macro"] = macro;
   }
   return fnv1a_hex(dump(node));
@@ -588,7 +601,7 @@ nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::strin
   nn::LayerQuantSpec spec = layer_quant_spec(config, mode);
   if (mode == nn::LayerMode::Simulate) {
     if (macro == nullptr) throw std::logic_error("layer_spec: simulate mode without a macro");
-    spec.macro = analog_sram_spec(*macro, layer_name);
+    spec.macro = macro_spec(*macro, layer_name);
   }
   for (const auto& override_entry : config.layer_overrides) {
     bool matches = false;

@@ -4,11 +4,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <array>
+#include <memory>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
+#include "app/adc_config.h"
 #include "app/config_schema.h"
+#include "app/hardware_config.h"
+#include "app/macros/registry.h"
 #include "core/cost/cost_model.h"
 #include "nn/quant_spec.h"
 
@@ -267,257 +273,54 @@ void describe(V& v, TrainConfig& c) {
   v.section("qat", c.qat_stage, Doc("stage 2: quantization-aware fine-tuning of the stage-1 model"));
 }
 
-struct AdcTableConfig {
-  std::string thresholds_csv;
-  std::string inl_csv;
-  std::string dnl_csv;
-};
-template <class V>
-void describe(V& v, AdcTableConfig& c) {
-  v.field("thresholds_csv", c.thresholds_csv,
-          Doc("CSV with columns code, threshold_lsb: the input level (LSB) at which each code 1..2^bits-1 starts "
-              "(ideal: code - 0.5); path relative to the working directory. Any of the three tables may add a "
-              "column `column` (0, 1, ...): one table per physical column of the array, o * weight_bits + i, "
-              "repeated for wider layers"));
-  v.field("inl_csv", c.inl_csv, Doc("CSV with columns code, inl_lsb for codes 1..2^bits-1: threshold = code - 0.5 + INL"));
-  v.field("dnl_csv", c.dnl_csv,
-          Doc("CSV with columns code, dnl_lsb for codes 1..2^bits-2: threshold(code + 1) = threshold(code) + 1 + DNL, "
-              "the first threshold ideal [assumption]"));
-}
-
-struct CcoConfig {
-  std::string corner = "TT";
-  double vdd_v = 0.9;
-  std::string design_corner = "TT";
-  double design_vdd_v = 0.9;
-  double full_scale_current_ua = 5;
-  double c_eff_ff = 10;
-  bool offset_calibrated = true;
-  std::string operating_points_csv;
-};
-template <class V>
-void describe(V& v, CcoConfig& c) {
-  v.field("corner", c.corner, Doc("process corner the ADC runs at (a corner of the operating-point table)"));
-  v.field("vdd_v", c.vdd_v, Doc("supply voltage it runs at; interpolated linearly between the table's points").unit("V").above(0, 5));
-  v.field("design_corner", c.design_corner, Doc("corner at which the counting window was sized"));
-  v.field("design_vdd_v", c.design_vdd_v,
-          Doc("supply at which the counting window was sized so that full scale spans all codes").unit("V").above(0, 5));
-  v.field("full_scale_current_ua", c.full_scale_current_ua,
-          Doc("column current at full scale [assumed default]").unit("uA").above(0, 1e6));
-  v.field("c_eff_ff", c.c_eff_ff,
-          Doc("capacitance switched per oscillation; energy per conversion = C V^2 f T [assumed default]").unit("fF").range(0, 1e6));
-  v.field("offset_calibrated", c.offset_calibrated,
-          Doc("subtract the zero-input count measured at the operating point (true) or at the design point (false)"));
-  v.field("operating_points_csv", c.operating_points_csv,
-          Doc("CSV with columns corner, vdd_v, f0_mhz, gain_mhz_per_ua, isat_ua (f = f0 + K I / (1 + I / Isat)); "
-              "empty: the built-in TT/FF/SS table at 0.6-1.0 V [assumed, docs/adc.md]"));
-}
-
-struct AdcVariationConfig {
-  double gain_sigma_percent = 0;
-  double offset_sigma_lsb = 0;
-  int64_t chip_seed = 1;
-};
-template <class V>
-void describe(V& v, AdcVariationConfig& c) {
-  v.field("gain_sigma_percent", c.gain_sigma_percent,
-          Doc("per-column gain error g ~ N(1, sigma^2) of the column readout: v -> g v + o").unit("%").range(0, 100));
-  v.field("offset_sigma_lsb", c.offset_sigma_lsb, Doc("per-column offset error o ~ N(0, sigma^2)").unit("LSB").range(0, 1000));
-  v.field("chip_seed", c.chip_seed,
-          Doc("the chip instance: each physical column's (gain, offset) is a function of this seed and the column")
-              .range(0, 9.0e15));
-}
-
-struct AdcConfig {
-  int64_t bits = 8;
-  std::string full_scale = "asim_full_range";
-  double calibration_percentile = 99.99;
-  std::string model = "ideal";
-  AdcTableConfig table;
-  CcoConfig cco;
-  AdcVariationConfig variation;
-};
-template <class V>
-void describe(V& v, AdcConfig& c) {
-  v.field("bits", c.bits, Doc("ADC resolution").unit("bits").range(1, 16));
-  v.field("full_scale", c.full_scale,
-          Doc("ADC input range: asim_full_range = (2^e - 1) * rows_per_conversion MAC units (ASiM), or calibrated "
-              "per layer from partial-sum statistics, clipping above")
-              .choices({"asim_full_range", "calibrated"}));
-  v.field("calibration_percentile", c.calibration_percentile,
-          Doc("calibrated: the full scale is this percentile of the layer's partial sums").unit("%").above(0, 100));
-  v.field("model", c.model,
-          Doc("converter: ideal (ASiM's rounding, exact parity), table (thresholds or INL/DNL from a CSV) or cco "
-              "(current-controlled oscillator ADC); docs/adc.md")
-              .choices({"ideal", "table", "cco"}));
-  v.section("table", c.table, Doc("model table: exactly one of the three CSV files"));
-  v.section("cco", c.cco, Doc("model cco: operating point and design of the oscillator ADC"));
-  v.section("variation", c.variation,
-            Doc("per-column gain/offset mismatch of one chip instance (any model; runs on the scalar path)"));
-}
-
-struct NoiseConfig {
-  double additive_sigma_lsb = 0;
-  std::optional<double> additive_sigma_fs_percent;
-  double asim_mac_sigma_fs_percent = 0;
-  double physical_sigma_fs_percent = 0;
-  double gain_compression_alpha = 0;
-  double parasitic_capacitance_ratio = 0;
-};
-template <class V>
-void describe(V& v, NoiseConfig& c) {
-  v.field("additive_sigma_lsb", c.additive_sigma_lsb,
-          Doc("Gaussian noise added before the ADC, in ADC LSB (1 LSB = 1/(2^bits - 1) of full scale)")
-              .unit("LSB").range(0, 1000));
-  v.field("additive_sigma_fs_percent", c.additive_sigma_fs_percent,
-          Doc("the same noise in percent of full scale (ASiM's rand_noise_sigma); null = use additive_sigma_lsb")
-              .unit("% FS").range(0, 100));
-  v.field("asim_mac_sigma_fs_percent", c.asim_mac_sigma_fs_percent,
-          Doc("ASiM's MAC-dependent noise: sigma / sqrt(m + 1), sigma in percent of full scale (non_linear_sigma)")
-              .unit("% FS").range(0, 100));
-  v.field("physical_sigma_fs_percent", c.physical_sigma_fs_percent,
-          Doc("noise growing as sqrt(m): sigma * sqrt(m / full scale), sigma in percent of full scale [assumed model]")
-              .unit("% FS").range(0, 100));
-  v.field("gain_compression_alpha", c.gain_compression_alpha,
-          Doc("current-domain gain compression v -> v / (1 + alpha v), v = MAC / full scale (ASiM's current domain)")
-              .range(0, 100));
-  v.field("parasitic_capacitance_ratio", c.parasitic_capacitance_ratio,
-          Doc("charge domain: bitline parasitic over unit cell capacitance C_par / C_u; v -> v N / (N + C_par / C_u)")
-              .range(0, 1e6));
-}
-
-struct HybridConfig {
-  int64_t levels = 0;
-  std::string top_levels = "digital";
-  int64_t vote_samples = 3;
-  std::string tie_rule = "smallest";
-};
-template <class V>
-void describe(V& v, HybridConfig& c) {
-  v.field("levels", c.levels,
-          Doc("L: the top L significance levels (i + j > B_w + P - L - 2) are handled by top_levels").range(0, 32));
-  v.field("top_levels", c.top_levels,
-          Doc("digital: computed noise-free (hybrid CiM); majority_vote: converted vote_samples times")
-              .choices({"digital", "majority_vote"}));
-  v.field("vote_samples", c.vote_samples, Doc("conversions per voted cycle").range(1, 31));
-  v.field("tie_rule", c.tie_rule,
-          Doc("tied vote: smallest code (ASiM's torch.mode), largest, or the one closest to the samples' mean")
-              .choices({"smallest", "largest", "closest_to_mean"}));
-}
-
-struct AnalogSramConfig {
-  int64_t rows_per_conversion = 255;
-  int64_t input_bits_per_cycle = 1;
-  std::string row_mapping = "channel_aligned";
-  AdcConfig adc;
-  NoiseConfig noise;
-  HybridConfig hybrid;
-  bool asim_compatible = false;
-  int64_t seed = 0;
-};
-template <class V>
-void describe(V& v, AnalogSramConfig& c) {
-  v.field("rows_per_conversion", c.rows_per_conversion,
-          Doc("N: rows activated together and converted by one ADC read (ASiM's nrow)").unit("rows").range(1, 65536));
-  v.field("input_bits_per_cycle", c.input_bits_per_cycle,
-          Doc("input bits applied per cycle: 1 = bit-serial, more = bit-parallel (ASiM's act_enc)").unit("bits").range(1, 16));
-  v.field("row_mapping", c.row_mapping,
-          Doc("channel_aligned: whole input channels per tile (ASiM); packed: contiguous chunks of N rows")
-              .choices({"channel_aligned", "packed"}));
-  v.section("adc", c.adc, Doc("column ADC"));
-  v.section("noise", c.noise, Doc("analog non-idealities before the ADC"));
-  v.section("hybrid", c.hybrid, Doc("hybrid CiM and majority voting on the most significant cycles"));
-  v.field("asim_compatible", c.asim_compatible,
-          Doc("reproduce ASiM exactly: channel-aligned tiles including ASiM's dropped channels, full-range ADC; "
-              "requires quantization per_tensor + asim_dynamic"));
-  v.field("seed", c.seed, Doc("seed of the macro's noise streams").range(0, 9.0e15));
-}
-
-// Macro settings that differ for some layers, e.g. an 8-bit ADC for the first layer.
+// Macro settings that differ for some layers, e.g. an 8-bit ADC for the first layer: any keys of
+// the macro type's section.
 struct MacroOverride {
   std::vector<std::string> layers;
-  YAML::Node analog_sram{YAML::NodeType::Map};
+  std::array<YAML::Node, kMacroTypeCount> sections = empty_sections();
+  static std::array<YAML::Node, kMacroTypeCount> empty_sections() {
+    std::array<YAML::Node, kMacroTypeCount> nodes;
+    for (auto& node : nodes) node = YAML::Node(YAML::NodeType::Map);
+    return nodes;
+  }
 };
 template <class V>
 void describe(V& v, MacroOverride& c) {
   v.field("layers", c.layers, Doc("layer names or shell globs"));
-  v.field("analog_sram", c.analog_sram, Doc("any analog_sram keys, e.g. {adc: {bits: 8}}"));
+  for_each_macro_type([&](auto type, auto index) {
+    using Type = decltype(type);
+    v.field(Type::kName, c.sections[index], Doc(std::string("any ") + Type::kName + " keys, for a macro of that type"));
+  });
 }
 
-}  // namespace bitline::app
-
-// The cost model's chip and component costs are configured directly (macros[].hardware); their
-// defaults live in core::cost. These describe() overloads sit in core::cost so that the schema
-// visitors' unqualified describe() calls find them by argument-dependent lookup.
-namespace bitline::core::cost {
-// Component costs (docs/cost.md gives each default's source), at the reference technology below;
-// the model scales them to the chip's.
-template <class V>
-void describe(V& v, ComponentLibrary& c) {
-  const double inf = std::numeric_limits<double>::infinity();
-  v.field("reference_node_nm", c.reference.node_nm, app::Doc("technology node the values below are given at").unit("nm").above(0));
-  v.field("reference_vdd_v", c.reference.vdd_v, app::Doc("supply the values below are given at").unit("V").above(0));
-  v.field("adc_fom_fj_per_step", c.adc_fom_fj_per_step,
-          app::Doc("ADC figure of merit: energy per conversion = FoM * 2^bits (Kull et al., ISSCC 2013: 8 bits, 2.58 pJ, 32 nm)").unit("fJ").range(0, inf));
-  v.field("adc_area_um2_per_level", c.adc_area_um2_per_level, app::Doc("ADC area = this * 2^bits (ISAAC, ISCA 2016: 1200 um^2 at 8 bits, 32 nm)").unit("um^2").range(0, inf));
-  v.field("adc_conversion_ns", c.adc_conversion_ns, app::Doc("time of one conversion (Kull et al.: 1.2 GS/s at 32 nm)").unit("ns").range(0, inf));
-  v.field("adc_fom_corner_msps", c.adc_fom_corner_msps,
-          app::Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; default: the rate Kull et al. measured it at; 0: flat").unit("MS/s").range(0, inf));
-  v.field("sense_amp_area_um2", c.sense_amp_area_um2, app::Doc("sense amplifier area, one per column (Aladdin, ISCA 2014: a 40 nm register bit, 5.98 um^2; a latch-type amplifier taken as one flip-flop [assumption])").unit("um^2").range(0, inf));
-  v.field("dac_energy_pj", c.dac_energy_pj, app::Doc("input driver: per row driven with one input chunk (ISAAC's 1-bit DAC)").unit("pJ").range(0, inf));
-  v.field("dac_area_um2", c.dac_area_um2, app::Doc("input driver area per row (ISAAC's 1-bit DAC)").unit("um^2").range(0, inf));
-  v.field("cell_energy_fj", c.cell_energy_fj, app::Doc("per bit cell of an activation, a driven row on one column (CiMLoop's model of Jia et al., JSSC 2020: 2 fF at 65 nm, 1.2 V; C V^2)").unit("fJ").range(0, inf));
-  v.field("cell_area_um2", c.cell_area_um2, app::Doc("bit cell area (Mistry et al., IEDM 2007: 45 nm 6T)").unit("um^2").range(0, inf));
-  v.field("cell_write_energy_pj", c.cell_write_energy_pj, app::Doc("per weight bit written (Horowitz 2014: 8 KB SRAM)").unit("pJ").range(0, inf));
-  v.field("adder_energy_pj_per_input", c.adder_energy_pj_per_input,
-          app::Doc("digital cycles: adder-tree energy per input row (Horowitz 2014: 8-bit add / 8)").unit("pJ").range(0, inf));
-  v.field("adder_area_um2_per_input", c.adder_area_um2_per_input,
-          app::Doc("adder-tree area per input row and column (Horowitz 2014: 8-bit adder / 8)").unit("um^2").range(0, inf));
-  v.field("shift_add_energy_pj", c.shift_add_energy_pj, app::Doc("per shift-add (Horowitz 2014: 16-bit add)").unit("pJ").range(0, inf));
-  v.field("shift_add_area_um2", c.shift_add_area_um2, app::Doc("per shift-add unit (Horowitz 2014: 16-bit adder)").unit("um^2").range(0, inf));
-  v.field("accumulator_energy_pj", c.accumulator_energy_pj, app::Doc("per partial sum accumulated across row tiles (Horowitz 2014: 32-bit add)").unit("pJ").range(0, inf));
-  v.field("accumulator_area_um2", c.accumulator_area_um2, app::Doc("per output column of a macro (Horowitz 2014: 32-bit adder)").unit("um^2").range(0, inf));
-  v.field("buffer_energy_pj_per_bit", c.buffer_energy_pj_per_bit, app::Doc("buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
-  v.field("buffer_area_um2_per_bit", c.buffer_area_um2_per_bit, app::Doc("buffer area per bit (ISAAC, ISCA 2016: 64 KB eDRAM buffer, 0.083 mm^2 at 32 nm)").unit("um^2").range(0, inf));
-  v.field("interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm,
-          app::Doc("wire energy per bit and mm (full-swing wire, 310 fJ/bit/mm at 130 nm 1.2 V, scaled)").unit("pJ").range(0, inf));
-  v.field("leakage_mw_per_mm2", c.leakage_mw_per_mm2, app::Doc("static power per chip area, kept across nodes [assumption] (CiMLoop's model of Jia et al.: 6.66 uW over 15535 um^2 at 65 nm)").unit("mW/mm^2").range(0, inf));
-}
-
-// The chip around a macro, for the cost model (docs/cost.md). The macro's own spec is analog_sram.
-template <class V>
-void describe(V& v, Hardware& c) {
-  const double inf = std::numeric_limits<double>::infinity();
-  v.field("technology_node_nm", c.technology.node_nm, app::Doc("technology node of the chip").unit("nm").above(0));
-  v.field("vdd_v", c.technology.vdd_v, app::Doc("supply voltage of the chip").unit("V").above(0));
-  v.field("clock_mhz", c.clock_mhz, app::Doc("clock: one array activation per cycle, conversions take whole cycles").unit("MHz").above(0));
-  v.field("array_rows", c.array_rows, app::Doc("bit-cell rows of one macro's array (>= analog_sram.rows_per_conversion)").unit("rows").range(1, 1 << 20));
-  v.field("array_columns", c.array_columns, app::Doc("bit-cell columns of one macro's array (one per weight bit of an output column)").unit("columns").range(1, 1 << 20));
-  v.field("columns_per_adc", c.columns_per_adc, app::Doc("physical columns sharing one ADC, converted one after another").unit("columns").range(1, 1 << 20));
-  v.field("tiles", c.tiles, app::Doc("tiles of the chip").range(1, 1 << 20));
-  v.field("macros_per_tile", c.macros_per_tile, app::Doc("macros of a tile").range(1, 1 << 20));
-  v.field("tile_buffer_kib", c.tile_buffer_kib, app::Doc("SRAM buffer of each tile").unit("KiB").range(0, inf));
-  v.field("global_buffer_kib", c.global_buffer_kib, app::Doc("global SRAM buffer").unit("KiB").range(0, inf));
-  v.field("output_bits", c.output_bits, app::Doc("bits of each layer output written back to the buffer").unit("bits").range(1, 64));
-  v.field("interconnect_mm", c.interconnect_mm, app::Doc("mean distance data moves between a buffer and a macro").unit("mm").range(0, inf));
-  v.section("components", c.components, app::Doc("per-event energy and per-instance area of the components"));
-}
-}  // namespace bitline::core::cost
-
-namespace bitline::app {
-
-struct MacroConfig {
-  std::string name = "analog";
+// A macro type and its knobs: the section of the chosen type; the others stay at their defaults.
+struct MacroChoice {
   std::string type = "analog_sram";
-  AnalogSramConfig analog_sram;
+  MacroTypeConfigs configs;
+  std::vector<std::string> given_sections;  // the type sections the config gave (set while loading)
+};
+template <class V>
+void describe(V& v, MacroChoice& c) {
+  v.field("type", c.type, Doc("macro type (`bitline macros` lists them)").choices(macro_type_names()));
+  for_each_macro_type([&](auto type, auto index) {
+    using Type = decltype(type);
+    v.section(Type::kName, std::get<index>(c.configs),
+              Doc(std::string("type ") + Type::kName + ": " + Type::kSummary + " (" + Type::kDocs + ")"));
+    if constexpr (std::is_same_v<V, ConfigLoader>) {
+      if (v.given(Type::kName)) c.given_sections.push_back(Type::kName);
+    }
+  });
+}
+
+struct MacroConfig : MacroChoice {
+  std::string name = "analog";
   std::vector<MacroOverride> layer_overrides;
   core::cost::Hardware hardware;
 };
 template <class V>
 void describe(V& v, MacroConfig& c) {
   v.field("name", c.name, Doc("name that evaluation runs refer to"));
-  v.field("type", c.type, Doc("macro model").choices({"analog_sram"}));
-  v.section("analog_sram", c.analog_sram, Doc("analog SRAM CiM macro (docs/macros/analog_sram.md)"));
+  describe(v, static_cast<MacroChoice&>(c));
   v.section_list("layer_overrides", c.layer_overrides, Doc("per-layer macro settings, later entries win"));
   v.section("hardware", c.hardware, Doc("the chip around the macro, for energy, latency and area (docs/cost.md)"));
 }
@@ -575,14 +378,15 @@ void describe(V& v, SingleLayerConfig& c) {
 struct LayerCommandConfig {
   SingleLayerConfig layer;
   LayerQuantizationConfig quantization;
-  AnalogSramConfig macro;
+  MacroChoice macro;
 };
 template <class V>
 void describe(V& v, LayerCommandConfig& c) {
   v.section("layer", c.layer, Doc("the layer"));
   v.section("quantization", c.quantization,
             Doc("operand quantization; static ranges are calibrated on the given input itself"));
-  v.section("macro", c.macro, Doc("analog SRAM macro of simulate mode (docs/macros/analog_sram.md)"));
+  v.section("macro", c.macro,
+            Doc("the macro of simulate mode: its type and that type's section, as in a macros[] entry"));
 }
 
 LayerCommandConfig load_layer_config(const std::filesystem::path& path);
@@ -624,8 +428,7 @@ void describe(V& v, AdcCommandConfig& c) {
 }
 AdcCommandConfig load_adc_command_config(const std::filesystem::path& path);
 AdcCommandConfig parse_adc_command_config(const std::string& yaml_text, const std::string& source);
-// `key` names the analog_sram section in errors (its ADC tables are read here).
-core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config, const std::string& key = "analog_sram");
+// A layer's quantization spec in `mode`, from a quantization section without overrides.
 nn::LayerQuantSpec layer_quant_spec(const LayerQuantizationConfig& config, nn::LayerMode mode);
 
 struct Config {
@@ -677,10 +480,25 @@ std::string qat_stage_hash(const Config& config);
 // simulate mode.
 nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::string& layer_name, nn::LayerMode mode,
                               const MacroConfig* macro = nullptr);
-// The analog SRAM macro of one layer: the macro's settings with its matching layer overrides.
-core::analog_sram::Spec analog_sram_spec(const MacroConfig& macro, const std::string& layer_name);
-// The macro's keys for one layer, its layer_overrides applied.
-AnalogSramConfig analog_sram_config(const MacroConfig& macro, const std::string& layer_name);
+// The macro of one layer: the macro's type section with its matching layer overrides, built by its
+// registered type.
+std::shared_ptr<const core::MacroSpec> macro_spec(const MacroConfig& macro, const std::string& layer_name);
+// The macro a choice describes (no overrides); `source` and `key` (e.g. "macro") name it in errors.
+std::shared_ptr<const core::MacroSpec> macro_spec(const MacroChoice& choice, const std::string& source,
+                                                  const std::string& key);
+// The YAML of the macro's section of registered type `type_index`, with the layer overrides that
+// match `layer_name` merged in.
+YAML::Node merged_macro_section(const MacroConfig& macro, std::size_t type_index, const std::string& layer_name);
+// The section of type T of one layer (the macro's, with its matching layer overrides).
+template <class T>
+typename T::Config macro_section(const MacroConfig& macro, const std::string& layer_name) {
+  typename T::Config section;
+  ConfigLoader loader("macro '" + macro.name + "' for layer '" + layer_name + "'",
+                      merged_macro_section(macro, macro_type_index<T>(), layer_name), T::kName);
+  describe(loader, section);
+  loader.reject_unknown_keys();
+  return section;
+}
 // The macro named `name`; InputError naming `key` when there is none.
 const MacroConfig& find_macro(const Config& config, const std::string& name, const std::string& key);
 // Checks that every layer-override pattern (quantization and macros) matches one of `layer_names`.

@@ -87,6 +87,11 @@ class ConfigLoader {
     }
   }
   void reject_unknown_keys() const;
+  // Whether the YAML gives `key` here (with any value but null).
+  bool given(const std::string& key) const {
+    const YAML::Node child = node_[key];
+    return child.IsDefined() && !child.IsNull();
+  }
 
   [[noreturn]] void fail(const std::string& key_path, const std::string& expected, const std::string& found) const;
 

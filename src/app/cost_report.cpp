@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/adc/converter.h"
 #include "core/error.h"
 #include "nn/quant_layers.h"
 
@@ -16,6 +15,12 @@ using core::cost::kPartCount;
 using core::cost::Part;
 using core::cost::part_name;
 
+// The events the cost model adds around a macro (LayerCost::chip_events); a macro records the rest.
+bool is_chip_event(core::EventKind kind) {
+  return kind == core::EventKind::BufferAccess || kind == core::EventKind::WireTransfer ||
+         kind == core::EventKind::CellWrite;
+}
+
 }  // namespace
 
 core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro) {
@@ -25,20 +30,19 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     if (spec.mode != nn::LayerMode::Simulate) continue;  // kept off the macro by an override
     const auto& products = layer->last_products();
     if (products.count == 0) throw std::logic_error("model_cost: layer " + name + " has not run a forward pass");
+    const bool signed_inputs = spec.activation_sign == nn::ActivationSign::Signed ||
+                               (spec.activation_sign == nn::ActivationSign::Auto && products.signed_inputs);
     core::cost::LayerWorkload workload;
     workload.name = name;
-    workload.spec = spec.macro;
-    workload.spec.weight_bits = layer->kind() == "matmul" ? products.stored_bits : spec.weight_bits;
-    workload.spec.input_bits = spec.activation_bits;
-    workload.spec.signed_inputs = spec.activation_sign == nn::ActivationSign::Signed ||
-                                  (spec.activation_sign == nn::ActivationSign::Auto && products.signed_inputs);
+    const int stored_bits = layer->kind() == "matmul" ? products.stored_bits : spec.weight_bits;
+    try {
+      workload.macro = spec.macro->for_operands({stored_bits, spec.activation_bits, signed_inputs});
+    } catch (const std::invalid_argument& error) {
+      throw InputError(fmt::format("layer '{}': invalid {} macro: {}", name, macro.type, error.what()));
+    }
     workload.shape = products.shape;
     workload.count = products.count;
     workload.stored_operand_changes = products.stored_operand_changes;
-    if (spec.macro.converter) {
-      workload.adc_energy_per_conversion_pj = core::adc::mean_energy_pj(*spec.macro.converter);
-      workload.adc_conversion_ns = spec.macro.converter->conversion_ns();
-    }
     workloads.push_back(std::move(workload));
   }
   std::size_t index = 0;
@@ -46,10 +50,27 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
   const std::string key = index < config.macros.size() ? fmt::format("key 'macros[{}].hardware' (macro '{}')", index, macro.name)
                                                         : fmt::format("macro '{}' hardware", macro.name);
   try {
-    return core::cost::evaluate(macro.hardware, workloads);
+    return core::cost::evaluate(macro.hardware, *macro_spec(static_cast<const MacroChoice&>(macro), "macro '" + macro.name + "'",
+                                                            fmt::format("macros[{}]", index)),
+                                workloads);
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("{}: {}", key, error.what()));
   }
+}
+
+nlohmann::json events_json(const core::Events& events, bool every_macro_kind) {
+  nlohmann::json out = nlohmann::json::object();
+  if (every_macro_kind) {
+    for (const auto& info : core::event_vocabulary()) {
+      if (!is_chip_event(info.kind)) out[info.name] = events.total(info.kind);
+    }
+  }
+  for (const auto& [type, count] : events.entries()) {
+    const auto& info = core::event_info(type.kind);
+    out[info.name] = events.total(type.kind);
+    if (info.has_bits) out[std::string(info.name) + "_by_bits"][std::to_string(type.bits)] = count;
+  }
+  return out;
 }
 
 nlohmann::json cost_json(const core::cost::NetworkCost& cost) {
@@ -61,10 +82,13 @@ nlohmann::json cost_json(const core::cost::NetworkCost& cost) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& layer : cost.layers) {
     layers.push_back({{"layer", layer.name},
-                      {"macs", layer.events.macs},
-                      {"adc_conversions", layer.events.adc_conversions},
+                      {"macs", layer.events.total(core::EventKind::Mac)},
+                      {"adc_conversions", layer.events.total(core::EventKind::AdcConversion)},
                       {"adc_energy_per_conversion_pj",
-                       layer.energy_pj[static_cast<int>(Part::Adc)] / std::max<double>(1.0, static_cast<double>(layer.events.adc_conversions))},
+                       layer.energy_pj[static_cast<int>(Part::Adc)] /
+                           std::max<double>(1.0, static_cast<double>(layer.events.total(core::EventKind::AdcConversion)))},
+                      {"events", events_json(layer.events, true)},
+                      {"chip_events", events_json(layer.chip_events, false)},
                       {"row_tiles", layer.row_tiles},
                       {"column_tiles", layer.column_tiles},
                       {"macros", layer.macros},
@@ -97,7 +121,7 @@ std::string cost_csv(const core::cost::NetworkCost& cost) {
   for (int p = 0; p < kPartCount; ++p) csv += fmt::format(",energy_{}_pj", part_name(static_cast<Part>(p)));
   csv += "\n";
   for (const auto& layer : cost.layers) {
-    csv += fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}", layer.name, layer.events.macs, layer.macros, layer.folds,
+    csv += fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}", layer.name, layer.events.total(core::EventKind::Mac), layer.macros, layer.folds,
                        layer.replicas, layer.utilization, layer.cycles, layer.latency_ns, layer.energy_total_pj());
     for (double e : layer.energy_pj) csv += fmt::format(",{:.6g}", e);
     csv += "\n";
@@ -115,7 +139,7 @@ std::string cost_table(const core::cost::NetworkCost& cost) {
     const double total = layer.energy_total_pj();
     auto share = [&](Part p) { return total > 0 ? 100 * layer.energy_pj[static_cast<std::size_t>(p)] / total : 0.0; };
     out += fmt::format("{:<28} {:>12} {:>6} {:>5} {:>5} {:>6.2f} {:>12.3f} {:>12.3f} {:>8.1f} {:>8.1f}\n", layer.name,
-                       layer.events.macs, layer.macros, layer.folds, layer.replicas, layer.utilization,
+                       layer.events.total(core::EventKind::Mac), layer.macros, layer.folds, layer.replicas, layer.utilization,
                        layer.latency_ns * 1e-3, total * 1e-3, share(Part::Adc), share(Part::Cells));
   }
   out += fmt::format("energy per inference {:.4g} nJ:", cost.energy_total_pj * 1e-3);

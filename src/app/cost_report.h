@@ -18,6 +18,10 @@ namespace bitline::app {
 // mapping is invalid.
 core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro);
 
+// Event counts by kind name (every kind a macro can record when every_macro_kind, zeros included,
+// so that reports of different macros have the same keys), and per width for kinds with one
+// ("adc_conversions_by_bits": {"8": ...}).
+nlohmann::json events_json(const core::Events& events, bool every_macro_kind);
 nlohmann::json cost_json(const core::cost::NetworkCost& cost);
 std::string cost_csv(const core::cost::NetworkCost& cost);    // one row per layer, then a total row
 std::string cost_table(const core::cost::NetworkCost& cost);  // console

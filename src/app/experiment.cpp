@@ -10,6 +10,7 @@
 
 #include "app/adc_model.h"
 #include "app/progress.h"
+#include "core/analog_sram/macro_type.h"
 #include "core/counter_hash.h"
 #include "core/error.h"
 #include "nn/checkpoint.h"
@@ -17,6 +18,24 @@
 
 namespace bitline::app {
 namespace {
+
+// The knobs of a layer's analog_sram macro (callers have checked the type).
+core::analog_sram::Spec analog_knobs(const nn::LayerQuantSpec& spec) {
+  return dynamic_cast<const core::analog_sram::AnalogSramSpec&>(*spec.macro).spec();
+}
+
+// The mean energy per conversion of the ADC model of a layer's macro (0 when the library's figure of
+// merit prices its conversions): its macro's own energy for the ADC conversions the layer recorded.
+double adc_energy_per_conversion_pj(const nn::QuantLayer& layer) {
+  const auto& products = layer.last_products();
+  const auto& spec = layer.spec();
+  const auto macro = spec.macro->for_operands({products.stored_bits, spec.activation_bits, products.signed_inputs});
+  for (const auto& [type, count] : layer.simulation_stats().events.entries()) {
+    if (type.kind != core::EventKind::AdcConversion) continue;
+    if (const auto energy = macro->own_energy_pj(type)) return *energy;
+  }
+  return 0.0;
+}
 
 nn::OptimizerOptions optimizer_options(const TrainConfig& train, const StageConfig& stage) {
   nn::OptimizerOptions options;
@@ -178,11 +197,16 @@ std::function<void(int64_t, int64_t)> adc_aware_sampler(nn::Model& model, const 
   for (auto& [name, layer] : nn::quant_layers(model)) {
     if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept digital by an override
     auto spec = layer->spec();
-    if (aware.variation_sampling == "none") spec.macro.variation = {};
+    if (aware.variation_sampling == "none") {
+      auto knobs = analog_knobs(spec);  // validate_config: only analog_sram macros draw ADC variation
+      knobs.variation = {};
+      spec.macro = std::make_shared<core::analog_sram::AnalogSramSpec>(knobs);
+    }
     spec.simulate_gradient = aware.ste == "curve_slope" ? nn::LayerQuantSpec::SimulateGradient::CurveSlope
                                                         : nn::LayerQuantSpec::SimulateGradient::Identity;
     layer->set_spec(spec);
-    const auto keys = analog_sram_config(*macro, name);
+    if (macro->type != AnalogSramType::kName) continue;
+    const auto keys = macro_section<AnalogSramType>(*macro, name);
     layers->push_back({layer, keys.adc, static_cast<uint64_t>(keys.adc.variation.chip_seed), {}});
   }
   const bool per_batch = aware.variation_sampling == "per_batch";
@@ -198,15 +222,17 @@ std::function<void(int64_t, int64_t)> adc_aware_sampler(nn::Model& model, const 
     const double* vdd = aware.vdd_v.empty() ? nullptr : &aware.vdd_v[draw(aware.vdd_v.size(), 2)];
     for (auto& simulated : *layers) {
       auto spec = simulated.layer->spec();
+      auto knobs = analog_knobs(spec);
       if (corner != nullptr || vdd != nullptr) {
         auto keys = simulated.adc;
         if (corner != nullptr) keys.cco.corner = *corner;
         if (vdd != nullptr) keys.cco.vdd_v = *vdd;
         auto& converter = simulated.converters[{keys.cco.corner, keys.cco.vdd_v}];
         if (!converter) converter = make_converter(keys, "train.qat.adc_aware");
-        spec.macro.converter = converter;
+        knobs.converter = converter;
       }
-      if (per_batch) spec.macro.variation.chip_seed = core::counter_hash(simulated.chip_seed, e, b);
+      if (per_batch) knobs.variation.chip_seed = core::counter_hash(simulated.chip_seed, e, b);
+      spec.macro = std::make_shared<core::analog_sram::AnalogSramSpec>(knobs);
       simulated.layer->set_spec(spec);
     }
   };
@@ -257,7 +283,7 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
       nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
     }
     if (mode == nn::LayerMode::Simulate) {
-      nn::calibrate_full_scale(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
+      nn::calibrate_readouts(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
     }
     for (auto& [name, layer] : nn::quant_layers(*model)) layer->reset_simulation_stats();
     ProgressBar bar("eval " + run.name, (data.test.size() + config.evaluation.batch_size - 1) / config.evaluation.batch_size,
@@ -274,17 +300,8 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
       for (auto& [name, layer] : nn::quant_layers(*model)) {
         const auto& stats = layer->simulation_stats();
         if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept in fp32 by an override
-        const auto& macro = layer->spec().macro;
-        std::string adc = macro.converter ? macro.converter->description() : fmt::format("{}-bit ideal ADC", macro.adc_bits);
-        if (!macro.column_converters.empty()) {
-          adc += fmt::format(" (column 0 of a per-column table of {} columns)", macro.column_converters.size());
-        }
-        if (macro.variation.any()) {
-          adc += fmt::format(", per-column gain sigma {} %, offset sigma {} LSB, chip {}", 100 * macro.variation.gain_sigma,
-                             macro.variation.offset_sigma_lsb, macro.variation.chip_seed);
-        }
-        row.layers.push_back({name, stats.csnr_db(), stats.events, adc,
-                              macro.converter ? core::adc::mean_energy_pj(*macro.converter) : 0.0});
+        row.layers.push_back({name, stats.csnr_db(), stats.events, layer->spec().macro->readout(),
+                              adc_energy_per_conversion_pj(*layer)});
         row.events += stats.events;
       }
       row.cost = model_cost(*model, config, *macro);  // the products of the last batch's forward pass

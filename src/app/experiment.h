@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "app/config.h"
-#include "core/analog_sram/engine.h"
 #include "core/cost/cost_model.h"
+#include "core/events.h"
 #include "nn/data.h"
 #include "nn/model.h"
 #include "nn/train.h"
@@ -72,9 +72,9 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
 struct LayerSimulation {
   std::string layer;
   double csnr_db = 0;  // +inf when exact
-  core::analog_sram::Events events;
-  std::string adc;                          // the converter's description
-  double adc_energy_per_conversion_pj = 0;  // its model's mean over uniform inputs; 0: no energy model
+  core::Events events;
+  std::string readout;                      // how the macro reads out (MacroSpec::readout), e.g. the ADC
+  double adc_energy_per_conversion_pj = 0;  // the ADC model's own mean over uniform inputs; 0: none
 };
 
 struct EvaluationRow {
@@ -82,7 +82,7 @@ struct EvaluationRow {
   std::string model_stage;  // checkpoint the weights came from
   nn::EvalResult result;
   std::vector<LayerSimulation> layers;  // simulate mode only
-  core::analog_sram::Events events;     // sum over layers
+  core::Events events;                  // sum over layers
   std::optional<core::cost::NetworkCost> cost;  // simulate mode: the model on the macro's chip (docs/cost.md)
 };
 

@@ -129,12 +129,12 @@ int run_layer_command(const LayerCommandOptions& options) {
 
   const nn::LayerMode mode = parse_mode(config.layer.mode);
   nn::LayerQuantSpec spec = layer_quant_spec(config.quantization, mode);
-  spec.macro = to_core_spec(config.macro, "macro");
+  spec.macro = macro_spec(config.macro, options.config_path, "macro");
   layer->set_spec(spec);
-  if (layer->calibrates_full_scale()) {  // the ADC range from this input's partial sums
-    layer->start_full_scale_calibration();
+  if (layer->calibrates_readout()) {  // e.g. the ADC range from this input's partial sums
+    layer->start_readout_calibration();
     forward(*layer, input);
-    layer->finish_full_scale_calibration();
+    layer->finish_readout_calibration();
     layer->reset_simulation_stats();
   }
   nn::set_first_sample(static_cast<uint64_t>(config.layer.first_sample));
@@ -157,9 +157,11 @@ int run_layer_command(const LayerCommandOptions& options) {
                                   : std::isinf(csnr) ? "exact"
                                                      : fmt::format("{:.2f} dB", csnr);
     fmt::print("CSNR against the integer reference: {}\n", csnr_text);
-    fmt::print("macro events: {} MACs, {} ADC conversions, {} digital cycles, {} voted cycles, {} array activations\n",
-               stats.events.macs, stats.events.adc_conversions, stats.events.digital_cycles, stats.events.voted_cycles,
-               stats.events.tile_activations);
+    std::string events;
+    for (const auto& [type, count] : stats.events.entries()) {
+      events += fmt::format("{}{} {}", events.empty() ? "" : ", ", core::describe(type), count);
+    }
+    fmt::print("{} macro ({}) events: {}\n", config.macro.type, layer->spec().macro->readout(), events);
   }
   return 0;
 }

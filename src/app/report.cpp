@@ -38,16 +38,6 @@ nlohmann::json stage_json(const StageSummary& stage) {
           {"history", history}};
 }
 
-nlohmann::json events_json(const core::analog_sram::Events& e) {
-  return {{"macs", e.macs},
-          {"adc_conversions", e.adc_conversions},
-          {"digital_cycles", e.digital_cycles},
-          {"voted_cycles", e.voted_cycles},
-          {"tile_activations", e.tile_activations},
-          {"row_drives", e.row_drives},
-          {"shift_adds", e.shift_adds}};
-}
-
 // CSNR in dB for JSON: null when the simulation was exact (infinite CSNR).
 nlohmann::json csnr_json(double csnr_db) { return std::isfinite(csnr_db) ? nlohmann::json(csnr_db) : nlohmann::json(); }
 
@@ -91,21 +81,22 @@ nlohmann::json to_json(const RunReport& report) {
       for (const auto& layer : row.layers) {
         layers.push_back({{"layer", layer.layer},
                           {"csnr_db", csnr_json(layer.csnr_db)},
-                          {"events", events_json(layer.events)},
-                          {"adc", layer.adc},
+                          {"events", events_json(layer.events, true)},
+                          {"readout", layer.readout},
                           {"adc_energy_per_conversion_pj", layer.adc_energy_per_conversion_pj}});
       }
       auto& entry = evaluations.back();
       entry["macro"] = *row.run.macro;
-      entry["events"] = events_json(row.events);
-      entry["adc_conversions_per_image"] = static_cast<double>(row.events.adc_conversions) / std::max<int64_t>(1, row.result.images);
+      entry["events"] = events_json(row.events, true);
+      const auto conversions = static_cast<double>(row.events.total(core::EventKind::AdcConversion));
+      entry["adc_conversions_per_image"] = conversions / static_cast<double>(std::max<int64_t>(1, row.result.images));
       entry["layers"] = layers;
       // ADC energy from each layer's converter model, over uniform inputs [assumption, docs/adc.md].
       double energy_pj = 0;
       for (const auto& layer : row.layers) {
-        energy_pj += static_cast<double>(layer.events.adc_conversions) * layer.adc_energy_per_conversion_pj;
+        energy_pj += static_cast<double>(layer.events.total(core::EventKind::AdcConversion)) * layer.adc_energy_per_conversion_pj;
       }
-      entry["adc_energy_per_conversion_pj"] = energy_pj / std::max<double>(1.0, static_cast<double>(row.events.adc_conversions));
+      entry["adc_energy_per_conversion_pj"] = energy_pj / std::max(1.0, conversions);
       entry["adc_energy_per_image_pj"] = energy_pj / std::max<int64_t>(1, row.result.images);
       if (row.cost) entry["cost"] = cost_json(*row.cost);
     }
@@ -173,7 +164,8 @@ std::string csnr_table(const RunReport& report) {
     table += fmt::format("CSNR per layer, evaluation '{}' (macro {}):\n", row.run.name, *row.run.macro);
     table += fmt::format("  {:<34} {:>10} {:>16}\n", "layer", "CSNR dB", "ADC conversions");
     for (const auto& layer : row.layers) {
-      table += fmt::format("  {:<34} {:>10} {:>16}\n", layer.layer, csnr_text(layer.csnr_db), layer.events.adc_conversions);
+      table += fmt::format("  {:<34} {:>10} {:>16}\n", layer.layer, csnr_text(layer.csnr_db),
+                           layer.events.total(core::EventKind::AdcConversion));
     }
   }
   return table;

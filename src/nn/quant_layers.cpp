@@ -49,6 +49,8 @@ void set_first_sample(uint64_t sample) { g_first_sample.store(sample); }
 uint64_t first_sample() { return g_first_sample.load(); }
 
 double SimulationStats::csnr_db() const {
+  // Non-finite outputs (a NaN input, allowed by `bitline layer --allow-non-finite`): undefined.
+  if (!std::isfinite(reference_energy) || !std::isfinite(error_energy)) return std::numeric_limits<double>::quiet_NaN();
   if (error_energy == 0) return std::numeric_limits<double>::infinity();
   return 10.0 * std::log10(reference_energy / error_energy);
 }
@@ -99,7 +101,7 @@ float ActivationObserverImpl::range(bool is_signed) const {
 
 void QuantLayer::set_spec(const LayerQuantSpec& spec) {
   spec_ = spec;
-  engines_.clear();  // the macro may have changed
+  macros_.clear();  // the macro may have changed
 }
 
 void QuantLayer::observe(const torch::Tensor& x, ActivationObserver& observer) const {
@@ -150,40 +152,38 @@ OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t ch
   return {codes, (range / static_cast<double>(grid.max_code())).reshape(result_view), true, spec_.weight_bits};
 }
 
-const core::analog_sram::Engine& QuantLayer::engine(int weight_bits, int input_bits, bool signed_inputs) {
-  auto& slot = engines_[{weight_bits, input_bits, signed_inputs}];
+const core::Macro& QuantLayer::macro(int weight_bits, int input_bits, bool signed_inputs) {
+  auto& slot = macros_[{weight_bits, input_bits, signed_inputs}];
   if (!slot) {
-    core::analog_sram::Spec macro = spec_.macro;
-    macro.weight_bits = weight_bits;
-    macro.input_bits = input_bits;
-    macro.signed_inputs = signed_inputs;
+    if (!spec_.macro) throw std::logic_error("layer '" + name_ + "': simulate mode without a macro");
     try {
-      slot = std::make_unique<core::analog_sram::Engine>(macro);
+      slot = spec_.macro->for_operands({weight_bits, input_bits, signed_inputs});
     } catch (const std::invalid_argument& error) {
-      throw InputError("layer '" + name_ + "': invalid analog_sram macro: " + error.what());
+      throw InputError("layer '" + name_ + "': invalid " + spec_.macro->type() + " macro: " + error.what());
     }
   }
   return *slot;
 }
 
-bool QuantLayer::calibrates_full_scale() const {
-  return simulated() && spec_.macro.full_scale == core::analog_sram::FullScale::Calibrated;
+bool QuantLayer::calibrates_readout() const {
+  return simulated() && spec_.macro && spec_.macro->readout_calibration() != nullptr;
 }
 
-void QuantLayer::start_full_scale_calibration() {
-  mac_statistics_ = std::make_unique<core::analog_sram::MacStatistics>();
+void QuantLayer::start_readout_calibration() { calibration_ = spec_.macro->readout_calibration(); }
+
+void QuantLayer::finish_readout_calibration() {
+  if (!calibration_) return;
+  spec_.macro = calibration_->finish();
+  calibration_.reset();
+  macros_.clear();
 }
 
-void QuantLayer::finish_full_scale_calibration() {
-  if (!mac_statistics_) return;
-  spec_.macro.calibrated_fraction =
-      mac_statistics_->full_scale_fraction(spec_.macro.calibration_percentile, spec_.macro.adc_levels());
-  mac_statistics_.reset();
-  engines_.clear();
-}
-
-bool QuantLayer::macro_lossless(const OperandCodes& x, int weight_bits) {
-  return engine(weight_bits, x.bits, x.is_signed).lossless();
+bool QuantLayer::count_if_lossless(const OperandCodes& x, int weight_bits, const core::ProductShape& shape,
+                                   int64_t products) {
+  const auto& on_macro = macro(weight_bits, x.bits, x.is_signed);
+  if (calibration_ || !on_macro.lossless()) return false;
+  stats_.events += on_macro.count(shape).scaled(products);
+  return true;
 }
 
 uint64_t QuantLayer::noise_key(uint64_t part) const {
@@ -193,23 +193,19 @@ uint64_t QuantLayer::noise_key(uint64_t part) const {
 torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_int, const torch::Tensor& w_int, const OperandCodes& x,
                                     int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
                                     int64_t rows_per_sample, uint64_t first_sample_of_rows) {
-  const auto& macro = engine(weight_bits, x.bits, x.is_signed);
+  const auto& on_macro = macro(weight_bits, x.bits, x.is_signed);
   TORCH_CHECK(x_int.is_contiguous() && w_int.is_contiguous() && x_int.scalar_type() == torch::kInt32 &&
               w_int.scalar_type() == torch::kInt32 && x_int.size(1) == channels * kernel_area &&
               w_int.size(1) == x_int.size(1));
-  const core::analog_sram::ProductShape shape{x_int.size(0), w_int.size(0), channels, kernel_area};
-  if (mac_statistics_) {
-    mac_statistics_->add(macro.spec(), shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>());
-    return {};
-  }
-  if (macro.lossless()) {
-    stats_.events += macro.count(shape);
+  const core::ProductShape shape{x_int.size(0), w_int.size(0), channels, kernel_area};
+  if (calibration_) {
+    calibration_->add(on_macro, shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>());
     return {};
   }
   auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
-  const core::analog_sram::NoiseKey key{noise_key(key_part), first_sample_of_rows, rows_per_sample};
-  macro.matmul(shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>(), key, out.data_ptr<float>(),
-               &stats_.events);
+  const core::NoiseKey key{noise_key(key_part), first_sample_of_rows, rows_per_sample};
+  on_macro.forward(shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>(), key, out.data_ptr<float>(),
+                   &stats_.events);
   return out;
 }
 
@@ -218,10 +214,13 @@ torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const
   {
     torch::NoGradGuard no_grad;
     stats_.reference_energy += (reference.detach() * scale).square_().sum().item<double>();
-    stats_.error_energy += (simulated - reference.detach()).mul_(scale).square_().sum().item<double>();
+    if (simulated.defined()) stats_.error_energy += (simulated - reference.detach()).mul_(scale).square_().sum().item<double>();
     stats_.outputs += reference.numel();
   }
-  if (!torch::GradMode::is_enabled() || !reference.requires_grad()) return simulated;
+  // Exact: the macro's result is the reference itself, gradient included.
+  if (!simulated.defined() || !torch::GradMode::is_enabled() || !reference.requires_grad()) {
+    return simulated.defined() ? simulated : reference;
+  }
   if (spec_.simulate_gradient == LayerQuantSpec::SimulateGradient::CurveSlope) {
     torch::Tensor slope;
     {
@@ -268,10 +267,13 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   const auto scale = xq.step * wq.step;
   if (simulated()) {
     const int64_t depth = options_.in_features;
-    auto simulated = run_macro(as_int32_rows(xq.codes, depth), as_int32_rows(wq.codes, depth), xq, wq.bits, depth, 1, 0,
-                               x.numel() / samples / options_.in_features, first_sample());
-    product = straight_through(product, simulated.defined() ? simulated.reshape(product.sizes()) : product.detach(),
-                               scale);
+    const int64_t rows = x.numel() / options_.in_features;
+    torch::Tensor simulated;
+    if (!count_if_lossless(xq, wq.bits, {rows, options_.out_features, depth, 1}, 1)) {
+      simulated = run_macro(as_int32_rows(xq.codes, depth), as_int32_rows(wq.codes, depth), xq, wq.bits, depth, 1, 0,
+                            x.numel() / samples / options_.in_features, first_sample());
+    }
+    product = straight_through(product, simulated.defined() ? simulated.reshape(product.sizes()) : simulated, scale);
   }
   auto y = product * scale;
   if (bias.defined()) y = y + bias;
@@ -298,21 +300,19 @@ torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::T
   const core::ConvGeometry geometry{batch, x_codes.size(1), x_codes.size(2), x_codes.size(3),
                                     k, options_.stride, options_.padding, options_.dilation};
   const int64_t positions = geometry.positions();
+  if (count_if_lossless(xq, weight_bits, {batch * positions, group_out, group_in, k * k}, groups)) return {};
   const auto x_int = x_codes.detach().to(torch::kInt32).contiguous();
   const auto w_int = as_int32_rows(w_codes, group_in * k * k);
   auto x_rows = conv_rows_workspace(batch * positions, group_in * k * k);
   auto result = torch::empty({batch, out_channels, positions}, torch::kFloat32);
-  bool computed = false;
   for (int64_t g = 0; g < groups; ++g) {
     core::conv_rows(geometry, x_int.data_ptr<int32_t>(), g * group_in, group_in, x_rows.data_ptr<int32_t>());
     auto w_rows = w_int.slice(0, g * group_out, (g + 1) * group_out);
     auto out = run_macro(x_rows, w_rows, xq, weight_bits, group_in, k * k, static_cast<uint64_t>(g), positions,
                          first_sample());
-    if (!out.defined()) continue;  // lossless: the reference is exact
-    computed = true;
+    if (!out.defined()) return {};  // calibrating the readout: the layer uses the reference
     result.slice(1, g * group_out, (g + 1) * group_out).copy_(out.reshape({batch, positions, group_out}).transpose(1, 2));
   }
-  if (!computed) return {};
   return result.reshape({batch, out_channels, output_size[2], output_size[3]});
 }
 
@@ -336,8 +336,7 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     auto product = conv(xq.codes, wq.codes, {});
     const auto scale = xq.step * wq.step;
     if (simulated()) {
-      auto simulated = simulate(xq.codes, wq.codes, xq, wq.bits, product.sizes());
-      product = straight_through(product, simulated.defined() ? simulated : product.detach(), scale);
+      product = straight_through(product, simulate(xq.codes, wq.codes, xq, wq.bits, product.sizes()), scale);
     }
     y = product * scale;
     if (bias.defined()) y = y + bias.reshape({1, -1, 1, 1});
@@ -380,16 +379,22 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
     auto b_batches = bq.codes.detach().reshape({-1, depth, cols}).transpose(1, 2);  // [batches, cols, depth]
     const int64_t batches = a_batches.size(0);
     const int64_t per_sample = batches / std::max<int64_t>(1, a.size(0));  // e.g. attention heads
-    auto result = torch::empty({batches, rows, cols}, torch::kFloat32);
-    bool computed = false;
-    for (int64_t i = 0; i < batches; ++i) {
-      auto out = run_macro(as_int32_rows(a_batches[i], depth), as_int32_rows(b_batches[i], depth), aq, stored_bits, depth, 1, static_cast<uint64_t>(i % per_sample),
-                           rows, first_sample() + static_cast<uint64_t>(i / per_sample));
-      if (!out.defined()) continue;
-      computed = true;
-      result[i].copy_(out);
+    torch::Tensor result;
+    if (!count_if_lossless(aq, stored_bits, {rows, cols, depth, 1}, batches)) {
+      result = torch::empty({batches, rows, cols}, torch::kFloat32);
+      for (int64_t i = 0; i < batches && result.defined(); ++i) {
+        const auto out = run_macro(as_int32_rows(a_batches[i], depth), as_int32_rows(b_batches[i], depth), aq, stored_bits,
+                                   depth, 1, static_cast<uint64_t>(i % per_sample), rows,
+                                   first_sample() + static_cast<uint64_t>(i / per_sample));
+        if (out.defined()) {
+          result[i].copy_(out);
+        } else {
+          result = torch::Tensor();  // calibrating the readout: the layer uses the reference
+        }
+      }
+      if (result.defined()) result = result.reshape(product.sizes());
     }
-    product = straight_through(product, computed ? result.reshape(product.sizes()) : product.detach(), scale);
+    product = straight_through(product, result, scale);
   }
   return apply_nat(product * scale);
 }

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/analog_sram/calibration.h"
-#include "core/analog_sram/engine.h"
+#include "core/events.h"
+#include "core/macro.h"
 #include "nn/quant_spec.h"
 
 namespace bitline::nn {
@@ -57,11 +57,11 @@ struct OperandCodes {
 // What a simulate-mode layer has seen since the last reset: its macro events and the sums behind
 // its CSNR = 10 log10(E[y_q^2] / E[(y_sim - y_q)^2]) (y_q: the integer reference output).
 struct SimulationStats {
-  core::analog_sram::Events events;
+  core::Events events;
   double reference_energy = 0;  // sum of y_q^2
   double error_energy = 0;      // sum of (y_sim - y_q)^2
   int64_t outputs = 0;
-  double csnr_db() const;  // +inf when the simulation is exact
+  double csnr_db() const;  // +inf when the simulation is exact; NaN when outputs were not finite
 };
 
 // The macro products of one sample of a layer's last forward call (any mode), for the cost model:
@@ -69,7 +69,7 @@ struct SimulationStats {
 // operand was signed (in float mode: whether its observer has seen negative values, the rule of
 // activation_sign auto).
 struct ProductsPerSample {
-  core::analog_sram::ProductShape shape;
+  core::ProductShape shape;
   int64_t count = 0;  // 0: no forward call yet
   int stored_bits = 8;
   bool signed_inputs = false;
@@ -90,11 +90,12 @@ class QuantLayer : public torch::nn::Module {
   const ProductsPerSample& last_products() const { return last_products_; }
   const SimulationStats& simulation_stats() const { return stats_; }
   void reset_simulation_stats() { stats_ = SimulationStats{}; }
-  // Calibrated ADC full scale: while collecting, simulate-mode forward passes record the macro's
-  // partial sums (and use the integer reference); finishing sets the layer's full-scale fraction.
-  bool calibrates_full_scale() const;
-  void start_full_scale_calibration();
-  void finish_full_scale_calibration();
+  // Readout calibration (the analog macro's calibrated ADC full scale): while collecting,
+  // simulate-mode forward passes give the macro's products to its calibration (and use the
+  // integer reference); finishing replaces the layer's macro spec by the calibrated one.
+  bool calibrates_readout() const;
+  void start_readout_calibration();
+  void finish_readout_calibration();
 
  protected:
   // Updates the observer when the phase (and training state) says so.
@@ -106,15 +107,18 @@ class QuantLayer : public torch::nn::Module {
   OperandCodes quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const;
   bool quantized() const { return spec_.mode != LayerMode::Float; }
   bool simulated() const { return spec_.mode == LayerMode::Simulate; }
+  // Simulate mode on a lossless macro (outside a readout calibration): its result is the exact
+  // product the caller already has, so the macro is not run; records the events of `products`
+  // products of `shape` and returns true. Otherwise returns false.
+  bool count_if_lossless(const OperandCodes& x, int weight_bits, const core::ProductShape& shape, int64_t products);
   // One product of integer codes on the macro: [rows, cols] result of x [rows, K] . w [cols, K]^T
-  // (contiguous int32), K = channels * kernel_area. A lossless macro is not run: its result is the exact product the
-  // caller already has, and only its events are recorded. Returns an undefined tensor then.
+  // (contiguous int32), K = channels * kernel_area. While calibrating the readout it gives the
+  // products to the calibration and returns an undefined tensor (the layer uses the reference).
   torch::Tensor run_macro(const torch::Tensor& x_int, const torch::Tensor& w_int, const OperandCodes& x,
                           int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
                           int64_t rows_per_sample, uint64_t first_sample_of_rows);
-  bool macro_lossless(const OperandCodes& x, int weight_bits);
   // Simulate mode: the macro's result with the reference's gradient (straight-through), and the
-  // CSNR statistics of the scaled outputs.
+  // CSNR statistics of the scaled outputs. An undefined `simulated`: exact, the reference itself.
   torch::Tensor straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
                                  const torch::Tensor& scale);
   // Noise-aware training: multiplicative output noise while training.
@@ -129,9 +133,10 @@ class QuantLayer : public torch::nn::Module {
   SimulationStats stats_;
 
  private:
-  const core::analog_sram::Engine& engine(int weight_bits, int input_bits, bool signed_inputs);
-  std::map<std::tuple<int, int, bool>, std::unique_ptr<core::analog_sram::Engine>> engines_;
-  std::unique_ptr<core::analog_sram::MacStatistics> mac_statistics_;  // set while calibrating
+  // The layer's macro for these operands, made on first use.
+  const core::Macro& macro(int weight_bits, int input_bits, bool signed_inputs);
+  std::map<std::tuple<int, int, bool>, std::unique_ptr<core::Macro>> macros_;
+  std::unique_ptr<core::ReadoutCalibration> calibration_;  // set while calibrating
 };
 
 // The sample index of the first row of the current batch, which keys simulation noise so that

@@ -2,9 +2,10 @@
 // How one layer quantizes its operands. Plain data: app/ fills it from the config (with per-layer
 // overrides) and nn/ layers read it. See docs/quantization.md.
 #include <cstdint>
+#include <memory>
 #include <string>
 
-#include "core/analog_sram/spec.h"
+#include "core/macro.h"
 
 namespace bitline::nn {
 
@@ -25,9 +26,9 @@ struct LayerQuantSpec {
   int activation_bits = 8;
   ActivationSign activation_sign = ActivationSign::Auto;
   ActivationScaling activation_scaling = ActivationScaling::Static;
-  // The macro of simulate mode. Its weight/input bits and input sign are set from the fields above
-  // (and the resolved activation sign) at each call.
-  core::analog_sram::Spec macro;
+  // The macro of simulate mode (any registered type), fixed for the layer's operands at each call:
+  // weight and input bits from the fields above, the input sign as resolved.
+  std::shared_ptr<const core::MacroSpec> macro;
   // ASiM's noise-aware training: while training, y <- y + eps * nat_sigma * y, eps ~ N(0, 1).
   double nat_sigma = 0.0;
   // Simulate mode's backward pass: the straight-through identity of the quantized product, or that

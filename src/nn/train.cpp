@@ -137,20 +137,20 @@ EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_si
   return result;
 }
 
-void calibrate_full_scale(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {
+void calibrate_readouts(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {
   std::vector<std::shared_ptr<QuantLayer>> calibrating;
   for (auto& [name, layer] : quant_layers(model)) {
-    if (layer->calibrates_full_scale()) calibrating.push_back(layer);
+    if (layer->calibrates_readout()) calibrating.push_back(layer);
   }
   if (calibrating.empty()) return;
   torch::NoGradGuard no_grad;
   model.eval();
-  for (auto& layer : calibrating) layer->start_full_scale_calibration();
+  for (auto& layer : calibrating) layer->start_readout_calibration();
   const int64_t count = std::min(batches * batch_size, train_set.size());
   for (int64_t begin = 0; begin < count; begin += batch_size) {
     model.forward(train_set.range(begin, std::min(begin + batch_size, count)).images);
   }
-  for (auto& layer : calibrating) layer->finish_full_scale_calibration();
+  for (auto& layer : calibrating) layer->finish_readout_calibration();
 }
 
 void calibrate(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size) {

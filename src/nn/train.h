@@ -65,9 +65,9 @@ struct EvalResult {
 
 EvalResult evaluate(Model& model, const ImageDataset& test_set, int64_t batch_size, const ProgressCallback& progress = {});
 
-// Sets the ADC full scale of every simulate-mode layer whose macro uses a calibrated full scale,
-// from its partial sums over `batches` training batches.
-void calibrate_full_scale(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size);
+// Calibrates the readout of every simulate-mode layer whose macro has one (the analog macro's
+// calibrated ADC full scale), from its products over `batches` training batches.
+void calibrate_readouts(Model& model, const ImageDataset& train_set, int64_t batches, int64_t batch_size);
 
 // Resets the activation observers and sets their ranges from `batches` training batches (min/max
 // over all of them), without augmentation.

@@ -7,7 +7,7 @@ cat > golden.yaml <<'YAML'
 layer: {type: linear, mode: simulate}
 quantization: {weight_bits: 2, activation_bits: 2, activation_sign: unsigned,
                weight_granularity: per_tensor, activation_scaling: asim_dynamic}
-macro: {rows_per_conversion: 255, adc: {bits: 4}, asim_compatible: true}
+macro: {type: analog_sram, analog_sram: {rows_per_conversion: 255, adc: {bits: 4}, asim_compatible: true}}
 YAML
 write_npy x.npy 1,255 "[3.0] * 40 + [0.0] * 215"
 write_npy w.npy 1,255 "[1.0] * 255"
@@ -19,7 +19,7 @@ python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if abs(v - 102.0) < 1
 cat > conv.yaml <<'YAML'
 layer: {type: conv2d, padding: 1, mode: simulate}
 quantization: {weight_bits: 8, activation_bits: 8}
-macro: {rows_per_conversion: 255, adc: {bits: 8}}
+macro: {analog_sram: {rows_per_conversion: 255, adc: {bits: 8}}}
 YAML
 write_npy cx.npy 2,16,6,6 "[random.random() for _ in range(n)]"
 write_npy cw.npy 8,16,3,3 "[random.uniform(-1, 1) for _ in range(n)]"
@@ -30,7 +30,7 @@ sed 's/mode: simulate/mode: quantized/' conv.yaml > conv_q.yaml
 expect_exit 0 layer --config conv_q.yaml --input cx.npy --weight cw.npy --bias cb.npy --output ref.npy
 cmp sim.npy ref.npy || fail "lossless simulate differs from the integer reference"
 # ... and a 5-bit ADC is not.
-sed 's/bits: 8}}/bits: 5}}/' conv.yaml > conv5.yaml
+sed 's/bits: 8}}}/bits: 5}}}/' conv.yaml > conv5.yaml
 expect_exit 0 layer --config conv5.yaml --input cx.npy --weight cw.npy --bias cb.npy --output lossy.npy
 expect_output " dB"
 ! cmp -s lossy.npy ref.npy || fail "a 5-bit ADC gave the exact result"
@@ -48,16 +48,20 @@ expect_output "junk.npy"
 expect_exit 2 layer --config conv.yaml --input missing.npy --weight cw.npy --output o.npy
 expect_output "missing.npy"
 [[ ! -e o.npy ]] || fail "an output was written despite the error"
-printf 'layer: {type: conv2d}\nmacro: {rows_per_conversion: 0}\n' > nrow0.yaml
+printf 'layer: {type: conv2d}\nmacro: {analog_sram: {rows_per_conversion: 0}}\n' > nrow0.yaml
 expect_exit 2 layer --config nrow0.yaml --input cx.npy --weight cw.npy --output o.npy
-expect_output "key 'macro.rows_per_conversion': expected an integer in [1, 65536], found '0'"
-printf 'macro: {adc: {bits: 17}}\n' > adc17.yaml
+expect_output "key 'macro.analog_sram.rows_per_conversion': expected an integer in [1, 65536], found '0'"
+printf 'macro: {analog_sram: {adc: {bits: 17}}}\n' > adc17.yaml
 expect_exit 2 layer --config adc17.yaml --input cx.npy --weight cw.npy --output o.npy
-expect_output "key 'macro.adc.bits'"
-printf 'quantization: {activation_bits: 4}\nmacro: {input_bits_per_cycle: 6}\n' > ebits.yaml
+expect_output "key 'macro.analog_sram.adc.bits'"
+printf 'quantization: {activation_bits: 4}\nmacro: {analog_sram: {input_bits_per_cycle: 6}}\n' > ebits.yaml
 expect_exit 2 layer --config ebits.yaml --input cx.npy --weight cw.npy --output o.npy
 expect_output "input_bits_per_cycle must not exceed input_bits"
-printf 'macro: {asim_compatible: true}\n' > asim.yaml
+printf 'macro: {type: no_such_macro}\n' > nosuch.yaml
+expect_exit 2 layer --config nosuch.yaml --input cx.npy --weight cw.npy --output o.npy
+expect_output "key 'macro.type': expected one of analog_sram, found 'no_such_macro'"
+printf 'macro: {analog_sram: {asim_compatible: true}}\n' > asim.yaml
 expect_exit 2 layer --config asim.yaml --input cx.npy --weight cw.npy --output o.npy
 expect_output "asim_compatible"
+
 echo "layer command tests passed"

@@ -1,6 +1,7 @@
 #include "core/analog_sram/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/analog_sram/kernel.h"
@@ -8,6 +9,8 @@
 
 namespace bitline::core::analog_sram {
 namespace {
+
+using core::EventKind;
 
 constexpr int kWordBits = 64;
 
@@ -42,23 +45,6 @@ std::vector<uint64_t> pack_planes(const int32_t* codes, int64_t count, int64_t d
 
 }  // namespace
 
-Events& Events::operator+=(const Events& other) {
-  macs += other.macs;
-  adc_conversions += other.adc_conversions;
-  digital_cycles += other.digital_cycles;
-  voted_cycles += other.voted_cycles;
-  tile_activations += other.tile_activations;
-  row_drives += other.row_drives;
-  shift_adds += other.shift_adds;
-  return *this;
-}
-
-bool Events::operator==(const Events& o) const {
-  return macs == o.macs && adc_conversions == o.adc_conversions && digital_cycles == o.digital_cycles &&
-         voted_cycles == o.voted_cycles && tile_activations == o.tile_activations && row_drives == o.row_drives &&
-         shift_adds == o.shift_adds;
-}
-
 Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
   validate(spec_);
   readouts_.resize(readout_index(spec_.input_bits_per_cycle, true) + 1);
@@ -69,7 +55,10 @@ Engine::Engine(const Spec& spec) : spec_(spec), cycles_(cycle_plan(spec)) {
     lossless_ = lossless_ && slot->lossless();
   }
   if (spec_.asim_drop_channels) lossless_ = false;  // dropped channels make the result inexact
-  if (spec_.per_column()) lossless_ = false;
+  // Per-column transfers act on conversions; a plan of digital cycles only has none to vary.
+  per_column_ = spec_.per_column() && std::any_of(cycles_.begin(), cycles_.end(),
+                                                  [](const Cycle& cycle) { return cycle.kind != CycleKind::Digital; });
+  if (per_column_) lossless_ = false;
   if (detail::avx512_kernel_supported()) {
     const Readout* analog = readouts_[readout_index(1, true)].get();
     const Readout* digital = readouts_[readout_index(1, false)].get();
@@ -154,16 +143,43 @@ Events count_events(const Spec& spec, const std::vector<Cycle>& cycles, const Pr
     digital += cycle.kind == CycleKind::Digital;
     voted += cycle.kind == CycleKind::Voted;
   }
-  const int64_t outputs_by_tile = shape.rows * shape.cols * static_cast<int64_t>(tiles.size());
+  const int64_t outputs = shape.rows * shape.cols;
+  const int64_t outputs_by_tile = outputs * static_cast<int64_t>(tiles.size());
+  const int64_t row_drives = shape.rows * rows_in_tiles * chunks;
   Events events;
-  events.macs = shape.rows * shape.cols * rows_in_tiles;
-  events.adc_conversions = outputs_by_tile * (analog + voted * spec.vote_samples);
-  events.digital_cycles = outputs_by_tile * digital;
-  events.voted_cycles = outputs_by_tile * voted;
-  events.tile_activations = shape.rows * static_cast<int64_t>(tiles.size()) * chunks;
-  events.row_drives = shape.rows * rows_in_tiles * chunks;
-  events.shift_adds = outputs_by_tile * static_cast<int64_t>(cycles.size());
+  events.add(EventKind::Mac, outputs * rows_in_tiles);
+  events.add({EventKind::AdcConversion, spec.adc_bits}, outputs_by_tile * (analog + voted * spec.vote_samples));
+  events.add(EventKind::DigitalCycle, outputs_by_tile * digital);
+  events.add({EventKind::AdderTreeAddition, 1}, outputs * digital * rows_in_tiles);
+  events.add(EventKind::VotedCycle, outputs_by_tile * voted);
+  events.add(EventKind::ArrayActivation, shape.rows * static_cast<int64_t>(tiles.size()) * chunks);
+  events.add(EventKind::RowDrive, row_drives);
+  events.add(EventKind::CellRead, row_drives * shape.cols * spec.weight_bits);
+  events.add(EventKind::ShiftAdd, outputs_by_tile * static_cast<int64_t>(cycles.size()));
+  events.add(EventKind::Accumulation, outputs_by_tile);
   return events;
+}
+
+core::ArrayFootprint Engine::footprint(const ProductShape& shape) const {
+  return {row_tiles(spec_, shape.channels, shape.kernel_area), spec_.rows_per_conversion, spec_.weight_bits,
+          spec_.weight_bits, spec_.input_bits};
+}
+
+double Engine::cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary& library) const {
+  const bool converts = std::any_of(cycles_.begin(), cycles_.end(),
+                                    [](const Cycle& cycle) { return cycle.kind != CycleKind::Digital; });
+  if (!converts) return 1.0;
+  const double own_ns = spec_.converter ? spec_.converter->conversion_ns() : 0.0;
+  const double conversion_ns = own_ns > 0 ? own_ns : library.adc_conversion_ns;
+  const double adc_cycles = std::max(1.0, std::ceil(conversion_ns * hardware.clock_mhz * 1e-3 - 1e-9));
+  return static_cast<double>(hardware.columns_per_adc) * adc_cycles;
+}
+
+std::optional<double> Engine::own_energy_pj(const core::EventType& type) const {
+  if (type.kind != EventKind::AdcConversion || !spec_.converter) return std::nullopt;
+  const double energy = adc::mean_energy_pj(*spec_.converter);
+  if (energy > 0) return energy;
+  return std::nullopt;
 }
 
 void Engine::matmul(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
@@ -196,13 +212,14 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
   std::vector<const Readout*> cycle_readouts;
   for (const auto& cycle : cycles_) cycle_readouts.push_back(&readout(cycle));
   const bool any_noise = spec_.noisy();
-  const auto columns = spec_.per_column() ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
+  const auto columns = per_column_ ? column_transfers(key.layer, tiles, shape.cols) : nullptr;
   const auto kinds = readouts_.size();
 
   const int64_t chunks = input_chunk_count(spec_);
-  int64_t conversions = 0, digital = 0, voted = 0, activations = 0, drives = 0, shift_adds = 0, macs = 0;
+  int64_t conversions = 0, digital = 0, adder_inputs = 0, voted = 0, activations = 0, drives = 0, shift_adds = 0,
+          macs = 0, accumulations = 0;
 #pragma omp parallel for schedule(dynamic, 4) \
-    reduction(+ : conversions, digital, voted, activations, drives, shift_adds, macs)
+    reduction(+ : conversions, digital, adder_inputs, voted, activations, drives, shift_adds, macs, accumulations)
   for (int64_t r = 0; r < shape.rows; ++r) {
     // Each input chunk drives a tile's rows once; all output columns convert in parallel.
     for (const auto& tile : tiles) {
@@ -219,6 +236,7 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
       double accumulated = 0;
       const uint64_t coordinate = position * static_cast<uint64_t>(shape.cols) + static_cast<uint64_t>(o);
       for (int64_t t = 0; t < tile_count; ++t) {
+        ++accumulations;
         const uint64_t tile_key = any_noise ? counter_hash(layer_seed, sample, position, static_cast<uint64_t>(t)) : 0;
         const uint64_t* xp = x_planes.data() + static_cast<std::size_t>((r * tile_count + t) * x_bits * words);
         const uint64_t* wp = w_planes.data() + static_cast<std::size_t>((o * tile_count + t) * w_bits * words);
@@ -255,6 +273,7 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
           } else if (cycle.kind == CycleKind::Digital) {
             value = readout.convert(mac, 0);
             ++digital;
+            adder_inputs += tiles[static_cast<std::size_t>(t)].end - tiles[static_cast<std::size_t>(t)].begin;
           } else {
             const uint32_t uniform =
                 any_noise ? detail::analog_uniform(tile_key, o, cycle.weight_bit, cycle.chunk, static_cast<int>(chunks)) : 0u;
@@ -269,15 +288,16 @@ void Engine::matmul_reference(const ProductShape& shape, const int32_t* x, const
     }
   }
   if (events != nullptr) {
-    Events recorded;
-    recorded.macs = macs;
-    recorded.adc_conversions = conversions;
-    recorded.digital_cycles = digital;
-    recorded.voted_cycles = voted;
-    recorded.tile_activations = activations;
-    recorded.row_drives = drives;
-    recorded.shift_adds = shift_adds;
-    *events += recorded;
+    events->add(EventKind::Mac, macs);
+    events->add({EventKind::AdcConversion, spec_.adc_bits}, conversions);
+    events->add(EventKind::DigitalCycle, digital);
+    events->add({EventKind::AdderTreeAddition, 1}, adder_inputs);
+    events->add(EventKind::VotedCycle, voted);
+    events->add(EventKind::ArrayActivation, activations);
+    events->add(EventKind::RowDrive, drives);
+    events->add(EventKind::CellRead, drives * shape.cols * w_bits);
+    events->add(EventKind::ShiftAdd, shift_adds);
+    events->add(EventKind::Accumulation, accumulations);
   }
 }
 

@@ -13,50 +13,31 @@
 
 namespace bitline::core::analog_sram {
 
-// Hardware events of a product (DESIGN.md invariant 2: count() equals what matmul() records).
-struct Events {
-  int64_t macs = 0;              // useful multiply-accumulates, rows * cols * K
-  int64_t adc_conversions = 0;   // analog conversions, each vote sample included
-  int64_t digital_cycles = 0;    // HCiM products computed digitally
-  int64_t voted_cycles = 0;      // cycles decided by a majority vote
-  int64_t tile_activations = 0;  // array activations: one per (row, tile, input chunk); all columns in parallel
-  int64_t row_drives = 0;        // input rows driven (DAC/wordline events), summed over activations
-  int64_t shift_adds = 0;        // partial results accumulated digitally
-  Events& operator+=(const Events& other);
-  bool operator==(const Events& other) const;
-};
-
-// Shape of Y[rows, cols] = X[rows, K] . W[cols, K]^T, K = channels * kernel_area.
-struct ProductShape {
-  int64_t rows = 0, cols = 0, channels = 0, kernel_area = 1;
-  int64_t depth() const { return channels * kernel_area; }
-};
-
-// Where each conversion's noise comes from: a counter-based stream keyed by the seed, the layer and
-// the (sample, position in sample, output column, tile, cycle, vote) coordinates, so the result does
-// not depend on thread count or batch split (kernel.h: analog_uniform).
-struct NoiseKey {
-  uint64_t layer = 0;
-  uint64_t first_sample = 0;    // sample index of row 0
-  int64_t rows_per_sample = 1;  // rows of one sample (output pixels of a conv, tokens of a linear)
-};
+using core::Events;
+using core::NoiseKey;
+using core::ProductShape;
 
 namespace detail {
 struct FastPlan;
 }
 
 // The events of a product of this shape on a macro of this spec and cycle plan (cycle_plan(spec)),
-// without data: what Engine::count returns, for callers that need no engine (the cost model).
+// without data: what Engine::count returns. Kinds: macs, tile activations, row drives, cell reads
+// (every driven row on every physical column), ADC conversions of adc_bits (each vote sample one),
+// digital cycles with their adder-tree inputs (priced as one 1-bit addition per row of the tile,
+// the model of an HCiM cycle's popcount tree [A]), voted cycles, shift-adds, and accumulations
+// across row tiles.
 Events count_events(const Spec& spec, const std::vector<Cycle>& cycles, const ProductShape& shape);
 
-class Engine {
+// The analog macro for one layer's operands (spec.weight_bits, input_bits, signed_inputs).
+class Engine : public core::Macro {
  public:
   explicit Engine(const Spec& spec);
   const Spec& spec() const { return spec_; }
   const std::vector<Cycle>& cycles() const { return cycles_; }
   // True when every cycle's readout returns its MAC exactly: the product is then the exact integer
   // product, and callers may compute it with an integer GEMM (DESIGN.md invariant 3).
-  bool lossless() const { return lossless_; }
+  bool lossless() const override { return lossless_; }
   const Readout& readout(const Cycle& cycle) const;
 
   // x: [rows, K] input codes within the input grid; w: [cols, K] weight codes (signed). out: [rows,
@@ -64,7 +45,20 @@ class Engine {
   void matmul(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
               Events* events) const;
   // The events of a product of this shape, without data.
-  Events count(const ProductShape& shape) const;
+  Events count(const ProductShape& shape) const override;
+
+  // core::Macro: forward is matmul.
+  void forward(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
+               Events* events) const override {
+    matmul(shape, x, w, key, out, events);
+  }
+  using core::Macro::forward;
+  core::ArrayFootprint footprint(const ProductShape& shape) const override;
+  // Cycles with a conversion read the columns of an ADC one after another, each conversion whole
+  // clock cycles long; all-digital plans take one cycle per activation.
+  double cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary& library) const override;
+  // The converter's own mean energy per conversion (a CCO's), when it has an energy model.
+  std::optional<double> own_energy_pj(const core::EventType& type) const override;
 
   // matmul runs a SIMD kernel (bit-serial specs with <= 8 weight bits, N <= 255 and ADC <= 8 bits, on
   // CPUs with AVX-512 VBMI/VNNI and GFNI) and otherwise this scalar reference, which gives the same
@@ -89,6 +83,7 @@ class Engine {
   Spec spec_;
   std::vector<Cycle> cycles_;
   bool lossless_ = true;
+  bool per_column_ = false;  // spec.per_column() and some cycle converts: physical columns read differently
   // Readouts indexed by [input chunk bits][noisy]; built once.
   std::vector<std::unique_ptr<Readout>> readouts_;
   std::shared_ptr<const detail::FastPlan> fast_;  // null: the reference path runs

@@ -43,7 +43,7 @@ std::shared_ptr<const FastPlan> make_fast_plan(const Spec& spec, const std::vect
   }
   // Per-column transfers: deterministic ones read per-lane tables; noisy ones and votes (which would
   // sample per column) run on the reference path.
-  if (spec.per_column()) {
+  if (spec.per_column() && has_analog) {  // digital cycles are the same in every column
     if (spec.noisy()) return nullptr;
     for (const auto& c : cycles) {
       if (c.kind == CycleKind::Voted) return nullptr;

@@ -18,6 +18,10 @@ void validate(const Spec& spec) {
   require(spec.input_bits_per_cycle >= 1, "input_bits_per_cycle must be >= 1");
   require(spec.input_bits_per_cycle <= spec.input_bits, "input_bits_per_cycle must not exceed input_bits");
   require(spec.rows_per_conversion >= 1 && spec.rows_per_conversion <= 65536, "rows_per_conversion must be in [1, 65536]");
+  // The readouts hold a table entry per possible MAC value, (2^e - 1) N + 1 of them.
+  require(((int64_t{1} << std::min(spec.input_bits_per_cycle, 30)) - 1) * spec.rows_per_conversion <= kMaxMacValues,
+          "rows_per_conversion x (2^input_bits_per_cycle - 1) must be at most 16777216: the readout tables hold one "
+          "entry per possible MAC value");
   require(spec.adc_bits >= 1 && spec.adc_bits <= 16, "adc_bits must be in [1, 16]");
   require(spec.calibrated_fraction > 0 && spec.calibrated_fraction <= 1, "calibrated_fraction must be in (0, 1]");
   require(spec.additive_sigma_fs >= 0 && spec.asim_mac_sigma_fs >= 0 && spec.physical_mac_sigma_fs >= 0,
@@ -69,29 +73,9 @@ std::vector<Cycle> cycle_plan(const Spec& spec) {
 }
 
 std::vector<Tile> row_tiles(const Spec& spec, int64_t channels, int64_t kernel_area) {
-  const int64_t n = spec.rows_per_conversion;
-  const int64_t k = channels * kernel_area;
-  std::vector<Tile> tiles;
-  if (spec.row_mapping == RowMapping::Packed || kernel_area > n) {
-    // A kernel larger than a tile cannot be channel-aligned; packed chunks are the only mapping.
-    for (int64_t begin = 0; begin < k; begin += n) tiles.push_back({begin, std::min(begin + n, k)});
-    return tiles;
-  }
-  const int64_t channels_per_tile = n / kernel_area;
-  int64_t tile_count = (channels + channels_per_tile - 1) / channels_per_tile;
-  if (spec.asim_drop_channels) {
-    // ASiM loops ceil(C k^2 / N) times over torch.split(c_t) chunks; the rest are never computed.
-    tile_count = std::min(tile_count, (k + n - 1) / n);
-  }
-  for (int64_t t = 0; t < tile_count; ++t) {
-    const int64_t first = t * channels_per_tile;
-    const int64_t last = std::min(first + channels_per_tile, channels);
-    tiles.push_back({first * kernel_area, last * kernel_area});
-  }
-  return tiles;
+  return core::row_tiles(spec.row_mapping, spec.rows_per_conversion, channels, kernel_area, spec.asim_drop_channels);
 }
 
-std::string to_string(RowMapping mapping) { return mapping == RowMapping::Packed ? "packed" : "channel_aligned"; }
 std::string to_string(FullScale full_scale) {
   return full_scale == FullScale::Calibrated ? "calibrated" : "asim_full_range";
 }

@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "core/adc/converter.h"
+#include "core/macro.h"
 
 namespace bitline::core::analog_sram {
 
-// How the K rows of a dot product are cut into tiles of at most `rows_per_conversion` rows.
-enum class RowMapping {
-  ChannelAligned,  // ASiM: whole input channels per tile, floor(N / k^2) channels of k^2 rows
-  Packed,          // contiguous chunks of N rows of the flattened C*k*k axis
-};
+using core::RowMapping;
+using core::Tile;
 
 // What the ADC's full scale is, in MAC units (per input chunk of e bits).
 enum class FullScale {
@@ -89,6 +87,9 @@ struct Spec {
   int adc_levels() const { return (1 << adc_bits) - 1; }
 };
 
+// The most MAC values a conversion may take, (2^e - 1) N: its readout tables hold one entry each.
+constexpr int64_t kMaxMacValues = int64_t{1} << 24;
+
 // Throws std::invalid_argument naming the offending field (e.g. "rows_per_conversion must be >= 1").
 void validate(const Spec& spec);
 
@@ -108,16 +109,11 @@ struct Cycle {
 std::vector<Cycle> cycle_plan(const Spec& spec);
 int input_chunk_count(const Spec& spec);  // P
 
-// A tile: rows [begin, end) of the K axis, converted together.
-struct Tile {
-  int64_t begin = 0, end = 0;
-};
-// Tiles of a dot product of length K = channels * kernel_area (kernel_area = 1 for linear layers).
-// With asim_drop_channels, the channels ASiM drops are left out (the returned tiles then cover
-// fewer than K rows).
+// Tiles of a dot product of length K = channels * kernel_area, converted together: core::row_tiles
+// at rows_per_conversion. With asim_drop_channels, the channels ASiM drops are left out (the
+// returned tiles then cover fewer than K rows).
 std::vector<Tile> row_tiles(const Spec& spec, int64_t channels, int64_t kernel_area);
 
-std::string to_string(RowMapping mapping);
 std::string to_string(FullScale full_scale);
 std::string to_string(TopLevels top_levels);
 std::string to_string(VoteTieRule rule);

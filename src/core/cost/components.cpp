@@ -50,8 +50,8 @@ ComponentLibrary default_components() {
   c.cell_energy_fj = scaled_energy(2.0 * 1.2 * 1.2, jia, c.reference);
   c.cell_area_um2 = 0.346;           // Mistry 2007
   c.cell_write_energy_pj = 10.0 / 64;        // Horowitz: 8 KB SRAM, per bit
-  c.adder_energy_pj_per_input = 0.03 / 8;    // Horowitz: 8-bit add, per bit
-  c.adder_area_um2_per_input = 36.0 / 8;     // Horowitz: 8-bit adder, per bit
+  c.adder_energy_pj_per_bit = 0.03 / 8;      // Horowitz: 8-bit add, per bit
+  c.adder_area_um2_per_bit = 36.0 / 8;       // Horowitz: 8-bit adder, per bit
   c.shift_add_energy_pj = 0.05;              // Horowitz: 16-bit add
   c.shift_add_area_um2 = 67;                 // Horowitz: 16-bit adder
   c.accumulator_energy_pj = 0.1;             // Horowitz: 32-bit add
@@ -70,11 +70,11 @@ ComponentLibrary scaled(const ComponentLibrary& library, const Technology& to) {
   ComponentLibrary c = library;
   c.reference = to;
   for (double* energy : {&c.adc_fom_fj_per_step, &c.dac_energy_pj, &c.cell_energy_fj, &c.cell_write_energy_pj,
-                         &c.adder_energy_pj_per_input, &c.shift_add_energy_pj, &c.accumulator_energy_pj,
+                         &c.adder_energy_pj_per_bit, &c.shift_add_energy_pj, &c.accumulator_energy_pj,
                          &c.buffer_energy_pj_per_bit, &c.interconnect_energy_pj_per_bit_mm}) {
     *energy *= s.energy;
   }
-  for (double* area : {&c.adc_area_um2_per_level, &c.sense_amp_area_um2, &c.dac_area_um2, &c.cell_area_um2, &c.adder_area_um2_per_input,
+  for (double* area : {&c.adc_area_um2_per_level, &c.sense_amp_area_um2, &c.dac_area_um2, &c.cell_area_um2, &c.adder_area_um2_per_bit,
                        &c.shift_add_area_um2, &c.accumulator_area_um2, &c.buffer_area_um2_per_bit}) {
     *area *= s.area;
   }

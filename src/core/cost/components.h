@@ -19,17 +19,18 @@ struct Scaling {
 };
 Scaling scaling(const Technology& from, const Technology& to);
 
-// The parts the report breaks energy and area down into.
+// The parts the report breaks energy and area down into; core/events.cpp says which event kinds
+// each part's energy comes from.
 enum class Part {
-  Adc,           // per conversion (analog and voted cycles; every vote sample)
-  Dac,           // per row drive: one input chunk applied to one row of one macro
-  Cells,         // per cell of an activation: a driven row's contribution on one physical column
-  AdderTree,     // digital (HCiM) cycles: per input of a column adder tree
-  ShiftAdd,      // per shift-add of a cycle's partial result
-  Accumulator,   // per output partial sum of a row tile, accumulated across tiles
-  Buffer,        // per bit read from or written to an SRAM buffer (inputs, outputs)
-  Interconnect,  // per bit moved one mm between the buffers and the macros
-  WeightWrite,   // per weight bit written into the array (loading, reloading when folded)
+  Adc,           // column ADCs: conversions
+  Dac,           // row drivers: input chunks applied to rows
+  Cells,         // the bit cells of driven rows taking part in activations
+  AdderTree,     // column adder trees: their additions
+  ShiftAdd,      // shift-add units: cycles' partial results
+  Accumulator,   // accumulators: partial sums of row tiles added across tiles
+  Buffer,        // SRAM buffers: bits read (inputs) and written (outputs)
+  Interconnect,  // wires between the buffers and the macros
+  WeightWrite,   // weight bits written into the array (loading, reloading when folded)
   Leakage,       // static power of the whole chip over the latency
   SenseAmp,      // area only: one per column, to write and read back weights (computation reads
                  // through the ADCs or adder trees)
@@ -37,6 +38,13 @@ enum class Part {
 constexpr int kPartCount = 11;
 const char* part_name(Part part);  // "adc", "dac", ...
 using PerPart = std::array<double, kPartCount>;
+
+// The components of one macro of the chip, per part: how many instances, and the area of one.
+struct Components {
+  double instances = 0;
+  double unit_area_um2 = 0;
+};
+using MacroInventory = std::array<Components, kPartCount>;
 
 // Per-event energy and latency and per-instance area of the components, all at `reference`.
 struct ComponentLibrary {
@@ -54,8 +62,8 @@ struct ComponentLibrary {
   double cell_energy_fj = 0;   // per cell and activation
   double cell_area_um2 = 0;    // per bit cell of the compute array
   double cell_write_energy_pj = 0;  // per bit written
-  double adder_energy_pj_per_input = 0;  // one full adder of an adder tree
-  double adder_area_um2_per_input = 0;
+  double adder_energy_pj_per_bit = 0;  // one bit (a full adder) of an adder-tree addition
+  double adder_area_um2_per_bit = 0;
   double shift_add_energy_pj = 0;  // one accumulator-width add
   double shift_add_area_um2 = 0;   // per shift-add unit (one per ADC or adder tree)
   double accumulator_energy_pj = 0;

@@ -4,46 +4,30 @@
 // rows x columns bit cells with its peripherals. Layers map weight-stationary onto macros.
 // docs/cost.md gives every equation and assumption.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "core/analog_sram/engine.h"
 #include "core/cost/components.h"
+#include "core/cost/hardware.h"
+#include "core/macro.h"
 
 namespace bitline::core::cost {
 
-// The chip around the simulated macro (the macro's spec itself comes from the simulation config).
-struct Hardware {
-  Technology technology{65, 1.0};
-  double clock_mhz = 200;
-  int64_t array_rows = 256, array_columns = 256;  // bit cells of one macro
-  int64_t columns_per_adc = 8;                     // physical columns sharing one ADC (read in turn)
-  int64_t tiles = 16, macros_per_tile = 4;
-  double tile_buffer_kib = 64, global_buffer_kib = 512;
-  int64_t output_bits = 8;          // bits of each layer output written back
-  double interconnect_mm = 1;       // mean distance between a buffer and a macro
-  ComponentLibrary components = default_components();  // at components.reference
-};
-// Throws std::invalid_argument naming the field ("array_rows must be >= 1, found 0").
-void validate(const Hardware& hardware);
-
-// One layer's products per inference: `count` products of this shape (rows per sample) on a macro
-// of this spec (e.g. the groups of a grouped conv, the heads of attention).
+// One layer's products per inference: `count` products of this shape (rows per sample) on its
+// macro, fixed for the layer's operands (e.g. the groups of a grouped conv, the heads of attention).
 struct LayerWorkload {
   std::string name;
-  analog_sram::Spec spec;
-  analog_sram::ProductShape shape;
+  std::shared_ptr<const core::Macro> macro;
+  core::ProductShape shape;
   int64_t count = 1;
   bool stored_operand_changes = false;  // attention: the stored operand is written every inference
-  // One conversion's energy and time from the ADC's own model (the CCO converter's), at its own
-  // operating point; 0: the component library's (figure of merit, adc_conversion_ns).
-  double adc_energy_per_conversion_pj = 0;
-  double adc_conversion_ns = 0;
 };
 
 struct LayerCost {
   std::string name;
-  analog_sram::Events events;    // per inference, all products (count_events)
+  core::Events events;       // per inference, all products: what the macro records (its count())
+  core::Events chip_events;  // per inference, around the macro: buffer and wire bits, weight writes
   int64_t row_tiles = 0, column_tiles = 0;
   int64_t macros = 0;            // macros one copy of the layer's weights takes
   int64_t folds = 1;             // passes when it takes more macros than the chip has
@@ -71,10 +55,11 @@ struct NetworkCost {
   double tops = 0, tops_per_w = 0, tops_per_mm2 = 0;
 };
 
-// The network on the chip: maps every layer (resident with replication when all fit, else layer
-// by layer with folding) and prices it. Throws std::invalid_argument naming the field or layer for
-// invalid hardware or a layer that cannot be mapped.
-NetworkCost evaluate(const Hardware& hardware, const std::vector<LayerWorkload>& layers);
+// The network on the chip of `macro_type`'s macros: maps every layer (resident with replication
+// when all fit, else layer by layer with folding) and prices the events of its macro (by the event
+// vocabulary, core/events.h) and of the traffic around it. Throws std::invalid_argument naming
+// the field or layer for invalid hardware or a layer that cannot be mapped.
+NetworkCost evaluate(const Hardware& hardware, const core::MacroSpec& macro_type, const std::vector<LayerWorkload>& layers);
 
 // One layer's mapping and cost with `replicas` copies of its weights, in `folds` passes, its
 // weights written every inference when reload_weights (evaluate's unit of work; no leakage).

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/experiment.h"
+#include "core/analog_sram/macro_type.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "nn/quant_layers.h"
@@ -114,6 +115,12 @@ TEST(ConfigErrors, RepeatedKeysSecondDocumentsAndAliasLoopsAreRefused) {
   EXPECT_THAT(error_of(bomb), HasSubstr("expected at most 100000 YAML nodes"));
 }
 
+TEST(ConfigErrors, MacroSectionsMustBeConsistent) {
+  EXPECT_THAT(error_of("macros: [{name: m, analog_sram: {noise: {additive_sigma_lsb: 1, additive_sigma_fs_percent: 2}}}]\n"),
+              HasSubstr("keys 'macros[0].analog_sram.noise.additive_sigma_lsb' and 'additive_sigma_fs_percent': expected "
+                        "at most one of them set"));
+}
+
 TEST(ConfigErrors, CrossFieldChecks) {
   EXPECT_THAT(error_of("data: {mean: [0.1, 0.2]}\n"), HasSubstr("expected 1 value(s), one per channel"));
   EXPECT_THAT(error_of("model: {resnet: {depth: 21}}\n"), HasSubstr("expected 6n+2"));
@@ -199,7 +206,7 @@ TEST(ConfigHash, QatOnAMacroDependsOnItsSpecButNotOnItsHardware) {
   b.macros[0].hardware.components.adc_fom_fj_per_step = 3;
   EXPECT_EQ(qat_stage_hash(a), qat_stage_hash(b));
   Config c = a;
-  c.macros[0].analog_sram.adc.bits = 5;
+  std::get<macro_type_index<AnalogSramType>()>(c.macros[0].configs).adc.bits = 5;
   EXPECT_NE(qat_stage_hash(a), qat_stage_hash(c));
 }
 
@@ -278,7 +285,9 @@ train:
   std::vector<core::analog_sram::Spec> macros() const {
     std::vector<core::analog_sram::Spec> specs;
     for (auto& [name, layer] : nn::quant_layers(*model)) {
-      if (layer->spec().mode == nn::LayerMode::Simulate) specs.push_back(layer->spec().macro);
+      if (layer->spec().mode == nn::LayerMode::Simulate) {
+        specs.push_back(dynamic_cast<const core::analog_sram::AnalogSramSpec&>(*layer->spec().macro).spec());
+      }
     }
     return specs;
   }

@@ -102,7 +102,30 @@ TEST(AnalogSramInvariant, CountEqualsRecordedEvents) {
     Events recorded;
     engine.matmul(shape, x.data(), w.data(), {}, y.data(), &recorded);
     EXPECT_TRUE(recorded == engine.count(shape)) << "variant " << variant;
-    EXPECT_EQ(recorded.macs, shape.rows * shape.cols * shape.depth());
+    EXPECT_EQ(recorded.total(core::EventKind::Mac), shape.rows * shape.cols * shape.depth());
+  }
+}
+
+TEST(AnalogSramInvariant, PerColumnVariationWithEveryCycleDigitalIsExact) {
+  // Regression: with every cycle digital there are no conversions to vary; the SIMD kernel used to
+  // build per-column tables from readouts that did not exist, and crashed.
+  std::mt19937 rng(6);
+  Spec spec;
+  spec.hybrid_levels = spec.weight_bits + spec.input_bits;
+  spec.variation = {0.02, 0.5, 3};
+  Engine engine(spec);
+  EXPECT_TRUE(engine.lossless());
+  const ProductShape shape{4, 9, 30, 9};
+  const auto x = random_codes(rng, shape.rows * shape.depth(), 0, 255);
+  const auto w = random_codes(rng, shape.cols * shape.depth(), -127, 127);
+  std::vector<float> y(static_cast<std::size_t>(shape.rows * shape.cols));
+  engine.matmul(shape, x.data(), w.data(), {}, y.data(), nullptr);
+  for (int64_t r = 0; r < shape.rows; ++r) {
+    for (int64_t o = 0; o < shape.cols; ++o) {
+      int64_t exact = 0;
+      for (int64_t k = 0; k < shape.depth(); ++k) exact += int64_t{x[r * shape.depth() + k]} * w[o * shape.depth() + k];
+      ASSERT_EQ(y[static_cast<std::size_t>(r * shape.cols + o)], static_cast<float>(exact));
+    }
   }
 }
 
@@ -113,8 +136,8 @@ TEST(AnalogSramCount, ConversionsPerOutputFollowTheCyclePlan) {
     Spec spec;
     spec.input_bits_per_cycle = e;
     Engine engine(spec);
-    EXPECT_EQ(engine.count({1, 1, 28, 9}).adc_conversions, expected) << e;
-    EXPECT_EQ(engine.count({1, 1, 64, 9}).adc_conversions, 3 * expected) << e;  // 3 tiles of 28 channels
+    EXPECT_EQ(engine.count({1, 1, 28, 9}).total(core::EventKind::AdcConversion), expected) << e;
+    EXPECT_EQ(engine.count({1, 1, 64, 9}).total(core::EventKind::AdcConversion), 3 * expected) << e;  // 3 tiles of 28 channels
   }
 }
 
@@ -307,6 +330,14 @@ TEST(AnalogSramSpec, InvalidSpecsAreRejected) {
   spec = Spec{};
   spec.input_bits_per_cycle = 9;
   EXPECT_THROW(validate(spec), std::invalid_argument);
+  // Readout tables of (2^e - 1) N + 1 entries: 16-bit chunks over 65536 rows would take gigabytes.
+  spec = Spec{};
+  spec.input_bits = 16;
+  spec.input_bits_per_cycle = 16;
+  spec.rows_per_conversion = 65536;
+  EXPECT_THROW(validate(spec), std::invalid_argument);
+  spec.rows_per_conversion = 256;  // 65535 x 256 < 2^24
+  EXPECT_NO_THROW(validate(spec));
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 
+#include "core/analog_sram/macro_type.h"
 #include "core/conv_rows.h"
 #include "nn/quant_layers.h"
 
@@ -11,7 +13,9 @@ namespace {
 
 using core::analog_sram::RowMapping;
 
-LayerQuantSpec simulate_spec(int weight_bits, int activation_bits, int adc_bits, int64_t nrow) {
+// Simulate mode on an analog SRAM macro with this ADC and N; `knobs` edits its other settings.
+LayerQuantSpec simulate_spec(int weight_bits, int activation_bits, int adc_bits, int64_t nrow,
+                             const std::function<void(core::analog_sram::Spec&)>& knobs = {}) {
   LayerQuantSpec spec;
   spec.mode = LayerMode::Simulate;
   spec.weight_bits = weight_bits;
@@ -19,8 +23,11 @@ LayerQuantSpec simulate_spec(int weight_bits, int activation_bits, int adc_bits,
   spec.weight_granularity = WeightGranularity::PerTensor;
   spec.activation_scaling = ActivationScaling::AsimDynamic;
   spec.activation_sign = ActivationSign::Unsigned;
-  spec.macro.adc_bits = adc_bits;
-  spec.macro.rows_per_conversion = nrow;
+  core::analog_sram::Spec macro;
+  macro.adc_bits = adc_bits;
+  macro.rows_per_conversion = nrow;
+  if (knobs) knobs(macro);
+  spec.macro = std::make_shared<core::analog_sram::AnalogSramSpec>(macro);
   return spec;
 }
 
@@ -38,8 +45,7 @@ TEST(SimulateGolden, AsimLinearExampleGives102) {
     torch::NoGradGuard no_grad;
     layer->weight.fill_(1.0);
   }
-  auto spec = simulate_spec(2, 2, 4, 255);
-  spec.macro.asim_drop_channels = true;
+  auto spec = simulate_spec(2, 2, 4, 255, [](auto& macro) { macro.asim_drop_channels = true; });
   layer->set_spec(spec);
   layer->eval();
   auto x = torch::zeros({1, 255});
@@ -71,7 +77,7 @@ TEST(SimulateInvariant, LosslessMacroEqualsTheIntegerReference) {
   EXPECT_TRUE(linear_sim.equal(linear->forward(v)));
   EXPECT_TRUE(matmul_sim.equal(matmul->forward(a, b)));
   EXPECT_TRUE(std::isinf(conv->simulation_stats().csnr_db()));
-  EXPECT_GT(conv->simulation_stats().events.adc_conversions, 0);
+  EXPECT_GT(conv->simulation_stats().events.total(core::EventKind::AdcConversion), 0);
 }
 
 TEST(SimulateLayout, ConvEqualsLinearOnUnfoldedPatches) {
@@ -84,8 +90,7 @@ TEST(SimulateLayout, ConvEqualsLinearOnUnfoldedPatches) {
     torch::NoGradGuard no_grad;
     linear->weight.copy_(conv->weight.reshape({4, 63}));
   }
-  auto spec = simulate_spec(8, 8, 6, 31);
-  spec.macro.row_mapping = RowMapping::Packed;
+  auto spec = simulate_spec(8, 8, 6, 31, [](auto& macro) { macro.row_mapping = RowMapping::Packed; });
   conv->set_spec(spec);
   linear->set_spec(spec);
   auto x = torch::rand({2, 7, 5, 5});
@@ -164,8 +169,7 @@ TEST(SimulateTraining, GradientIsTheStraightThroughGradientOfTheQuantizedProduct
 TEST(SimulateNoise, RowsAreKeyedBySampleNotByBatch) {
   torch::manual_seed(8);
   QConv2d conv(QConv2dOptions{3, 4, 3, 1, 1, 1, 1, false});
-  auto spec = simulate_spec(8, 8, 8, 255);
-  spec.macro.additive_sigma_fs = 1.0 / 255;
+  auto spec = simulate_spec(8, 8, 8, 255, [](auto& macro) { macro.additive_sigma_fs = 1.0 / 255; });
   spec.activation_scaling = ActivationScaling::Static;
   auto x = torch::rand({6, 3, 5, 5});
   conv->train();
@@ -217,8 +221,7 @@ TEST(SimulateGradient, CurveSlopeScalesTheStraightThroughGradientByTheTransfersG
   // identity's gradient by the least-squares gain sum(y_sim y_q) / sum(y_q^2) of the batch.
   torch::manual_seed(3);
   QLinear layer(QLinearOptions{40, 6, /*bias=*/false});
-  auto spec = simulate_spec(6, 6, 6, 63);
-  spec.macro.gain_compression_alpha = 0.8;
+  auto spec = simulate_spec(6, 6, 6, 63, [](auto& macro) { macro.gain_compression_alpha = 0.8; });
   const auto x = torch::rand({5, 40});
   auto run = [&](LayerQuantSpec::SimulateGradient gradient, LayerMode mode) {
     auto s = spec;

@@ -1,0 +1,60 @@
+#include "core/macro.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace bitline::core {
+
+std::vector<Tile> row_tiles(RowMapping mapping, int64_t rows_per_tile, int64_t channels, int64_t kernel_area,
+                            bool drop_channels) {
+  const int64_t n = rows_per_tile;
+  const int64_t k = channels * kernel_area;
+  std::vector<Tile> tiles;
+  if (mapping == RowMapping::Packed || kernel_area > n) {
+    // A kernel larger than a tile cannot be channel-aligned; packed chunks are the only mapping.
+    for (int64_t begin = 0; begin < k; begin += n) tiles.push_back({begin, std::min(begin + n, k)});
+    return tiles;
+  }
+  const int64_t channels_per_tile = n / kernel_area;
+  int64_t tile_count = (channels + channels_per_tile - 1) / channels_per_tile;
+  if (drop_channels) {
+    // ASiM loops ceil(C k^2 / N) times over torch.split(c_t) chunks; the rest are never computed.
+    tile_count = std::min(tile_count, (k + n - 1) / n);
+  }
+  for (int64_t t = 0; t < tile_count; ++t) {
+    const int64_t first = t * channels_per_tile;
+    const int64_t last = std::min(first + channels_per_tile, channels);
+    tiles.push_back({first * kernel_area, last * kernel_area});
+  }
+  return tiles;
+}
+
+std::string to_string(RowMapping mapping) { return mapping == RowMapping::Packed ? "packed" : "channel_aligned"; }
+
+void Macro::forward(const ProductShape&, const int32_t*, const int32_t*, const NoiseKey&, float*, Events*) const {
+  throw std::logic_error("this macro takes floating-point operands, not integer codes");
+}
+
+void Macro::forward(const ProductShape&, const float*, const float*, const NoiseKey&, float*, Events*) const {
+  throw std::logic_error("this macro takes integer codes, not floating-point operands");
+}
+
+void Macro::input_gradient(const ProductShape&, const float*, const float*, const NoiseKey&, float*, Events*) const {
+  throw std::logic_error("this macro has no training products (trains() is false)");
+}
+
+void Macro::weight_gradient(const ProductShape&, const float*, const float*, const NoiseKey&, float*, Events*) const {
+  throw std::logic_error("this macro has no training products (trains() is false)");
+}
+
+std::unique_ptr<Macro> MacroSpec::for_operands(const IntegerOperands&) const {
+  throw std::invalid_argument("macro type " + type() + " takes floating-point operands, not integer codes");
+}
+
+void MacroSpec::check_operands(const IntegerOperands& operands) const { for_operands(operands); }
+
+std::unique_ptr<Macro> MacroSpec::for_format(const NumberFormat&) const {
+  throw std::invalid_argument("macro type " + type() + " takes integer codes, not floating-point operands");
+}
+
+}  // namespace bitline::core

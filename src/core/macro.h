@@ -1,0 +1,150 @@
+#pragma once
+// One interface for every in-memory compute macro (DESIGN.md, "The central abstraction"). A macro
+// computes the products Y = X · Wᵀ that linear, conv and attention layers reduce to, the way its
+// hardware does, and records the hardware events that takes (core/events.h). nn, the layer
+// command, reports and the cost model reach every macro through this interface.
+//
+// Two levels: a MacroSpec is a configured macro of some type (its knobs), shared by the layers
+// that run on it; a Macro is that spec fixed for one layer's operands (their bits and sign, or
+// their number format), the object that computes.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cost/hardware.h"
+#include "core/events.h"
+
+namespace bitline::core {
+
+// Shape of Y[rows, cols] = X[rows, K] . W[cols, K]^T, K = channels * kernel_area (kernel_area = 1
+// for linear layers; channels and kernel area matter to macros that map whole channels to rows).
+struct ProductShape {
+  int64_t rows = 0, cols = 0, channels = 0, kernel_area = 1;
+  int64_t depth() const { return channels * kernel_area; }
+};
+
+// Where a product's randomness comes from: counter-based streams keyed by the macro's seed, the
+// layer and the (sample, position in sample, ...) coordinates, so that results do not depend on
+// thread count or batch split (DESIGN.md invariant 4).
+struct NoiseKey {
+  uint64_t layer = 0;
+  uint64_t first_sample = 0;    // sample index of row 0
+  int64_t rows_per_sample = 1;  // rows of one sample (output pixels of a conv, tokens of a linear)
+};
+
+// A row tile: rows [begin, end) of the K axis, activated together.
+struct Tile {
+  int64_t begin = 0, end = 0;
+};
+
+// How the K rows of a dot product are cut into tiles of at most `rows_per_tile` rows.
+enum class RowMapping {
+  ChannelAligned,  // whole input channels per tile (ASiM): floor(N / k^2) channels of k^2 rows
+  Packed,          // contiguous chunks of N rows of the flattened C*k*k axis
+};
+// The tiles of a product; `drop_channels` reproduces ASiM's dropped channels (channel-aligned
+// tiles stop after ceil(C k^2 / N) tiles even when more are needed).
+std::vector<Tile> row_tiles(RowMapping mapping, int64_t rows_per_tile, int64_t channels, int64_t kernel_area,
+                            bool drop_channels = false);
+std::string to_string(RowMapping mapping);
+
+// The operands a macro takes.
+enum class OperandKind {
+  IntegerCodes,   // integer codes of a layer's quantizer: bits and sign (analog and digital SRAM)
+  FloatingPoint,  // values in a floating-point number format (DAISM, SOT-MRAM FP)
+};
+
+// A layer's integer operands: W codes of weight_bits (two's complement) and X codes of input_bits.
+struct IntegerOperands {
+  int weight_bits = 8;
+  int input_bits = 8;
+  bool signed_inputs = false;
+};
+
+// How one product occupies arrays, for the cost model's mapping.
+struct ArrayFootprint {
+  std::vector<Tile> row_tiles;  // of K; each activated once per input chunk and output row
+  int64_t rows_per_tile = 0;    // array rows a tile takes (the mapping's N): array_rows / N tiles stack in one array
+  int columns_per_output = 0;   // physical columns of one output column (one per stored bit)
+  int stored_bits = 0;          // bits of one stored element, written into the array
+  int input_bits = 0;           // bits of one input element, read from the buffer
+};
+
+// A macro fixed for one layer's operands: the products and their events.
+class Macro {
+ public:
+  virtual ~Macro() = default;
+
+  // The forward product of integer operands: x [rows, K] input codes, w [cols, K] stored codes
+  // (signed), out [rows, cols] in integer units. Adds its events to *events when not null.
+  virtual void forward(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey& key, float* out,
+                       Events* events) const;
+  // The forward product of floating-point operands (macros of OperandKind::FloatingPoint): x and w
+  // as float32 values, rounded by the macro to its format.
+  virtual void forward(const ProductShape& shape, const float* x, const float* w, const NoiseKey& key, float* out,
+                       Events* events) const;
+
+  // Training products on the hardware, for macros that have them (trains()): the input gradient
+  // dx [rows, K] = dy [rows, cols] · w [cols, K] and the weight gradient dw [cols, K] = dyᵀ · x.
+  // Layers on other macros train with the straight-through estimator of the forward product.
+  virtual bool trains() const { return false; }
+  virtual void input_gradient(const ProductShape& shape, const float* dy, const float* w, const NoiseKey& key,
+                              float* dx, Events* events) const;
+  virtual void weight_gradient(const ProductShape& shape, const float* dy, const float* x, const NoiseKey& key,
+                               float* dw, Events* events) const;
+
+  // The events of a forward product of this shape, without data: equal to what forward records
+  // (DESIGN.md invariant 2).
+  virtual Events count(const ProductShape& shape) const = 0;
+  // True when the readout cannot lose information: forward then equals the exact integer product
+  // (DESIGN.md invariant 3), and callers may compute that product themselves.
+  virtual bool lossless() const = 0;
+
+  // For the cost model: how a product maps onto arrays, how many clock cycles one array
+  // activation takes on this chip, and this macro's own energy for an event type where its model
+  // has one (a CCO converter's energy per conversion), replacing the component library's.
+  virtual ArrayFootprint footprint(const ProductShape& shape) const = 0;
+  virtual double cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary& library) const = 0;
+  virtual std::optional<double> own_energy_pj(const EventType& type) const { return std::nullopt; }
+};
+
+// The analog macro's calibrated ADC full scale, and any other readout a macro calibrates from a
+// layer's own products: add() sees the products of a calibration pass, finish() returns the
+// calibrated spec.
+class MacroSpec;
+class ReadoutCalibration {
+ public:
+  virtual ~ReadoutCalibration() = default;
+  virtual void add(const Macro& macro, const ProductShape& shape, const int32_t* x, const int32_t* w) = 0;
+  virtual std::shared_ptr<const MacroSpec> finish() const = 0;
+};
+
+// A configured macro of one type, before a layer's operands: immutable, shared by its layers.
+class MacroSpec {
+ public:
+  virtual ~MacroSpec() = default;
+  virtual std::string type() const = 0;  // the registered type name, e.g. "analog_sram"
+  virtual OperandKind operand_kind() const = 0;
+  // The macro for a layer's integer operands. Throws std::invalid_argument naming the knob that
+  // cannot work with them (e.g. more input bits per cycle than input bits).
+  virtual std::unique_ptr<Macro> for_operands(const IntegerOperands& operands) const;
+  // The same checks as for_operands without building the macro (config validation).
+  virtual void check_operands(const IntegerOperands& operands) const;
+  // The macro for operands in a floating-point format (OperandKind::FloatingPoint).
+  virtual std::unique_ptr<Macro> for_format(const NumberFormat& format) const;
+  // One line for reports: how partial results are read out, e.g. "8-bit ideal ADC".
+  virtual std::string readout() const = 0;
+  // The event kinds this type records (a subset of the vocabulary).
+  virtual std::vector<EventKind> emitted_kinds() const = 0;
+  // A calibration of the readout from the layer's products, or null when it needs none.
+  virtual std::unique_ptr<ReadoutCalibration> readout_calibration() const { return nullptr; }
+  // The components of one macro of the chip by part (how many, and the area of one, from the
+  // library scaled to the chip), for the layers it serves (`layers`: their macros, all made by
+  // specs of this type). The cost model prices every macro of the chip with it.
+  virtual cost::MacroInventory macro_inventory(const std::vector<const Macro*>& layers, const cost::Hardware& hardware,
+                                               const cost::ComponentLibrary& library) const = 0;
+};
+
+}  // namespace bitline::core
