@@ -101,7 +101,10 @@ macro:
     noise: {additive_sigma_lsb: 0.5}
     hybrid: {levels: 2, top_levels: majority_vote, vote_samples: 3}
 """)
-
+write("fuzz_layer_config", "digital", """layer: {type: linear, mode: simulate}
+quantization: {weight_bits: 4, activation_bits: 6, activation_sign: signed}
+macro: {type: digital_sram, digital_sram: {rows_per_activation: 64, input_bits_per_cycle: 2, row_mapping: channel_aligned}}
+""")
 write("fuzz_adc_config", "ideal", "adc: {bits: 5}\nnoise_sigma_lsb: 0.3\noutput_dir: out/ideal\n")
 write("fuzz_adc_config", "cco", "adc: {bits: 6, model: cco, cco: {vdd_v: 0.6, corner: SS}}\n"
                                 "characterize: {sine_samples: 64, sine_cycles: 7}\n")
@@ -123,7 +126,11 @@ macros:
     hardware: {technology_node_nm: 22, array_rows: 256}
   - name: voting
     analog_sram: {hybrid: {levels: 3, top_levels: majority_vote}}
-
+  - name: digital
+    type: digital_sram
+    digital_sram: {rows_per_activation: 128, input_bits_per_cycle: 2}
+    layer_overrides:
+      - {layers: ['layer1.*'], digital_sram: {rows_per_activation: 32}}
 train:
   batch_size: 32
   float: {epochs: 1}

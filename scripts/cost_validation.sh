@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Re-runs the bitline figures of docs/cost_validation.md: both hardware presets at W8A8 and W4A4
-# (the analog one with a 4-bit ADC, the digital one with hybrid levels 8), printed as the doc's
-# table rows. Usage: bash scripts/cost_validation.sh [path to bitline]   (from the repository root)
+# (the analog one with a 4-bit ADC), printed as the doc's table rows. Usage: bash scripts/cost_validation.sh [path to bitline]   (from the repository root)
 set -euo pipefail
 BITLINE=${1:-build/bin/bitline}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bitline-cost-validation.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 presets=configs/hardware
 sed -e 's|adc: {bits: 8}|adc: {bits: 4}|' $presets/analog_sram_cim.yaml > "$WORK/analog4.yaml"
-sed -e 's|levels: 16|levels: 8|' $presets/digital_sram_cim.yaml > "$WORK/digital4.yaml"
 four_bits=(--set quantization.weight_bits=4 --set quantization.activation_bits=4)
 run() {  # run NAME CONFIG [ARGS...]: the cost report into $WORK/NAME
   local name=$1 config=$2; shift 2
@@ -17,7 +15,7 @@ run() {  # run NAME CONFIG [ARGS...]: the cost report into $WORK/NAME
 run analog8 $presets/analog_sram_cim.yaml
 run analog4 "$WORK/analog4.yaml" "${four_bits[@]}"
 run digital8 $presets/digital_sram_cim.yaml
-run digital4 "$WORK/digital4.yaml" "${four_bits[@]}"
+run digital4 $presets/digital_sram_cim.yaml "${four_bits[@]}"
 python3 - "$WORK" <<'PY'
 import json, sys
 work = sys.argv[1]

@@ -57,11 +57,20 @@ expect_output "key 'macro.analog_sram.adc.bits'"
 printf 'quantization: {activation_bits: 4}\nmacro: {analog_sram: {input_bits_per_cycle: 6}}\n' > ebits.yaml
 expect_exit 2 layer --config ebits.yaml --input cx.npy --weight cw.npy --output o.npy
 expect_output "input_bits_per_cycle must not exceed input_bits"
+printf 'macro: {type: digital_sram, digital_sram: {input_bits_per_cycle: 6}}\nquantization: {activation_bits: 4}\n' > debits.yaml
+expect_exit 2 layer --config debits.yaml --input cx.npy --weight cw.npy --output o.npy
+expect_output "key 'macro.digital_sram': input_bits_per_cycle must not exceed input_bits (with quantization W8A4)"
 printf 'macro: {type: no_such_macro}\n' > nosuch.yaml
 expect_exit 2 layer --config nosuch.yaml --input cx.npy --weight cw.npy --output o.npy
-expect_output "key 'macro.type': expected one of analog_sram, found 'no_such_macro'"
+expect_output "key 'macro.type': expected one of analog_sram, digital_sram, found 'no_such_macro'"
 printf 'macro: {analog_sram: {asim_compatible: true}}\n' > asim.yaml
 expect_exit 2 layer --config asim.yaml --input cx.npy --weight cw.npy --output o.npy
 expect_output "asim_compatible"
 
+# The all-digital macro is exact: simulate equals the integer reference, and it says what it did.
+sed 's/macro: {analog_sram: {rows_per_conversion: 255, adc: {bits: 8}}}/macro: {type: digital_sram}/' conv.yaml > dconv.yaml
+expect_exit 0 layer --config dconv.yaml --input cx.npy --weight cw.npy --bias cb.npy --output dsim.npy
+expect_output "CSNR against the integer reference: exact"
+expect_output "digital_sram macro (exact adder tree over 255 rows, 1 input bit per cycle) events: macs "
+cmp dsim.npy ref.npy || fail "digital_sram differs from the integer reference"
 echo "layer command tests passed"

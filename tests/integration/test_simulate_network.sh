@@ -1,6 +1,7 @@
-# Simulate-mode evaluation of a network on a noisy analog macro: results and per-layer CSNR are
-# the same for any thread count and evaluation batch size; simulate-in-the-loop and noise-aware
-# training run end to end.
+# Simulate-mode evaluation of a network on a noisy analog macro and on the all-digital macro:
+# results and per-layer CSNR are the same for any thread count and evaluation batch size; the
+# digital macro equals the integer reference; simulate-in-the-loop and noise-aware training run
+# end to end.
 source "$(dirname "$0")/lib.sh" "$@"
 
 small_config small.yaml runs/sim
@@ -16,14 +17,23 @@ macros:
       - {layers: [fc2], analog_sram: {adc: {bits: 7}}}
   - name: calibrated
     analog_sram: {rows_per_conversion: 63, adc: {bits: 5, full_scale: calibrated, calibration_percentile: 99.9}}
+  - name: digital
+    type: digital_sram
+    digital_sram: {rows_per_activation: 128}
+    layer_overrides:
+      - {layers: [fc2], digital_sram: {input_bits_per_cycle: 2}}
 evaluation:
   runs:
     - {name: w8a8, mode: quantized}
     - {name: noisy, mode: simulate, macro: noisy}
     - {name: calibrated, mode: simulate, macro: calibrated}
+    - {name: digital, mode: simulate, macro: digital}
 YAML
 expect_exit 0 run --config small.yaml --no-progress --csnr
 expect_output "CSNR per layer, evaluation 'noisy' (macro noisy):"
+# Both macros' rows carry accuracy and cost; the digital one is exact and converts nothing.
+grep -E "^noisy +simulate .* [0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "no cost columns for the analog macro"; }
+grep -E "^digital +simulate .* exact +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "the digital macro's row is not exact with cost columns"; }
 grep -q "conv1 " out.txt && fail "conv1 is digital (on_macro: false) but has a CSNR row"
 cp runs/sim/results.json first.json
 expect_exit 0 eval --config small.yaml --no-progress --threads 1 --set evaluation.batch_size=37
@@ -34,11 +44,21 @@ for x, y in zip(a["evaluations"], b["evaluations"]):
     assert x["accuracy"] == y["accuracy"], (x["name"], x["accuracy"], y["accuracy"])
     for lx, ly in zip(x.get("layers", []), y.get("layers", [])):
         # per-batch energy sums are added in another order: equal to rounding
-        assert abs(lx["csnr_db"] - ly["csnr_db"]) <= 1e-6 * abs(lx["csnr_db"]), (lx, ly)
+        if lx["csnr_db"] is None or ly["csnr_db"] is None:  # exact
+            assert lx["csnr_db"] == ly["csnr_db"], (lx, ly)
+        else:
+            assert abs(lx["csnr_db"] - ly["csnr_db"]) <= 1e-6 * abs(lx["csnr_db"]), (lx, ly)
         assert lx["events"] == ly["events"], (lx, ly)
 noisy = a["evaluations"][1]
 assert noisy["events"]["voted_cycles"] > 0 and noisy["events"]["adc_conversions"] > 0, noisy["events"]
 assert all(l["csnr_db"] is not None for l in noisy["layers"])
+quantized, digital = a["evaluations"][0], a["evaluations"][3]
+assert digital["accuracy"] == quantized["accuracy"] and digital["loss"] == quantized["loss"], (digital, quantized)
+assert digital["events"]["adc_conversions"] == 0 and digital["events"]["adder_tree_additions"] > 0, digital["events"]
+assert all(l["csnr_db"] is None and l["readout"].startswith("exact adder tree") for l in digital["layers"]), digital["layers"]
+assert digital["cost"]["energy_pj_by_part"]["adc"] == 0 and digital["cost"]["tops_per_w"] > 0, digital["cost"]
+fc2 = [l for l in digital["layers"] if l["layer"] == "fc2"][0]
+assert "2 input bits per cycle" in fc2["readout"], fc2  # its layer override
 PY
 
 # Simulate-in-the-loop and noise-aware QAT.

@@ -27,10 +27,11 @@
 #include <vector>
 
 #include "app/macros/analog_sram.h"
+#include "app/macros/digital_sram.h"
 
 namespace bitline::app {
 
-using MacroTypes = std::tuple<AnalogSramType>;
+using MacroTypes = std::tuple<AnalogSramType, DigitalSramType>;
 
 constexpr std::size_t kMacroTypeCount = std::tuple_size_v<MacroTypes>;
 

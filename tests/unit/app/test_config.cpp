@@ -115,10 +115,25 @@ TEST(ConfigErrors, RepeatedKeysSecondDocumentsAndAliasLoopsAreRefused) {
   EXPECT_THAT(error_of(bomb), HasSubstr("expected at most 100000 YAML nodes"));
 }
 
-TEST(ConfigErrors, MacroSectionsMustBeConsistent) {
+TEST(ConfigErrors, MacroSectionsMustBeOfTheMacrosTypeAndConsistent) {
   EXPECT_THAT(error_of("macros: [{name: m, analog_sram: {noise: {additive_sigma_lsb: 1, additive_sigma_fs_percent: 2}}}]\n"),
               HasSubstr("keys 'macros[0].analog_sram.noise.additive_sigma_lsb' and 'additive_sigma_fs_percent': expected "
                         "at most one of them set"));
+  EXPECT_THAT(error_of("macros: [{name: m, type: digital_sram, analog_sram: {adc: {bits: 4}}}]\n"),
+              HasSubstr("key 'macros[0].analog_sram': a section of macro type analog_sram, but 'macros[0].type' is "
+                        "digital_sram"));
+  EXPECT_THAT(error_of("macros: [{name: m, type: digital_sram, layer_overrides: [{layers: [fc], analog_sram: {seed: 2}}]}]\n"),
+              HasSubstr("key 'macros[0].layer_overrides[0].analog_sram': keys of macro type analog_sram, but the "
+                        "macro's type is digital_sram"));
+  EXPECT_THAT(error_of("macros: [{name: m, type: digital_sram, digital_sram: {rows_per_activation: 0}}]\n"),
+              HasSubstr("key 'macros[0].digital_sram.rows_per_activation': expected an integer in [1, 65536]"));
+  EXPECT_THAT(error_of("quantization: {activation_bits: 2}\nmacros: [{name: m, type: digital_sram, digital_sram: "
+                       "{input_bits_per_cycle: 3}}]\n"),
+              HasSubstr("key 'macros[0].digital_sram': input_bits_per_cycle must not exceed input_bits (with quantization "
+                        "W8A2)"));
+  EXPECT_EQ(error_of("macros: [{name: m, type: digital_sram, layer_overrides: [{layers: [fc], digital_sram: "
+                     "{input_bits_per_cycle: 2}}]}]\n"),
+            "");
 }
 
 TEST(ConfigErrors, CrossFieldChecks) {
