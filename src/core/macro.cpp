@@ -29,6 +29,26 @@ std::vector<Tile> row_tiles(RowMapping mapping, int64_t rows_per_tile, int64_t c
   return tiles;
 }
 
+void validate_integer_operands(const IntegerOperands& operands, int input_bits_per_cycle) {
+  const auto require = [](bool condition, const char* message) {
+    if (!condition) throw std::invalid_argument(message);
+  };
+  require(operands.weight_bits >= 2 && operands.weight_bits <= 16, "weight_bits must be in [2, 16]");
+  require(operands.input_bits >= (operands.signed_inputs ? 2 : 1) && operands.input_bits <= 16,
+          "input_bits must be in [1, 16] (signed: [2, 16])");
+  require(input_bits_per_cycle >= 1, "input_bits_per_cycle must be >= 1");
+  require(input_bits_per_cycle <= operands.input_bits, "input_bits_per_cycle must not exceed input_bits");
+}
+
+std::vector<InputChunk> input_chunks(const IntegerOperands& operands, int input_bits_per_cycle) {
+  const int e = input_bits_per_cycle;
+  const int magnitude_bits = operands.signed_inputs ? operands.input_bits - 1 : operands.input_bits;
+  std::vector<InputChunk> chunks;
+  for (int first = 0; first < magnitude_bits; first += e) chunks.push_back({first, std::min(e, magnitude_bits - first), false});
+  if (operands.signed_inputs) chunks.push_back({operands.input_bits - 1, 1, true});
+  return chunks;
+}
+
 std::string to_string(RowMapping mapping) { return mapping == RowMapping::Packed ? "packed" : "channel_aligned"; }
 
 void Macro::forward(const ProductShape&, const int32_t*, const int32_t*, const NoiseKey&, float*, Events*) const {

@@ -62,6 +62,18 @@ struct IntegerOperands {
   int input_bits = 8;
   bool signed_inputs = false;
 };
+// Throws std::invalid_argument naming the field: weight_bits in [2, 16], input_bits in [1, 16]
+// ([2, 16] signed), input_bits_per_cycle in [1, input_bits].
+void validate_integer_operands(const IntegerOperands& operands, int input_bits_per_cycle);
+
+// Inputs applied input_bits_per_cycle bits per cycle (1: bit-serial), one chunk per cycle, LSB
+// first. Signed inputs end with their sign bit alone, of negative significance.
+struct InputChunk {
+  int first_bit = 0;
+  int bits = 1;
+  bool sign = false;
+};
+std::vector<InputChunk> input_chunks(const IntegerOperands& operands, int input_bits_per_cycle);
 
 // How one product occupies arrays, for the cost model's mapping.
 struct ArrayFootprint {

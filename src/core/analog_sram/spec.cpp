@@ -13,10 +13,7 @@ void require(bool condition, const std::string& message) {
 }  // namespace
 
 void validate(const Spec& spec) {
-  require(spec.weight_bits >= 2 && spec.weight_bits <= 16, "weight_bits must be in [2, 16]");
-  require(spec.input_bits >= (spec.signed_inputs ? 2 : 1) && spec.input_bits <= 16, "input_bits must be in [1, 16] (signed: [2, 16])");
-  require(spec.input_bits_per_cycle >= 1, "input_bits_per_cycle must be >= 1");
-  require(spec.input_bits_per_cycle <= spec.input_bits, "input_bits_per_cycle must not exceed input_bits");
+  validate_integer_operands(spec.operands(), spec.input_bits_per_cycle);
   require(spec.rows_per_conversion >= 1 && spec.rows_per_conversion <= 65536, "rows_per_conversion must be in [1, 65536]");
   // The readouts hold a table entry per possible MAC value, (2^e - 1) N + 1 of them.
   require(((int64_t{1} << std::min(spec.input_bits_per_cycle, 30)) - 1) * spec.rows_per_conversion <= kMaxMacValues,
@@ -40,29 +37,25 @@ void validate(const Spec& spec) {
 }
 
 int input_chunk_count(const Spec& spec) {
-  const int e = spec.input_bits_per_cycle;
-  const int magnitude_bits = spec.signed_inputs ? spec.input_bits - 1 : spec.input_bits;
-  return (magnitude_bits + e - 1) / e + (spec.signed_inputs ? 1 : 0);
+  return static_cast<int>(input_chunks(spec.operands(), spec.input_bits_per_cycle).size());
 }
 
 std::vector<Cycle> cycle_plan(const Spec& spec) {
-  const int e = spec.input_bits_per_cycle;
-  const int magnitude_bits = spec.signed_inputs ? spec.input_bits - 1 : spec.input_bits;
-  const int chunks = input_chunk_count(spec);
+  const auto chunks = input_chunks(spec.operands(), spec.input_bits_per_cycle);
+  const int chunk_count = static_cast<int>(chunks.size());
   // ASiM's HCiM rule: cycle (i, j) is analog iff i + j <= B_w + P - L - 2.
-  const int analog_limit = spec.weight_bits + chunks - spec.hybrid_levels - 2;
+  const int analog_limit = spec.weight_bits + chunk_count - spec.hybrid_levels - 2;
   std::vector<Cycle> cycles;
   for (int i = 0; i < spec.weight_bits; ++i) {
-    for (int j = 0; j < chunks; ++j) {
+    for (int j = 0; j < chunk_count; ++j) {
       Cycle c;
       c.weight_bit = i;
       c.chunk = j;
-      const bool sign_chunk = spec.signed_inputs && j == chunks - 1;
-      c.input_first_bit = sign_chunk ? spec.input_bits - 1 : j * e;
-      c.input_bit_count = sign_chunk ? 1 : std::min(e, magnitude_bits - j * e);
+      c.input_first_bit = chunks[j].first_bit;
+      c.input_bit_count = chunks[j].bits;
       c.shift = i + c.input_first_bit;
       const bool negative_weight_bit = i == spec.weight_bits - 1;
-      c.sign = (negative_weight_bit != sign_chunk) ? -1 : 1;
+      c.sign = (negative_weight_bit != chunks[j].sign) ? -1 : 1;
       if (i + j > analog_limit) {
         c.kind = spec.top_levels == TopLevels::Digital ? CycleKind::Digital : CycleKind::Voted;
       }

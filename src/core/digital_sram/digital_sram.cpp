@@ -5,30 +5,12 @@
 #include <stdexcept>
 
 namespace bitline::core::digital_sram {
-namespace {
-
-void require(bool condition, const std::string& message) {
-  if (!condition) throw std::invalid_argument(message);
-}
-
-}  // namespace
 
 void validate(const Spec& spec) {
-  require(spec.weight_bits >= 2 && spec.weight_bits <= 16, "weight_bits must be in [2, 16]");
-  require(spec.input_bits >= (spec.signed_inputs ? 2 : 1) && spec.input_bits <= 16,
-          "input_bits must be in [1, 16] (signed: [2, 16])");
-  require(spec.input_bits_per_cycle >= 1, "input_bits_per_cycle must be >= 1");
-  require(spec.input_bits_per_cycle <= spec.input_bits, "input_bits_per_cycle must not exceed input_bits");
-  require(spec.rows_per_activation >= 1 && spec.rows_per_activation <= 65536, "rows_per_activation must be in [1, 65536]");
-}
-
-std::vector<InputChunk> input_chunks(const Spec& spec) {
-  const int e = spec.input_bits_per_cycle;
-  const int magnitude_bits = spec.signed_inputs ? spec.input_bits - 1 : spec.input_bits;
-  std::vector<InputChunk> chunks;
-  for (int first = 0; first < magnitude_bits; first += e) chunks.push_back({first, std::min(e, magnitude_bits - first), false});
-  if (spec.signed_inputs) chunks.push_back({spec.input_bits - 1, 1, true});
-  return chunks;
+  validate_integer_operands(spec.operands(), spec.input_bits_per_cycle);
+  if (spec.rows_per_activation < 1 || spec.rows_per_activation > 65536) {
+    throw std::invalid_argument("rows_per_activation must be in [1, 65536]");
+  }
 }
 
 std::vector<std::pair<int, int64_t>> adder_tree_additions(int64_t inputs, int input_bits) {
@@ -43,7 +25,7 @@ std::vector<std::pair<int, int64_t>> adder_tree_additions(int64_t inputs, int in
 
 DigitalSramMacro::DigitalSramMacro(const Spec& spec) : spec_(spec) {
   validate(spec_);
-  chunks_ = input_chunks(spec_);
+  chunks_ = input_chunks(spec_.operands(), spec_.input_bits_per_cycle);
 }
 
 void DigitalSramMacro::forward(const ProductShape& shape, const int32_t* x, const int32_t* w, const NoiseKey&, float* out,

@@ -23,18 +23,10 @@ struct Spec {
   int input_bits_per_cycle = 1;       // e: 1 = bit-serial
   int64_t rows_per_activation = 255;  // N: rows activated together, the inputs of each column's adder tree
   RowMapping row_mapping = RowMapping::Packed;
+  IntegerOperands operands() const { return {weight_bits, input_bits, signed_inputs}; }
 };
 // Throws std::invalid_argument naming the offending field.
 void validate(const Spec& spec);
-
-// The input chunks of one cycle each, LSB first: their first bit and width. Signed inputs end with
-// their sign bit alone (negative significance), as the analog macro's plan does.
-struct InputChunk {
-  int first_bit = 0;
-  int bits = 1;
-  bool sign = false;
-};
-std::vector<InputChunk> input_chunks(const Spec& spec);
 
 // The additions of a balanced adder tree over `inputs` values of `input_bits` bits: (operand
 // width, additions) per level. Level l adds pairs of (input_bits + l - 1)-bit values; an odd value
@@ -63,7 +55,7 @@ class DigitalSramMacro : public core::Macro {
 
  private:
   Spec spec_;
-  std::vector<InputChunk> chunks_;
+  std::vector<InputChunk> chunks_;  // of the inputs, one per cycle
 };
 
 class DigitalSramSpec : public core::MacroSpec {

@@ -15,7 +15,7 @@ namespace {
 // each column's adder tree sums the rows' (chunk AND weight bit) products; the sums are shifted by
 // their significance, negated for the weight's MSB and the sign chunk (two's complement), and added.
 int64_t datapath(const Spec& spec, const std::vector<Tile>& tiles, const int32_t* x, const int32_t* w) {
-  const auto chunks = input_chunks(spec);
+  const auto chunks = input_chunks(spec.operands(), spec.input_bits_per_cycle);
   int64_t y = 0;
   for (const auto& tile : tiles) {
     for (int i = 0; i < spec.weight_bits; ++i) {
