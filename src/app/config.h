@@ -1,14 +1,14 @@
 #pragma once
 // The experiment config: typed structs with defaults, and their single field list (describe()),
 // from which loading, validation, `bitline config --defaults` and hashing all follow.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <array>
 #include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "app/adc_config.h"

@@ -94,7 +94,6 @@ void describe(V& v, AnalogSramConfig& c) {
   v.field("seed", c.seed, Doc("seed of the macro's noise streams").range(0, 9.0e15));
 }
 
-
 // The Spec of a section (operand fields left at their defaults; for_operands sets them); reads its
 // ADC tables. `key` names the section in errors (InputError).
 core::analog_sram::Spec to_core_spec(const AnalogSramConfig& config, const std::string& key);
