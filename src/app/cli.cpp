@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/experiment.h"
 #include "app/layer_command.h"
+#include "app/multiplier_command.h"
 #include "app/report.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -282,6 +283,25 @@ int run_cli(int argc, char** argv) {
   adc_config->excludes(adc_positional);
   adc->require_option(1);
 
+  MultiplierCommandOptions multiplier_options;
+  auto* multiplier = app.add_subcommand("multiplier", "characterize DAISM multiplier variants: error table, CSV, summary.json");
+  multiplier->add_option("--format", multiplier_options.format, "operand format: bf16, fp16, fp32 or int8")
+      ->capture_default_str();
+  multiplier->add_option("--variants", multiplier_options.variants,
+                         "comma-separated: exact, or, pc<k> (k-bit digits), top<k> (k exact top bits)")
+      ->capture_default_str();
+  multiplier->add_option("--kept-columns", multiplier_options.kept_columns,
+                         "product MSB columns sensed (0: all 2n; 9 for bf16 = mantissa + 1)")
+      ->capture_default_str();
+  multiplier->add_option("--rounding", multiplier_options.rounding, "of the kept bits: toward_zero or nearest_even")
+      ->capture_default_str();
+  multiplier->add_option("--max-pairs", multiplier_options.max_pairs,
+                         "every operand pair up to this many, else a random sample of this many")
+      ->capture_default_str();
+  multiplier->add_option("--seed", multiplier_options.seed, "of the sample")->capture_default_str();
+  multiplier->add_option("--output-dir", multiplier_options.output_dir, "default runs/multiplier/<format>");
+  multiplier->add_flag("!--no-csv", multiplier_options.csv, "write only summary.json, not a CSV per variant");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -299,6 +319,7 @@ int run_cli(int argc, char** argv) {
     if (info->parsed()) return command_info();
     if (macros->parsed()) return command_macros();
     if (layer->parsed()) return run_layer_command(layer_options);
+    if (multiplier->parsed()) return run_multiplier_command(multiplier_options);
     if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());
