@@ -24,6 +24,7 @@ void describe(V& v, ComponentLibrary& c) {
   v.field("adc_fom_corner_msps", c.adc_fom_corner_msps,
           app::Doc("sample rate above which the FoM rises: energy x max(1, rate / corner) [assumption]; default: the rate Kull et al. measured it at; 0: flat").unit("MS/s").range(0, inf));
   v.field("sense_amp_area_um2", c.sense_amp_area_um2, app::Doc("sense amplifier area, one per column (Aladdin, ISCA 2014: a 40 nm register bit, 5.98 um^2; a latch-type amplifier taken as one flip-flop [assumption])").unit("um^2").range(0, inf));
+  v.field("column_read_energy_pj", c.column_read_energy_pj, app::Doc("per column read out digitally by its sense amplifier (Horowitz 2014: 8 KB SRAM read, per bit)").unit("pJ").range(0, inf));
   v.field("dac_energy_pj", c.dac_energy_pj, app::Doc("input driver: per row driven with one input chunk (ISAAC's 1-bit DAC)").unit("pJ").range(0, inf));
   v.field("dac_area_um2", c.dac_area_um2, app::Doc("input driver area per row (ISAAC's 1-bit DAC)").unit("um^2").range(0, inf));
   v.field("cell_energy_fj", c.cell_energy_fj, app::Doc("per bit cell of an activation, a driven row on one column (CiMLoop's model of Jia et al., JSSC 2020: 2 fF at 65 nm, 1.2 V; C V^2)").unit("fJ").range(0, inf));
@@ -37,6 +38,10 @@ void describe(V& v, ComponentLibrary& c) {
   v.field("shift_add_area_um2", c.shift_add_area_um2, app::Doc("per shift-add unit (Horowitz 2014: 16-bit adder)").unit("um^2").range(0, inf));
   v.field("accumulator_energy_pj", c.accumulator_energy_pj, app::Doc("per partial sum accumulated across row tiles (Horowitz 2014: 32-bit add)").unit("pJ").range(0, inf));
   v.field("accumulator_area_um2", c.accumulator_area_um2, app::Doc("per output column of a macro (Horowitz 2014: 32-bit adder)").unit("um^2").range(0, inf));
+  v.field("float_add_energy_pj_per_significand_bit", c.float_add_energy_pj_per_significand_bit,
+          app::Doc("floating-point add per significand bit (mantissa + hidden bit) [assumption: linear] (Horowitz 2014: fp32 add 0.9 pJ / 24)").unit("pJ").range(0, inf));
+  v.field("float_adder_area_um2_per_significand_bit", c.float_adder_area_um2_per_significand_bit,
+          app::Doc("floating-point adder area per significand bit [assumption: linear] (Horowitz 2014: fp32 adder 4184 um^2 / 24)").unit("um^2").range(0, inf));
   v.field("buffer_energy_pj_per_bit", c.buffer_energy_pj_per_bit, app::Doc("buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
   v.field("buffer_area_um2_per_bit", c.buffer_area_um2_per_bit, app::Doc("buffer area per bit (ISAAC, ISCA 2016: 64 KB eDRAM buffer, 0.083 mm^2 at 32 nm)").unit("um^2").range(0, inf));
   v.field("interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm,

@@ -68,6 +68,28 @@ const std::vector<EventKindInfo> kVocabulary = {
      [](const ComponentLibrary& c, const Hardware& hardware, const EventType&, double count) {
        return count * hardware.interconnect_mm * c.interconnect_energy_pj_per_bit_mm;
      }},
+    {EventKind::Sense, "column_reads", "columns read out by their sense amplifiers (digital reads of the array)", false,
+     true, Part::SenseAmp, false,
+     [](const ComponentLibrary& c, const Hardware&, const EventType&, double count) {
+       return count * c.column_read_energy_pj;
+     }},
+    {EventKind::PeripheralAddition, "peripheral_additions",
+     "additions of `bits`-bit operands in peripheral logic (exponent adds, integer accumulation)", true, true,
+     Part::Periphery, false,
+     [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
+       return count * type.bits * c.adder_energy_pj_per_bit;
+     }},
+    {EventKind::Normalization, "normalizations",
+     "results normalised: a leading-one select and shift of `bits` bits, priced as an adder of that width [A]", true,
+     true, Part::Periphery, false,
+     [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
+       return count * type.bits * c.adder_energy_pj_per_bit;
+     }},
+    {EventKind::FloatAddition, "float_additions", "floating-point additions in the event's format (accumulation)", false,
+     true, Part::Periphery, false,
+     [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
+       return count * (type.format.mantissa_bits + 1) * c.float_add_energy_pj_per_significand_bit;
+     }},
 };
 
 }  // namespace
@@ -78,7 +100,7 @@ bool EventType::operator<(const EventType& other) const {
 }
 
 const std::vector<EventKindInfo>& event_vocabulary() {
-  static_assert(kEventKindCount == 13, "a new EventKind needs its row in kVocabulary");
+  static_assert(kEventKindCount == 17, "a new EventKind needs its row in kVocabulary");
   return kVocabulary;
 }
 

@@ -27,11 +27,15 @@ enum class EventKind : uint8_t {
   CellWrite,          // one bit written into an array (weights loaded or reloaded)
   BufferAccess,       // one bit read from or written to an SRAM buffer
   WireTransfer,       // one bit moved between a buffer and a macro, over the chip's interconnect
+  Sense,              // one column read out by its sense amplifier (a digital read of the array)
+  PeripheralAddition, // one addition in peripheral logic; bits: its operands' width (exponents, integers)
+  Normalization,      // one result normalised (leading-one select and shift); bits: the mantissa width
+  FloatAddition,      // one floating-point addition; format: the adder's (accumulation of products)
 };
-constexpr int kEventKindCount = 13;
+constexpr int kEventKindCount = 17;
 
 // A floating-point format: sign, exponent_bits, mantissa_bits (bf16 = {8, 7}). Kinds that act on
-// floating-point values (a future FP add or multiply) are qualified by one; {0, 0} otherwise.
+// floating-point values (FloatAddition) are qualified by one; {0, 0} otherwise.
 struct NumberFormat {
   int exponent_bits = 0;
   int mantissa_bits = 0;

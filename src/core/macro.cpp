@@ -60,11 +60,11 @@ void Macro::forward(const ProductShape&, const float*, const float*, const Noise
 }
 
 void Macro::input_gradient(const ProductShape&, const float*, const float*, const NoiseKey&, float*, Events*) const {
-  throw std::logic_error("this macro has no training products (trains() is false)");
+  throw std::logic_error("this macro has no training products (see training_products())");
 }
 
 void Macro::weight_gradient(const ProductShape&, const float*, const float*, const NoiseKey&, float*, Events*) const {
-  throw std::logic_error("this macro has no training products (trains() is false)");
+  throw std::logic_error("this macro has no training products (see training_products())");
 }
 
 std::unique_ptr<Macro> MacroSpec::for_operands(const IntegerOperands&) const {

@@ -84,6 +84,13 @@ struct ArrayFootprint {
   int input_bits = 0;           // bits of one input element, read from the buffer
 };
 
+// Which products of a training step run on the macro; the others are exact fp32 products.
+struct TrainingProducts {
+  bool forward = true;           // y = x · wᵀ (integer-code macros: the straight-through estimator's forward)
+  bool input_gradient = false;   // dx = dy · w
+  bool weight_gradient = false;  // dw = dyᵀ · x
+};
+
 // A macro fixed for one layer's operands: the products and their events.
 class Macro {
  public:
@@ -98,10 +105,10 @@ class Macro {
   virtual void forward(const ProductShape& shape, const float* x, const float* w, const NoiseKey& key, float* out,
                        Events* events) const;
 
-  // Training products on the hardware, for macros that have them (trains()): the input gradient
-  // dx [rows, K] = dy [rows, cols] · w [cols, K] and the weight gradient dw [cols, K] = dyᵀ · x.
-  // Layers on other macros train with the straight-through estimator of the forward product.
-  virtual bool trains() const { return false; }
+  // Training products on the hardware, for macros that have them (training_products()): the input
+  // gradient dx [rows, K] = dy [rows, cols] · w [cols, K] and the weight gradient dw [cols, K] =
+  // dyᵀ · x. Layers on other macros train with the straight-through estimator of the forward product.
+  virtual TrainingProducts training_products() const { return {}; }
   virtual void input_gradient(const ProductShape& shape, const float* dy, const float* w, const NoiseKey& key,
                               float* dx, Events* events) const;
   virtual void weight_gradient(const ProductShape& shape, const float* dy, const float* x, const NoiseKey& key,

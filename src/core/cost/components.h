@@ -32,10 +32,11 @@ enum class Part {
   Interconnect,  // wires between the buffers and the macros
   WeightWrite,   // weight bits written into the array (loading, reloading when folded)
   Leakage,       // static power of the whole chip over the latency
-  SenseAmp,      // area only: one per column, to write and read back weights (computation reads
-                 // through the ADCs or adder trees)
+  SenseAmp,      // one per column: digital reads of the array (and weight write-back; computation
+                 // in the analog and digital SRAM macros reads through the ADCs or adder trees)
+  Periphery,     // peripheral digital logic of a product: exponent adders, normalisers, FP accumulators
 };
-constexpr int kPartCount = 11;
+constexpr int kPartCount = 12;
 const char* part_name(Part part);  // "adc", "dac", ...
 using PerPart = std::array<double, kPartCount>;
 
@@ -57,6 +58,7 @@ struct ComponentLibrary {
   double adc_area_um2_per_level = 0;
   double adc_conversion_ns = 0;
   double sense_amp_area_um2 = 0;  // per column
+  double column_read_energy_pj = 0;  // per column read out digitally (bitline swing and sense amplifier)
   double dac_energy_pj = 0;    // per row drive
   double dac_area_um2 = 0;     // per row driver
   double cell_energy_fj = 0;   // per cell and activation
@@ -68,6 +70,9 @@ struct ComponentLibrary {
   double shift_add_area_um2 = 0;   // per shift-add unit (one per ADC or adder tree)
   double accumulator_energy_pj = 0;
   double accumulator_area_um2 = 0;  // per output column of a macro
+  // A floating-point adder, linear in the significand bits (mantissa + hidden bit) [A].
+  double float_add_energy_pj_per_significand_bit = 0;
+  double float_adder_area_um2_per_significand_bit = 0;
   double buffer_energy_pj_per_bit = 0;
   double buffer_area_um2_per_bit = 0;
   double interconnect_energy_pj_per_bit_mm = 0;

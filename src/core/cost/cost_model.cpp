@@ -69,6 +69,9 @@ void validate(const Hardware& h) {
       {"adder_area_um2_per_bit", c.adder_area_um2_per_bit}, {"shift_add_energy_pj", c.shift_add_energy_pj},
       {"shift_add_area_um2", c.shift_add_area_um2}, {"accumulator_energy_pj", c.accumulator_energy_pj},
       {"accumulator_area_um2", c.accumulator_area_um2}, {"buffer_energy_pj_per_bit", c.buffer_energy_pj_per_bit},
+      {"column_read_energy_pj", c.column_read_energy_pj},
+      {"float_add_energy_pj_per_significand_bit", c.float_add_energy_pj_per_significand_bit},
+      {"float_adder_area_um2_per_significand_bit", c.float_adder_area_um2_per_significand_bit},
       {"buffer_area_um2_per_bit", c.buffer_area_um2_per_bit},
       {"interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm},
       {"leakage_mw_per_mm2", c.leakage_mw_per_mm2}};
@@ -197,7 +200,8 @@ NetworkCost evaluate(const Hardware& hardware, const core::MacroSpec& macro_type
   area[static_cast<int>(Part::Buffer)] = (static_cast<double>(hardware.tiles) * hardware.tile_buffer_kib + hardware.global_buffer_kib) *
                                          8192.0 * c.buffer_area_um2_per_bit;
   for (double a : area) network.area_total_mm2 += a * 1e-6;
-  for (Part p : {Part::Cells, Part::Adc, Part::Dac, Part::SenseAmp, Part::AdderTree, Part::ShiftAdd, Part::Accumulator}) {
+  for (Part p : {Part::Cells, Part::Adc, Part::Dac, Part::SenseAmp, Part::AdderTree, Part::ShiftAdd, Part::Accumulator,
+                 Part::Periphery}) {
     network.macro_area_mm2 += area[static_cast<std::size_t>(p)] * 1e-6 / chip_macros;  // the parts inside a macro
   }
 

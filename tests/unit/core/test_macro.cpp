@@ -24,7 +24,9 @@ TEST(InputChunks, CoverEveryInputBitOnceLsbFirstWithTheSignBitAlone) {
           EXPECT_GE(chunk.bits, 1);
           EXPECT_LE(chunk.bits, per_cycle);
           EXPECT_EQ(chunk.sign, signed_inputs && j + 1 == chunks.size());
-          if (chunk.sign) EXPECT_EQ(chunk.bits, 1);
+          if (chunk.sign) {
+            EXPECT_EQ(chunk.bits, 1);
+          }
           for (int b = chunk.first_bit; b < chunk.first_bit + chunk.bits; ++b) ++covered.at(static_cast<std::size_t>(b));
           next_bit = chunk.first_bit + chunk.bits;
         }
