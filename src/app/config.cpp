@@ -455,6 +455,14 @@ void validate_config(const Config& config, const std::string& source) {
   for (std::size_t i = 0; i < config.evaluation.runs.size(); ++i) {
     const auto& run = config.evaluation.runs[i];
     check_macro_reference(config, run.mode, run.macro, fmt::format("evaluation.runs[{}]", i), source);
+    if (run.weights) {
+      const auto& stage = *run.weights == "float" ? config.train.float_stage : config.train.qat_stage;
+      if (stage.epochs == 0) {
+        throw InputError(fmt::format("{}: key 'evaluation.runs[{}].weights': the {} stage's weights, but "
+                                     "train.{}.epochs is 0 (the stage is not trained)",
+                                     source, i, *run.weights, *run.weights));
+      }
+    }
   }
   check_macro_reference(config, config.train.qat_stage.mode, config.train.qat_stage.macro, "train.qat", source);
   const auto& aware = config.train.qat_stage.adc_aware;

@@ -329,6 +329,7 @@ struct EvaluationRun {
   std::string name = "w8a8";
   std::string mode = "quantized";
   std::optional<std::string> macro;
+  std::optional<std::string> weights;
 };
 template <class V>
 void describe(V& v, EvaluationRun& c) {
@@ -337,11 +338,17 @@ void describe(V& v, EvaluationRun& c) {
           Doc("float: fp32 model; quantized: integer reference of the QAT model; simulate: the QAT model on a macro")
               .choices({"float", "quantized", "simulate"}));
   v.field("macro", c.macro, Doc("simulate: name of an entry of `macros`; null otherwise"));
+  v.field("weights", c.weights,
+          Doc("the trained stage whose weights run: float or qat (e.g. an fp32-trained network on a floating-point "
+              "macro); null = float for mode float, qat otherwise, each falling back to the other stage when its own "
+              "was not trained")
+              .choices({"float", "qat"}));
 }
 
 struct EvaluationConfig {
   int64_t batch_size = 500;
-  std::vector<EvaluationRun> runs = {{"fp32", "float", std::nullopt}, {"w8a8", "quantized", std::nullopt}};
+  std::vector<EvaluationRun> runs = {{"fp32", "float", std::nullopt, std::nullopt},
+                                     {"w8a8", "quantized", std::nullopt, std::nullopt}};
 };
 template <class V>
 void describe(V& v, EvaluationConfig& c) {

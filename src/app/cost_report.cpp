@@ -36,7 +36,7 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     workload.name = name;
     const int stored_bits = layer->kind() == "matmul" ? products.stored_bits : spec.weight_bits;
     try {
-      workload.macro = spec.macro->for_operands({stored_bits, spec.activation_bits, signed_inputs});
+      workload.macro = core::macro_for_layer(*spec.macro, {stored_bits, spec.activation_bits, signed_inputs});
     } catch (const std::invalid_argument& error) {
       throw InputError(fmt::format("layer '{}': invalid {} macro: {}", name, macro.type, error.what()));
     }

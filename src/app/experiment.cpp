@@ -29,7 +29,7 @@ core::analog_sram::Spec analog_knobs(const nn::LayerQuantSpec& spec) {
 double adc_energy_per_conversion_pj(const nn::QuantLayer& layer) {
   const auto& products = layer.last_products();
   const auto& spec = layer.spec();
-  const auto macro = spec.macro->for_operands({products.stored_bits, spec.activation_bits, products.signed_inputs});
+  const auto macro = core::macro_for_layer(*spec.macro, {products.stored_bits, spec.activation_bits, products.signed_inputs});
   for (const auto& [type, count] : layer.simulation_stats().events.entries()) {
     if (type.kind != core::EventKind::AdcConversion) continue;
     if (const auto energy = macro->own_energy_pj(type)) return *energy;
@@ -269,9 +269,10 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
   std::vector<EvaluationRow> rows;
   for (const auto& run : config.evaluation.runs) {
     const nn::LayerMode mode = parse_mode(run.mode);
-    // fp32 evaluations use the fp32 model, quantized ones the QAT model; each falls back to the
-    // other stage when its own was not trained (post-training quantization, or QAT weights in fp32).
-    const bool prefer_float = mode == nn::LayerMode::Float;
+    // fp32 evaluations use the fp32 model, quantized ones the QAT model, unless the run names its
+    // weights; each falls back to the other stage when its own was not trained (post-training
+    // quantization, or QAT weights in fp32; validate_config refuses a named stage that is not).
+    const bool prefer_float = run.weights ? *run.weights == "float" : mode == nn::LayerMode::Float;
     const auto& own = prefer_float ? training.float_stage : training.qat_stage;
     const auto& other = prefer_float ? training.qat_stage : training.float_stage;
     const StageSummary& stage = own ? *own : *other;
@@ -294,6 +295,8 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
                                      bar.update(done, fmt::format("acc {:.2f}%", 100 * accuracy));
                                    }),
                       {},
+                      {},
+                      {},
                       {}};
     bar.finish(fmt::format("accuracy {:.2f}%", 100 * row.result.accuracy));
     if (mode == nn::LayerMode::Simulate) {
@@ -303,6 +306,9 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
         row.layers.push_back({name, stats.csnr_db(), stats.events, layer->spec().macro->readout(),
                               adc_energy_per_conversion_pj(*layer)});
         row.events += stats.events;
+        if (layer->spec().macro->operand_kind() == core::OperandKind::FloatingPoint) {
+          row.operand_format = layer->spec().macro->operand_format();
+        }
       }
       row.cost = model_cost(*model, config, *macro);  // the products of the last batch's forward pass
     }

@@ -84,6 +84,7 @@ struct EvaluationRow {
   std::vector<LayerSimulation> layers;  // simulate mode only
   core::Events events;                  // sum over layers
   std::optional<core::cost::NetworkCost> cost;  // simulate mode: the model on the macro's chip (docs/cost.md)
+  std::string operand_format;  // simulate mode on a floating-point macro: its format, e.g. "bf16"
 };
 
 std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,

@@ -156,7 +156,8 @@ int run_layer_command(const LayerCommandOptions& options) {
     const std::string csnr_text = std::isnan(csnr)   ? "undefined (non-finite values in the products)"
                                   : std::isinf(csnr) ? "exact"
                                                      : fmt::format("{:.2f} dB", csnr);
-    fmt::print("CSNR against the integer reference: {}\n", csnr_text);
+    const bool floating = layer->spec().macro->operand_kind() == core::OperandKind::FloatingPoint;
+    fmt::print("CSNR against the {}: {}\n", floating ? "exact fp32 product" : "integer reference", csnr_text);
     std::string events;
     for (const auto& [type, count] : stats.events.entries()) {
       events += fmt::format("{}{} {}", events.empty() ? "" : ", ", core::describe(type), count);

@@ -12,9 +12,12 @@
 namespace bitline::app {
 namespace {
 
-// Bits of the evaluation's layers when no override changes them; "mixed" otherwise.
-std::string bits_label(const QuantizationConfig& quantization, const std::string& mode) {
+// Bits of the evaluation's layers when no override changes them (marked * otherwise), or the format
+// of a floating-point macro.
+std::string bits_label(const QuantizationConfig& quantization, const EvaluationRow& row) {
+  const std::string& mode = row.run.mode;
   if (mode == "float") return "fp32";
+  if (!row.operand_format.empty()) return row.operand_format;
   std::string label = fmt::format("W{}A{}", quantization.weight_bits, quantization.activation_bits);
   return quantization.layer_overrides.empty() ? label : label + "*";
 }
@@ -69,7 +72,7 @@ nlohmann::json to_json(const RunReport& report) {
   for (const auto& row : report.evaluations) {
     evaluations.push_back({{"name", row.run.name},
                            {"mode", row.run.mode},
-                           {"precision", bits_label(report.config.quantization, row.run.mode)},
+                           {"precision", bits_label(report.config.quantization, row)},
                            {"model_stage", row.model_stage},
                            {"accuracy", row.result.accuracy},
                            {"loss", row.result.loss},
@@ -118,7 +121,7 @@ std::string results_csv(const RunReport& report) {
       "energy_per_inference_nj,latency_us,inferences_per_s,tops_per_w,area_mm2\n";
   for (const auto& row : report.evaluations) {
     csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f},", csv_field(report.config.experiment.name),
-                       csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row.run.mode),
+                       csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row),
                        row.model_stage, row.result.accuracy, row.result.loss, row.result.images, row.result.seconds);
     csv += row.cost ? fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", row.cost->energy_total_pj * 1e-3,
                                   row.cost->latency_layer_by_layer_ns * 1e-3, row.cost->inferences_per_s,
@@ -139,7 +142,7 @@ std::string results_table(const RunReport& report) {
   table += rule + "\n";
   for (const auto& row : report.evaluations) {
     table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12} {:>10} {:>10} {:>8} {:>8}\n",
-                         row.run.name, row.run.mode, bits_label(report.config.quantization, row.run.mode),
+                         row.run.name, row.run.mode, bits_label(report.config.quantization, row),
                          row.model_stage, 100 * row.result.accuracy, row.result.loss, row.result.images,
                          row.result.seconds, worst_csnr(row),
                          row.cost ? fmt::format("{:.4g}", row.cost->energy_total_pj * 1e-3) : "-",

@@ -71,7 +71,11 @@ std::unique_ptr<Macro> MacroSpec::for_operands(const IntegerOperands&) const {
   throw std::invalid_argument("macro type " + type() + " takes floating-point operands, not integer codes");
 }
 
-void MacroSpec::check_operands(const IntegerOperands& operands) const { for_operands(operands); }
+void MacroSpec::check_operands(const IntegerOperands& operands) const { macro_for_layer(*this, operands); }
+
+std::unique_ptr<Macro> macro_for_layer(const MacroSpec& spec, const IntegerOperands& operands, const NumberFormat& format) {
+  return spec.operand_kind() == OperandKind::FloatingPoint ? spec.for_format(format) : spec.for_operands(operands);
+}
 
 std::unique_ptr<Macro> MacroSpec::for_format(const NumberFormat&) const {
   throw std::invalid_argument("macro type " + type() + " takes integer codes, not floating-point operands");

@@ -149,10 +149,13 @@ class MacroSpec {
   // The macro for a layer's integer operands. Throws std::invalid_argument naming the knob that
   // cannot work with them (e.g. more input bits per cycle than input bits).
   virtual std::unique_ptr<Macro> for_operands(const IntegerOperands& operands) const;
-  // The same checks as for_operands without building the macro (config validation).
+  // The same checks as for_operands (or for_format, for floating-point macros) without building the
+  // macro (config validation).
   virtual void check_operands(const IntegerOperands& operands) const;
   // The macro for operands in a floating-point format (OperandKind::FloatingPoint).
   virtual std::unique_ptr<Macro> for_format(const NumberFormat& format) const;
+  // Floating-point macros: the name of the format they round operands to, e.g. "bf16", for reports.
+  virtual std::string operand_format() const { return ""; }
   // One line for reports: how partial results are read out, e.g. "8-bit ideal ADC".
   virtual std::string readout() const = 0;
   // The event kinds this type records (a subset of the vocabulary).
@@ -165,5 +168,10 @@ class MacroSpec {
   virtual cost::MacroInventory macro_inventory(const std::vector<const Macro*>& layers, const cost::Hardware& hardware,
                                                const cost::ComponentLibrary& library) const = 0;
 };
+
+// The macro of a layer by the spec's operand kind: for_operands(operands) for integer codes,
+// for_format(format) for floating-point operands (layers hand over fp32 values).
+std::unique_ptr<Macro> macro_for_layer(const MacroSpec& spec, const IntegerOperands& operands,
+                                       const NumberFormat& format = {8, 23});
 
 }  // namespace bitline::core

@@ -102,6 +102,93 @@ float ActivationObserverImpl::range(bool is_signed) const {
 void QuantLayer::set_spec(const LayerQuantSpec& spec) {
   spec_ = spec;
   macros_.clear();  // the macro may have changed
+  float_macro_.reset();
+}
+
+bool QuantLayer::on_float_macro() const {
+  return simulated() && spec_.macro && spec_.macro->operand_kind() == core::OperandKind::FloatingPoint;
+}
+
+namespace {
+
+// A product on a floating-point macro as an autograd node. Non-tensor arguments travel in
+// saved_data; the macro and the statistics belong to the layer, which outlives the backward pass.
+struct MacroProductFunction : public torch::autograd::Function<MacroProductFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x, const torch::Tensor& w,
+                               const core::Macro* macro, core::ProductShape shape, core::NoiseKey key,
+                               SimulationStats* stats, bool exact_forward) {
+    context->save_for_backward({x, w});
+    context->saved_data["macro"] = reinterpret_cast<int64_t>(macro);
+    context->saved_data["stats"] = reinterpret_cast<int64_t>(stats);
+    context->saved_data["channels"] = shape.channels;
+    context->saved_data["kernel_area"] = shape.kernel_area;
+    context->saved_data["key_layer"] = static_cast<int64_t>(key.layer);
+    context->saved_data["key_first_sample"] = static_cast<int64_t>(key.first_sample);
+    context->saved_data["key_rows_per_sample"] = key.rows_per_sample;
+    if (exact_forward) return x.mm(w.t());
+    auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
+    macro->forward(shape, x.data_ptr<float>(), w.data_ptr<float>(), key, out.data_ptr<float>(), &stats->events);
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = context->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w = saved[1];
+    const auto* macro = reinterpret_cast<const core::Macro*>(context->saved_data["macro"].toInt());
+    auto* stats = reinterpret_cast<SimulationStats*>(context->saved_data["stats"].toInt());
+    const core::ProductShape shape{x.size(0), w.size(0), context->saved_data["channels"].toInt(),
+                                   context->saved_data["kernel_area"].toInt()};
+    const core::NoiseKey key{static_cast<uint64_t>(context->saved_data["key_layer"].toInt()),
+                             static_cast<uint64_t>(context->saved_data["key_first_sample"].toInt()),
+                             context->saved_data["key_rows_per_sample"].toInt()};
+    const auto dy = grad_outputs[0].contiguous();
+    const auto products = macro->training_products();
+    torch::Tensor dx, dw;
+    if (products.input_gradient) {
+      dx = torch::empty_like(x);
+      macro->input_gradient(shape, dy.data_ptr<float>(), w.data_ptr<float>(), key, dx.data_ptr<float>(), &stats->events);
+    } else {
+      dx = dy.mm(w);
+    }
+    if (products.weight_gradient) {
+      dw = torch::empty_like(w);
+      macro->weight_gradient(shape, dy.data_ptr<float>(), x.data_ptr<float>(), key, dw.data_ptr<float>(), &stats->events);
+    } else {
+      dw = dy.t().mm(x);
+    }
+    return {dx, dw, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor QuantLayer::float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
+                                              int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
+                                              uint64_t first_sample_of_rows) {
+  if (!float_macro_) {
+    try {
+      float_macro_ = core::macro_for_layer(*spec_.macro, {spec_.weight_bits, spec_.activation_bits, false});
+    } catch (const std::invalid_argument& error) {
+      throw InputError("layer '" + name_ + "': invalid " + spec_.macro->type() + " macro: " + error.what());
+    }
+  }
+  const auto x_rows = x.to(torch::kFloat32).contiguous();
+  const auto w_rows = w.to(torch::kFloat32).contiguous();
+  TORCH_CHECK(x_rows.dim() == 2 && w_rows.dim() == 2 && x_rows.size(1) == channels * kernel_area &&
+              w_rows.size(1) == x_rows.size(1));
+  const core::ProductShape shape{x_rows.size(0), w_rows.size(0), channels, kernel_area};
+  const core::NoiseKey key{noise_key(key_part), first_sample_of_rows, rows_per_sample};
+  const bool training = torch::GradMode::is_enabled() && (x_rows.requires_grad() || w_rows.requires_grad());
+  const bool exact_forward = training && !float_macro_->training_products().forward;
+  auto y = MacroProductFunction::apply(x_rows, w_rows, float_macro_.get(), shape, key, &stats_, exact_forward);
+  torch::NoGradGuard no_grad;
+  const auto reference = x_rows.detach().mm(w_rows.detach().t());
+  stats_.reference_energy += reference.square().sum().item<double>();
+  stats_.error_energy += (y.detach() - reference).square_().sum().item<double>();
+  stats_.outputs += reference.numel();
+  return y;
 }
 
 void QuantLayer::observe(const torch::Tensor& x, ActivationObserver& observer) const {
@@ -259,6 +346,15 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
     last_products_.signed_inputs = input_observer_->observed_negative();
     return apply_nat(torch::nn::functional::linear(x, weight, bias));
   }
+  if (on_float_macro()) {
+    auto sizes = x.sizes().vec();
+    sizes.back() = options_.out_features;
+    auto y = float_macro_product(x.reshape({-1, options_.in_features}), weight, options_.in_features, 1, 0,
+                                 x.numel() / samples / options_.in_features, first_sample())
+                 .reshape(sizes);
+    if (bias.defined()) y = y + bias;
+    return apply_nat(y);
+  }
   auto xq = quantize_activation(x, input_observer_);
   auto wq = quantize_weight(weight, x.dim() - 1, x.dim());
   last_products_.signed_inputs = xq.is_signed;
@@ -316,6 +412,31 @@ torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::T
   return result.reshape({batch, out_channels, output_size[2], output_size[3]});
 }
 
+torch::Tensor QConv2dImpl::convolve_on_float_macro(const torch::Tensor& x) {
+  const int64_t k = options_.kernel_size, groups = options_.groups, batch = x.size(0);
+  const int64_t group_in = options_.in_channels / groups, group_out = options_.out_channels / groups;
+  namespace F = torch::nn::functional;
+  // [B, C k k, L] in the weight's [out, in/groups * k * k] flattening, as rows [B L, C k k].
+  const auto columns = F::unfold(
+      x, F::UnfoldFuncOptions(k).dilation(options_.dilation).padding(options_.padding).stride(options_.stride));
+  const int64_t positions = columns.size(2);
+  const auto rows = columns.transpose(1, 2).reshape({batch * positions, options_.in_channels * k * k});
+  const auto weight_rows = weight.reshape({options_.out_channels, group_in * k * k});
+  std::vector<torch::Tensor> outputs;
+  for (int64_t g = 0; g < groups; ++g) {
+    outputs.push_back(float_macro_product(rows.slice(1, g * group_in * k * k, (g + 1) * group_in * k * k),
+                                          weight_rows.slice(0, g * group_out, (g + 1) * group_out), group_in, k * k,
+                                          static_cast<uint64_t>(g), positions, first_sample()));
+  }
+  const auto size_of = [&](int64_t extent) {
+    return (extent + 2 * options_.padding - options_.dilation * (k - 1) - 1) / options_.stride + 1;
+  };
+  return torch::cat(outputs, 1)
+      .reshape({batch, positions, options_.out_channels})
+      .permute({0, 2, 1})
+      .reshape({batch, options_.out_channels, size_of(x.size(2)), size_of(x.size(3))});
+}
+
 torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
   auto conv = [&](const torch::Tensor& input, const torch::Tensor& w, const torch::Tensor& b) {
     return torch::conv2d(input, w, b, options_.stride, options_.padding, options_.dilation, options_.groups);
@@ -328,6 +449,9 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     observe(x, input_observer_);
     last_products_.signed_inputs = input_observer_->observed_negative();
     y = conv(x, weight, bias);
+  } else if (on_float_macro()) {
+    y = convolve_on_float_macro(x);
+    if (bias.defined()) y = y + bias.reshape({1, -1, 1, 1});
   } else {
     auto xq = quantize_activation(x, input_observer_);
     auto wq = quantize_weight(weight, /*channel_dim=*/1, /*result_dims=*/4);
@@ -363,6 +487,22 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
     observe(b, b_observer_);
     last_products_.signed_inputs = a_observer_->observed_negative();
     return apply_nat(a.matmul(b));
+  }
+  if (on_float_macro()) {
+    // a drives, b is stored: per batch (e.g. attention head) a_i [rows, depth] . (b_i^T [cols, depth])^T.
+    const int64_t rows = a.size(-2), depth = a.size(-1), cols = b.size(-1);
+    const auto a_batches = a.reshape({-1, rows, depth});
+    const auto b_batches = b.reshape({-1, depth, cols}).transpose(1, 2);
+    const int64_t batches = a_batches.size(0);
+    const int64_t per_sample = batches / std::max<int64_t>(1, a.size(0));
+    std::vector<torch::Tensor> results;
+    for (int64_t i = 0; i < batches; ++i) {
+      results.push_back(float_macro_product(a_batches[i], b_batches[i], depth, 1, static_cast<uint64_t>(i % per_sample),
+                                            rows, first_sample() + static_cast<uint64_t>(i / per_sample)));
+    }
+    auto sizes = a.sizes().vec();
+    sizes.back() = cols;
+    return apply_nat(torch::stack(results).reshape(sizes));
   }
   // a is the input operand (streamed as bit planes), b the stored one (written into the array).
   auto aq = quantize_activation(a, a_observer_);

@@ -107,6 +107,16 @@ class QuantLayer : public torch::nn::Module {
   OperandCodes quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const;
   bool quantized() const { return spec_.mode != LayerMode::Float; }
   bool simulated() const { return spec_.mode == LayerMode::Simulate; }
+  // Simulate mode on a macro of floating-point operands (DAISM): the layer's fp32 operands go to
+  // the macro without integer quantization; the macro rounds them to its format.
+  bool on_float_macro() const;
+  // y [rows, cols] = x [rows, K] · w [cols, K]ᵀ on that macro (K = channels * kernel_area),
+  // differentiable: while training, each product (forward, input gradient, weight gradient) runs on
+  // the macro where its training_products() say so and in exact fp32 otherwise. Records the events
+  // and the CSNR against the exact fp32 product.
+  torch::Tensor float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
+                                    int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
+                                    uint64_t first_sample_of_rows);
   // Simulate mode on a lossless macro (outside a readout calibration): its result is the exact
   // product the caller already has, so the macro is not run; records the events of `products`
   // products of `shape` and returns true. Otherwise returns false.
@@ -136,6 +146,7 @@ class QuantLayer : public torch::nn::Module {
   // The layer's macro for these operands, made on first use.
   const core::Macro& macro(int weight_bits, int input_bits, bool signed_inputs);
   std::map<std::tuple<int, int, bool>, std::unique_ptr<core::Macro>> macros_;
+  std::unique_ptr<core::Macro> float_macro_;  // on_float_macro(): made on first use
   std::unique_ptr<core::ReadoutCalibration> calibration_;  // set while calibrating
 };
 
@@ -187,6 +198,8 @@ class QConv2dImpl : public QuantLayer {
   // The macro's result [B, out, OH, OW]; undefined when the macro is lossless.
   torch::Tensor simulate(const torch::Tensor& x_codes, const torch::Tensor& w_codes, const OperandCodes& xq,
                          int weight_bits, torch::IntArrayRef output_size);
+  // The convolution without bias on a floating-point macro (im2col rows, group by group).
+  torch::Tensor convolve_on_float_macro(const torch::Tensor& x);
   QConv2dOptions options_;
   ActivationObserver input_observer_;
 };

@@ -48,7 +48,7 @@ expect_output "--variants (variant 'pc9' on bf16): k must be in [1, operand_bits
 expect_exit 2 multiplier --variants top
 expect_output "'top' is not a variant: expected exact, or, pc<k> or top<k>"
 expect_exit 2 multiplier --kept-columns 17
-expect_output "--kept-columns (variant 'exact' on bf16): kept_columns must be in [0 (all), 2 * operand_bits = 16], found 17"
+expect_output "--kept-columns (variant 'exact' on bf16): kept_columns must be in [1, 2 * operand_bits = 16], found 17"
 expect_exit 2 multiplier --rounding up
 expect_output "--rounding: expected toward_zero or nearest_even, found 'up'"
 mkdir -p occupied && touch occupied/notes.txt

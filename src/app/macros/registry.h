@@ -27,11 +27,12 @@
 #include <vector>
 
 #include "app/macros/analog_sram.h"
+#include "app/macros/daism.h"
 #include "app/macros/digital_sram.h"
 
 namespace bitline::app {
 
-using MacroTypes = std::tuple<AnalogSramType, DigitalSramType>;
+using MacroTypes = std::tuple<AnalogSramType, DigitalSramType, DaismType>;
 
 constexpr std::size_t kMacroTypeCount = std::tuple_size_v<MacroTypes>;
 

@@ -88,6 +88,7 @@ class DaismSpec : public core::MacroSpec {
   core::OperandKind operand_kind() const override;
   std::unique_ptr<core::Macro> for_operands(const core::IntegerOperands& operands) const override;
   std::unique_ptr<core::Macro> for_format(const NumberFormat& format) const override;
+  std::string operand_format() const override { return spec_.format.name; }
   std::string readout() const override;
   std::vector<core::EventKind> emitted_kinds() const override;
   cost::MacroInventory macro_inventory(const std::vector<const core::Macro*>& layers, const cost::Hardware& hardware,

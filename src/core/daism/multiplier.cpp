@@ -14,7 +14,7 @@ void validate(const MultiplierConfig& config) {
   const int n = config.operand_bits;
   if (n < 1 || n > kMaxOperandBits) throw std::invalid_argument("operand_bits must be in [1, 24], found " + std::to_string(n));
   if (config.kept_columns < 0 || config.kept_columns > 2 * n) {
-    throw std::invalid_argument("kept_columns must be in [0 (all), 2 * operand_bits = " + std::to_string(2 * n) +
+    throw std::invalid_argument("kept_columns must be in [1, 2 * operand_bits = " + std::to_string(2 * n) +
                                 "], found " + std::to_string(config.kept_columns));
   }
   if (config.variant == Variant::Or && config.k != 1) throw std::invalid_argument("k must be 1 for the or variant, found " + std::to_string(config.k));

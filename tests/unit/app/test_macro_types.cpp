@@ -50,15 +50,48 @@ std::vector<int32_t> random_codes(std::mt19937& rng, int64_t count, int bits, bo
   return codes;
 }
 
+// The operands of a product in the macro's kind: integer codes, or fp32 values (floating-point macros).
+struct Operands {
+  std::vector<int32_t> x_codes, w_codes;
+  std::vector<float> x_values, w_values;
+  // Rows [first, last) of x (depth elements each), w unchanged.
+  Operands rows(int64_t first, int64_t last, int64_t depth) const {
+    Operands part = *this;
+    if (!x_codes.empty()) part.x_codes.assign(x_codes.begin() + first * depth, x_codes.begin() + last * depth);
+    if (!x_values.empty()) part.x_values.assign(x_values.begin() + first * depth, x_values.begin() + last * depth);
+    return part;
+  }
+};
+
+Operands random_operands(std::mt19937& rng, const core::MacroSpec& spec, const core::ProductShape& shape,
+                         const core::IntegerOperands& operands) {
+  Operands result;
+  if (spec.operand_kind() == core::OperandKind::FloatingPoint) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    result.x_values.resize(static_cast<std::size_t>(shape.rows * shape.depth()));
+    result.w_values.resize(static_cast<std::size_t>(shape.cols * shape.depth()));
+    for (auto& value : result.x_values) value = normal(rng);
+    for (auto& value : result.w_values) value = normal(rng);
+  } else {
+    result.x_codes = random_codes(rng, shape.rows * shape.depth(), operands.input_bits, operands.signed_inputs);
+    result.w_codes = random_codes(rng, shape.cols * shape.depth(), operands.weight_bits, true);
+  }
+  return result;
+}
+
 struct Product {
   std::vector<float> out;
   core::Events events;
 };
 
-Product run(const core::Macro& macro, const core::ProductShape& shape, const std::vector<int32_t>& x,
-            const std::vector<int32_t>& w, uint64_t first_sample = 0) {
+Product run(const core::Macro& macro, const core::ProductShape& shape, const Operands& operands, uint64_t first_sample = 0) {
   Product product{std::vector<float>(static_cast<std::size_t>(shape.rows * shape.cols)), {}};
-  macro.forward(shape, x.data(), w.data(), {7, first_sample, 1}, product.out.data(), &product.events);
+  const core::NoiseKey key{7, first_sample, 1};
+  if (!operands.x_values.empty()) {
+    macro.forward(shape, operands.x_values.data(), operands.w_values.data(), key, product.out.data(), &product.events);
+  } else {
+    macro.forward(shape, operands.x_codes.data(), operands.w_codes.data(), key, product.out.data(), &product.events);
+  }
   return product;
 }
 
@@ -85,11 +118,9 @@ TEST(MacroTypes, CountEqualsTheRecordedEventsOfDeclaredKinds) {  // DESIGN.md in
   for (const auto& c : every_example()) {
     const auto declared = c.spec->emitted_kinds();
     for (const auto& operands : kOperands) {
-      const auto macro = c.spec->for_operands(operands);
+      const auto macro = core::macro_for_layer(*c.spec, operands);
       for (const auto& shape : kShapes) {
-        const auto x = random_codes(rng, shape.rows * shape.depth(), operands.input_bits, operands.signed_inputs);
-        const auto w = random_codes(rng, shape.cols * shape.depth(), operands.weight_bits, true);
-        const auto product = run(*macro, shape, x, w);
+        const auto product = run(*macro, shape, random_operands(rng, *c.spec, shape, operands));
         EXPECT_TRUE(product.events == macro->count(shape)) << what(c, shape, operands);
         EXPECT_EQ(product.events.total(core::EventKind::Mac) > 0, true) << what(c, shape, operands);
         for (const auto& [type, count] : product.events.entries()) {
@@ -110,13 +141,15 @@ TEST(MacroTypes, LosslessExamplesEqualTheIntegerReferenceBitForBit) {  // DESIGN
   std::mt19937 rng(12);
   for (const auto& c : every_example()) {
     if (!c.lossless) continue;
+    ASSERT_EQ(c.spec->operand_kind(), core::OperandKind::IntegerCodes) << c.type << " " << c.example;
     for (const auto& operands : kOperands) {
       const auto macro = c.spec->for_operands(operands);
       EXPECT_TRUE(macro->lossless()) << c.type << " " << c.example;
       for (const auto& shape : kShapes) {
-        const auto x = random_codes(rng, shape.rows * shape.depth(), operands.input_bits, operands.signed_inputs);
-        const auto w = random_codes(rng, shape.cols * shape.depth(), operands.weight_bits, true);
-        const auto product = run(*macro, shape, x, w);
+        const auto both = random_operands(rng, *c.spec, shape, operands);
+        const auto& x = both.x_codes;
+        const auto& w = both.w_codes;
+        const auto product = run(*macro, shape, both);
         for (int64_t r = 0; r < shape.rows; ++r) {
           for (int64_t o = 0; o < shape.cols; ++o) {
             int64_t exact = 0;
@@ -137,20 +170,18 @@ TEST(MacroTypes, ResultsDoNotDependOnThreadsOrBatchSplit) {  // DESIGN.md invari
   const core::ProductShape shape{12, 5, 40, 9};
   const core::IntegerOperands operands{8, 8, false};
   for (const auto& c : every_example()) {
-    const auto macro = c.spec->for_operands(operands);
-    const auto x = random_codes(rng, shape.rows * shape.depth(), operands.input_bits, operands.signed_inputs);
-    const auto w = random_codes(rng, shape.cols * shape.depth(), operands.weight_bits, true);
+    const auto macro = core::macro_for_layer(*c.spec, operands);
+    const auto both = random_operands(rng, *c.spec, shape, operands);
     omp_set_num_threads(1);
-    const auto one_thread = run(*macro, shape, x, w);
+    const auto one_thread = run(*macro, shape, both);
     omp_set_num_threads(2);
-    const auto two_threads = run(*macro, shape, x, w);
+    const auto two_threads = run(*macro, shape, both);
     EXPECT_EQ(one_thread.out, two_threads.out) << c.type << " " << c.example;
     // Rows are samples here (one row per sample): rows [0, 5) and [5, 12) as two batches.
     const core::ProductShape head{5, shape.cols, shape.channels, shape.kernel_area};
     const core::ProductShape tail{7, shape.cols, shape.channels, shape.kernel_area};
-    const auto split = static_cast<std::ptrdiff_t>(5 * shape.depth());
-    auto first = run(*macro, head, std::vector<int32_t>(x.begin(), x.begin() + split), w, 0);
-    const auto second = run(*macro, tail, std::vector<int32_t>(x.begin() + split, x.end()), w, 5);
+    auto first = run(*macro, head, both.rows(0, 5, shape.depth()), 0);
+    const auto second = run(*macro, tail, both.rows(5, 12, shape.depth()), 5);
     first.out.insert(first.out.end(), second.out.begin(), second.out.end());
     EXPECT_EQ(first.out, one_thread.out) << c.type << " " << c.example;
   }
