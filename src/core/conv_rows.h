@@ -1,6 +1,6 @@
 #pragma once
 // The input patches of a 2-D convolution as the rows of a matrix product (im2col), on integer
-// codes: the macros compute Y[rows, out] = X[rows, K] . W[out, K]^T with one row per (sample, output
+// codes or fp32 values: the macros compute Y[rows, out] = X[rows, K] . W[out, K]^T with one row per (sample, output
 // position) and K ordered like the weight's [out, in / groups, kh, kw] flattening.
 #include <cstdint>
 
@@ -18,5 +18,8 @@ struct ConvGeometry {
 // input[n, first_channel + c, ...] under output position p; zero where the patch reads padding.
 void conv_rows(const ConvGeometry& geometry, const int32_t* input, int64_t first_channel, int64_t channel_count,
                int32_t* rows);
+// The same on fp32 values (the floating-point macros).
+void conv_rows(const ConvGeometry& geometry, const float* input, int64_t first_channel, int64_t channel_count,
+               float* rows);
 
 }  // namespace bitline::core

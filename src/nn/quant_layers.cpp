@@ -36,12 +36,15 @@ torch::Tensor as_int32_rows(const torch::Tensor& codes, int64_t depth) {
 
 // Scratch for a conv's input rows, reused across calls: allocating (and page-faulting) a fresh
 // buffer of up to hundreds of MB per layer call cost as much as the macro kernel itself.
-torch::Tensor conv_rows_workspace(int64_t rows, int64_t depth) {
-  thread_local std::vector<int32_t> buffer;
+template <class T>
+torch::Tensor rows_workspace(int64_t rows, int64_t depth, torch::ScalarType type) {
+  thread_local std::vector<T> buffer;
   const auto count = static_cast<std::size_t>(rows * depth);
   if (buffer.size() < count) buffer.resize(count);
-  return torch::from_blob(buffer.data(), {rows, depth}, torch::kInt32);
+  return torch::from_blob(buffer.data(), {rows, depth}, type);
 }
+torch::Tensor conv_rows_workspace(int64_t rows, int64_t depth) { return rows_workspace<int32_t>(rows, depth, torch::kInt32); }
+torch::Tensor float_rows_workspace(int64_t rows, int64_t depth) { return rows_workspace<float>(rows, depth, torch::kFloat32); }
 
 }  // namespace
 
@@ -416,17 +419,35 @@ torch::Tensor QConv2dImpl::convolve_on_float_macro(const torch::Tensor& x) {
   const int64_t k = options_.kernel_size, groups = options_.groups, batch = x.size(0);
   const int64_t group_in = options_.in_channels / groups, group_out = options_.out_channels / groups;
   namespace F = torch::nn::functional;
-  // [B, C k k, L] in the weight's [out, in/groups * k * k] flattening, as rows [B L, C k k].
-  const auto columns = F::unfold(
-      x, F::UnfoldFuncOptions(k).dilation(options_.dilation).padding(options_.padding).stride(options_.stride));
-  const int64_t positions = columns.size(2);
-  const auto rows = columns.transpose(1, 2).reshape({batch * positions, options_.in_channels * k * k});
-  const auto weight_rows = weight.reshape({options_.out_channels, group_in * k * k});
+  const core::ConvGeometry geometry{batch, x.size(1), x.size(2), x.size(3),
+                                    k, options_.stride, options_.padding, options_.dilation};
+  const int64_t positions = geometry.positions();
+  const int64_t group_depth = group_in * k * k;
+  const auto weight_rows = weight.reshape({options_.out_channels, group_depth});
+  const bool needs_gradient = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  // Training: LibTorch's unfold, whose gradient folds dX back; otherwise bitline's im2col into
+  // scratch rows, group by group (a copy less).
+  torch::Tensor rows;
+  torch::Tensor input;
+  if (needs_gradient) {
+    // [B, C k k, L] in the weight's [out, in/groups * k * k] flattening, as rows [B L, C k k].
+    const auto columns = F::unfold(
+        x, F::UnfoldFuncOptions(k).dilation(options_.dilation).padding(options_.padding).stride(options_.stride));
+    rows = columns.transpose(1, 2).reshape({batch * positions, options_.in_channels * k * k});
+  } else {
+    input = x.to(torch::kFloat32).contiguous();
+  }
   std::vector<torch::Tensor> outputs;
   for (int64_t g = 0; g < groups; ++g) {
-    outputs.push_back(float_macro_product(rows.slice(1, g * group_in * k * k, (g + 1) * group_in * k * k),
-                                          weight_rows.slice(0, g * group_out, (g + 1) * group_out), group_in, k * k,
-                                          static_cast<uint64_t>(g), positions, first_sample()));
+    torch::Tensor group_rows;
+    if (needs_gradient) {
+      group_rows = rows.slice(1, g * group_depth, (g + 1) * group_depth);
+    } else {
+      group_rows = float_rows_workspace(batch * positions, group_depth);
+      core::conv_rows(geometry, input.data_ptr<float>(), g * group_in, group_in, group_rows.data_ptr<float>());
+    }
+    outputs.push_back(float_macro_product(group_rows, weight_rows.slice(0, g * group_out, (g + 1) * group_out), group_in,
+                                          k * k, static_cast<uint64_t>(g), positions, first_sample()));
   }
   const auto size_of = [&](int64_t extent) {
     return (extent + 2 * options_.padding - options_.dilation * (k - 1) - 1) / options_.stride + 1;

@@ -1,5 +1,7 @@
 #include "core/daism/macro.h"
 
+#include "core/daism/kernel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -48,157 +50,10 @@ void approximate_gemm_reference(const Datapath& datapath, const Accumulator& acc
   }
 }
 
-namespace {
-
-// The stored operand decoded once per call, transposed to [d][n] so that one driving element
-// meets its n stored elements in consecutive lanes.
-struct StoredPlanes {
-  std::vector<uint32_t> mantissa;  // 0 for a zero
-  std::vector<int32_t> exponent;
-  std::vector<uint32_t> sign;      // 0 or 0x80000000
-};
-
-bool all_finite(const float* values, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    if (!std::isfinite(values[i])) return false;
-  }
-  return true;
-}
-
-// Decoding rounds to the format: a finite float may still become infinite (above its largest).
-bool decodes_finite(const float* values, int64_t count, const NumberFormat& format) {
-  for (int64_t i = 0; i < count; ++i) {
-    if (decode(values[i], format).value_class == Decoded::Class::Infinity) return false;
-  }
-  return true;
-}
-
-// One driving element's products with a row of stored elements, accumulated into sum[0, n): the
-// datapath of Datapath::multiply written branch-free so that the loop vectorises. Products of up to
-// 2n = 32 bits (formats up to fp16; fp32 takes the reference path).
-struct LaneKernel {
-  int n = 8;                 // operand bits
-  int groups = 1;            // digit groups (digit variants) or 1 + low bits (top)
-  uint32_t sensed_mask = 0;  // the kept columns
-  bool nearest_even = false;
-  int min_exponent = 0, max_exponent = 0;
-  int mantissa_bits = 7;
-
-  void run(const StoredPlanes& planes, int64_t offset, int64_t count, const uint32_t* digit_values, const int* digit_shifts,
-           int digit_count, int32_t driving_exponent, uint32_t driving_sign, float* sum) const {
-    constexpr int64_t kBlock = 256;
-    uint32_t products[kBlock];
-    const int top_column = 2 * n - 1;
-    const uint32_t fraction_mask = (1u << (n - 1)) - 1;
-    const int fraction_shift = 24 - n;
-    for (int64_t begin = 0; begin < count; begin += kBlock) {
-      const int64_t lanes = std::min(kBlock, count - begin);
-      const uint32_t* mantissa = planes.mantissa.data() + offset + begin;
-      const int32_t* exponent = planes.exponent.data() + offset + begin;
-      const uint32_t* sign = planes.sign.data() + offset + begin;
-      // The raised rows' OR, one digit row at a time across the lanes.
-      for (int64_t j = 0; j < lanes; ++j) products[j] = 0;
-      for (int g = 0; g < digit_count; ++g) {
-        const uint32_t digit = digit_values[g];
-        const int shift = digit_shifts[g];
-        for (int64_t j = 0; j < lanes; ++j) products[j] |= (mantissa[j] * digit) << shift;
-      }
-      // Sensing, normalisation, rounding, range checks and the fp32 accumulation.
-      for (int64_t j = 0; j < lanes; ++j) {
-        const uint32_t product = products[j] & sensed_mask;
-        const uint32_t high = product >> top_column;  // 1: the product reached the top column
-        const uint32_t shift = static_cast<uint32_t>(n - 1) + high;
-        uint32_t kept = product >> shift;
-        if (nearest_even) {
-          const uint32_t remainder = product & ((1u << shift) - 1);
-          const uint32_t half = 1u << (shift - 1);
-          kept += static_cast<uint32_t>(remainder > half) | (static_cast<uint32_t>(remainder == half) & kept & 1u);
-        }
-        const uint32_t carry = kept >> n;
-        kept >>= carry;
-        const int32_t e = exponent[j] + driving_exponent + static_cast<int32_t>(high + carry);
-        const uint32_t s = sign[j] ^ driving_sign;
-        uint32_t bits = s | static_cast<uint32_t>(e + 127) << 23 | (kept & fraction_mask) << fraction_shift;
-        bits = (product == 0 || e < min_exponent) ? s : bits;
-        bits = (e > max_exponent && product != 0) ? (s | 0x7f800000u) : bits;
-        float value;
-        std::memcpy(&value, &bits, sizeof(value));
-        sum[begin + j] += value;
-      }
-    }
-  }
-};
-
-}  // namespace
-
 void approximate_gemm(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
                       const float* driving, const float* stored, float* out) {
-  const auto& format = datapath.format().fp;
-  const auto& config = datapath.config();
-  const int bits = config.operand_bits;
-  // The lane kernel covers products of up to 32 bits summed in fp32, on finite operands; the
-  // reference covers the rest (fp32 operands, narrower accumulators, Inf and NaN).
-  const bool fast = bits <= 16 && accumulator.format.mantissa_bits >= 23 && all_finite(driving, m * d) &&
-                    all_finite(stored, n * d) && decodes_finite(driving, m * d, format) &&
-                    decodes_finite(stored, n * d, format);
-  if (!fast) {
+  if (!approximate_gemm_lanes(datapath, accumulator, m, n, d, driving, stored, out)) {
     approximate_gemm_reference(datapath, accumulator, m, n, d, driving, stored, out);
-    return;
-  }
-  StoredPlanes planes;
-  planes.mantissa.resize(static_cast<std::size_t>(n * d));
-  planes.exponent.resize(planes.mantissa.size());
-  planes.sign.resize(planes.mantissa.size());
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t l = 0; l < d; ++l) {
-      const Decoded value = decode(stored[j * d + l], format);
-      const auto at = static_cast<std::size_t>(l * n + j);
-      planes.mantissa[at] = value.value_class == Decoded::Class::Normal ? static_cast<uint32_t>(value.mantissa) : 0u;
-      planes.exponent[at] = value.exponent;
-      planes.sign[at] = value.negative ? 0x80000000u : 0u;
-    }
-  }
-  LaneKernel kernel;
-  kernel.n = bits;
-  kernel.sensed_mask = static_cast<uint32_t>(~((uint64_t{1} << (2 * bits - sensed_columns(config))) - 1));
-  kernel.nearest_even = config.rounding == Rounding::NearestEven;
-  kernel.min_exponent = 2 - (1 << (format.exponent_bits - 1));
-  kernel.max_exponent = (1 << (format.exponent_bits - 1)) - 1;
-  kernel.mantissa_bits = format.mantissa_bits;
-  // The driving operand's rows: digit values d_g at shifts k g (PrecomputedTop: its top part at
-  // n - k, then one row per low bit).
-  const bool top = config.variant == Variant::PrecomputedTop;
-  const int k = top ? config.k : digit_bits(config);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < m; ++i) {
-    float* sum = out + i * n;
-    std::fill(sum, sum + n, 0.0f);
-    uint32_t digit_values[kMaxOperandBits];
-    int digit_shifts[kMaxOperandBits];
-    for (int64_t l = 0; l < d; ++l) {
-      const Decoded x = decode(driving[i * d + l], format);
-      if (x.value_class != Decoded::Class::Normal) continue;  // zero: ±0 products leave a sum unchanged
-      const auto b = static_cast<uint32_t>(x.mantissa);
-      int count = 0;
-      if (top) {
-        digit_values[count] = b >> (bits - k);
-        digit_shifts[count++] = bits - k;
-        for (int bit = 0; bit < bits - k; ++bit) {
-          if ((b >> bit) & 1u) {
-            digit_values[count] = 1;
-            digit_shifts[count++] = bit;
-          }
-        }
-      } else {
-        for (int shift = 0; shift < bits; shift += k) {
-          const uint32_t digit = (b >> shift) & ((1u << k) - 1);
-          if (digit == 0) continue;
-          digit_values[count] = digit;
-          digit_shifts[count++] = shift;
-        }
-      }
-      kernel.run(planes, l * n, n, digit_values, digit_shifts, count, x.exponent, x.negative ? 0x80000000u : 0u, sum);
-    }
   }
 }
 

@@ -1,0 +1,18 @@
+#pragma once
+// The lane-parallel kernel of DAISM's approximate GEMM (core/daism/macro.h): one driving element
+// broadcast against the stored elements of its K index, their raised rows ORed lane by lane, the
+// datapath's normalisation, rounding and range checks branch-free, and the fp32 accumulation in K
+// order, as Datapath::multiply and Accumulator::add define them (tests: bit for bit).
+#include <cstdint>
+
+#include "core/daism/number_format.h"
+
+namespace bitline::core::daism {
+
+// out [m, n] = Σ_d product(stored [n, d], driving [m, d]), on the lanes; false (out unspecified)
+// for products they do not take: operands wider than 16 bits (fp32), accumulators narrower than
+// fp32, an operand not finite in the format. The scalar reference computes those.
+bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
+                            const float* driving, const float* stored, float* out);
+
+}  // namespace bitline::core::daism
