@@ -149,11 +149,12 @@ template <int N, int K, bool NearestEven, bool Fp32Range>
       const U32x16 high = p >> (2 * N - 1);  // 1: the product reached the top column
       const U32x16 shift = (N - 1) + high;
       U32x16 kept = p >> shift;
-      U32x16 carry = kept & 0u;
+      U32x16 carry = {};
       if constexpr (NearestEven) {
         const U32x16 remainder = p & ((1u << shift) - 1);
         const U32x16 half = 1u << (shift - 1);
-        kept += ((remainder > half) | ((remainder == half) & (kept & 1u) ? -1 : 0)) & 1u;
+        // Comparisons give -1 in the lanes where they hold: subtracting the mask adds the rounding.
+        kept -= (U32x16)((remainder > half) | ((remainder == half) & ((kept & 1u) != 0)));
         carry = kept >> N;
         kept >>= carry;
       }
@@ -167,8 +168,8 @@ template <int N, int K, bool NearestEven, bool Fp32Range>
       } else {
         const I32x16 e = e_a + e_b + (I32x16)(high + carry);
         bits = s | (U32x16)(e + 127) << 23 | (kept & ((1u << (N - 1)) - 1)) << (24 - N);
-        bits = (p == 0) | (e < min_exponent) ? s : bits;
-        bits = (e > max_exponent) & (p != 0) ? (s | 0x7f800000u) : bits;
+        bits = ((p == 0) | (e < min_exponent)) ? s : bits;
+        bits = ((e > max_exponent) & (p != 0)) ? (s | 0x7f800000u) : bits;
       }
       F32x16 value;
       std::memcpy(&value, &bits, sizeof(value));
