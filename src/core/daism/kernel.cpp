@@ -292,7 +292,7 @@ void accumulate_block(const Plan& plan, const uint32_t* __restrict driving_manti
 }  // namespace
 
 bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
-                            const float* driving, const float* stored, float* out) {
+                            const float* driving, const float* stored, float* out, StoredLayout layout) {
   const auto& format = datapath.format().fp;
   const auto& config = datapath.config();
   if (!datapath.format().floating || config.operand_bits > 16 || accumulator.format.mantissa_bits < 23) return false;
@@ -314,7 +314,8 @@ bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumul
   DecodedPlanes stored_planes(static_cast<std::size_t>(d * stride));
   for (int64_t l = 0; l < d; ++l) {
     const auto at = static_cast<std::size_t>(l * stride);
-    if (!decode_finite(stored + l, n, d, plan.n, plan.min_exponent, plan.max_exponent, &stored_planes.mantissa[at],
+    const bool by_depth = layout == StoredLayout::ByDepth;
+    if (!decode_finite(by_depth ? stored + l * n : stored + l, n, by_depth ? 1 : d, plan.n, plan.min_exponent, plan.max_exponent, &stored_planes.mantissa[at],
                        &stored_planes.exponent[at], &stored_planes.sign[at])) {
       return false;
     }

@@ -9,10 +9,13 @@
 
 namespace bitline::core::daism {
 
+// How a GEMM's stored operand is laid out: [n, d] (one stored element's depth contiguous) or [d, n].
+enum class StoredLayout { ByElement, ByDepth };
+
 // out [m, n] = Σ_d product(stored [n, d], driving [m, d]), on the lanes; false (out unspecified)
 // for products they do not take: operands wider than 16 bits (fp32), accumulators narrower than
 // fp32, an operand not finite in the format. The scalar reference computes those.
 bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
-                            const float* driving, const float* stored, float* out);
+                            const float* driving, const float* stored, float* out, StoredLayout layout);
 
 }  // namespace bitline::core::daism

@@ -35,14 +35,15 @@ void validate(const Spec& spec) {
 // ---- the approximate GEMM ----------------------------------------------------------------------
 
 void approximate_gemm_reference(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n,
-                                int64_t d, const float* driving, const float* stored, float* out) {
+                                int64_t d, const float* driving, const float* stored, float* out, StoredLayout layout) {
+  const bool by_depth = layout == StoredLayout::ByDepth;
   const auto& format = datapath.format().fp;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       float sum = 0.0f;
       for (int64_t l = 0; l < d; ++l) {
-        const float product = encode(datapath.multiply(decode(stored[j * d + l], format), decode(driving[i * d + l], format)), format);
+        const float product = encode(datapath.multiply(decode(by_depth ? stored[l * n + j] : stored[j * d + l], format), decode(driving[i * d + l], format)), format);
         sum = accumulator.add(sum, product);
       }
       out[i * n + j] = sum;
@@ -51,9 +52,9 @@ void approximate_gemm_reference(const Datapath& datapath, const Accumulator& acc
 }
 
 void approximate_gemm(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
-                      const float* driving, const float* stored, float* out) {
-  if (!approximate_gemm_lanes(datapath, accumulator, m, n, d, driving, stored, out)) {
-    approximate_gemm_reference(datapath, accumulator, m, n, d, driving, stored, out);
+                      const float* driving, const float* stored, float* out, StoredLayout layout) {
+  if (!approximate_gemm_lanes(datapath, accumulator, m, n, d, driving, stored, out, layout)) {
+    approximate_gemm_reference(datapath, accumulator, m, n, d, driving, stored, out, layout);
   }
 }
 
@@ -115,27 +116,22 @@ void DaismMacro::forward(const ProductShape& shape, const float* x, const float*
 
 void DaismMacro::input_gradient(const ProductShape& shape, const float* dy, const float* w, const NoiseKey&, float* dx,
                                 Events* events) const {
-  // dx [rows, K]: dy [rows, cols] drives, w^T [K, cols] stored.
+  // dx [rows, K]: dy [rows, cols] drives; w [cols, K] is stored as it is (by depth: cols).
   const int64_t depth = shape.depth();
-  std::vector<float> w_transposed(static_cast<std::size_t>(depth * shape.cols));
-  for (int64_t c = 0; c < shape.cols; ++c) {
-    for (int64_t k = 0; k < depth; ++k) w_transposed[static_cast<std::size_t>(k * shape.cols + c)] = w[c * depth + k];
-  }
-  approximate_gemm(datapath_, accumulator_, shape.rows, depth, shape.cols, dy, w_transposed.data(), dx);
+  approximate_gemm(datapath_, accumulator_, shape.rows, depth, shape.cols, dy, w, dx, StoredLayout::ByDepth);
   if (events != nullptr) *events += events_of(shape.rows * shape.cols, depth, shape.rows * shape.cols * depth);
 }
 
 void DaismMacro::weight_gradient(const ProductShape& shape, const float* dy, const float* x, const NoiseKey&, float* dw,
                                  Events* events) const {
-  // dw [cols, K]: dy^T [cols, rows] drives, x^T [K, rows] stored.
+  // dw [cols, K]: dy^T [cols, rows] drives; x [rows, K] is stored as it is (by depth: rows).
   const int64_t depth = shape.depth();
   std::vector<float> dy_transposed(static_cast<std::size_t>(shape.cols * shape.rows));
-  std::vector<float> x_transposed(static_cast<std::size_t>(depth * shape.rows));
   for (int64_t r = 0; r < shape.rows; ++r) {
     for (int64_t c = 0; c < shape.cols; ++c) dy_transposed[static_cast<std::size_t>(c * shape.rows + r)] = dy[r * shape.cols + c];
-    for (int64_t k = 0; k < depth; ++k) x_transposed[static_cast<std::size_t>(k * shape.rows + r)] = x[r * depth + k];
   }
-  approximate_gemm(datapath_, accumulator_, shape.cols, depth, shape.rows, dy_transposed.data(), x_transposed.data(), dw);
+  approximate_gemm(datapath_, accumulator_, shape.cols, depth, shape.rows, dy_transposed.data(), x, dw,
+                   StoredLayout::ByDepth);
   if (events != nullptr) *events += events_of(shape.cols * shape.rows, depth, shape.rows * shape.cols * depth);
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/daism/kernel.h"
 #include "core/daism/number_format.h"
 #include "core/macro.h"
 
@@ -35,11 +36,13 @@ void validate(const Spec& spec);
 
 // out [m, n] = Σ_d product(stored [n, d], driving [m, d]), each product on the datapath, summed in
 // d order from +0 by the accumulator. The SIMD kernel: one driving element broadcast against the
-// stored elements of its d, lane-parallel; equal bit for bit to the scalar reference below.
+// stored elements of its d, lane-parallel; equal bit for bit to the scalar reference below. The
+// stored operand is [n, d] (ByElement) or [d, n] (ByDepth: a gradient product's w or x as they are).
 void approximate_gemm(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
-                      const float* driving, const float* stored, float* out);
+                      const float* driving, const float* stored, float* out, StoredLayout layout = StoredLayout::ByElement);
 void approximate_gemm_reference(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n,
-                                int64_t d, const float* driving, const float* stored, float* out);
+                                int64_t d, const float* driving, const float* stored, float* out,
+                                StoredLayout layout = StoredLayout::ByElement);
 
 class DaismMacro : public core::Macro {
  public:

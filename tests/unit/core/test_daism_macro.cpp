@@ -64,6 +64,14 @@ TEST(DaismKernel, EqualsTheScalarReferenceBitForBit) {
             expect_same_bits(expected, found,
                              std::string(format) + " " + variant + " kept " + std::to_string(kept) +
                                  (extremes ? " extremes" : ""));
+            // The same stored operand laid out [d, n].
+            std::vector<float> by_depth(stored.size()), found_by_depth(m * n);
+            for (int64_t j = 0; j < n; ++j) {
+              for (int64_t l = 0; l < d; ++l) by_depth[l * n + j] = stored[j * d + l];
+            }
+            approximate_gemm(datapath, accumulator, m, n, d, driving.data(), by_depth.data(), found_by_depth.data(),
+                             StoredLayout::ByDepth);
+            expect_same_bits(expected, found_by_depth, std::string(format) + " " + variant + " by depth");
           }
         }
       }
