@@ -112,8 +112,8 @@ class QuantLayer : public torch::nn::Module {
   bool on_float_macro() const;
   // y [rows, cols] = x [rows, K] · w [cols, K]ᵀ on that macro (K = channels * kernel_area),
   // differentiable: while training, each product (forward, input gradient, weight gradient) runs on
-  // the macro where its training_products() say so and in exact fp32 otherwise. Records the events
-  // and the CSNR against the exact fp32 product.
+  // the macro where its training_products() say so and in exact fp32 otherwise. Records the events,
+  // and outside training the CSNR against the exact fp32 product.
   torch::Tensor float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
                                     int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
                                     uint64_t first_sample_of_rows);
