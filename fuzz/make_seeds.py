@@ -105,6 +105,32 @@ write("fuzz_layer_config", "digital", """layer: {type: linear, mode: simulate}
 quantization: {weight_bits: 4, activation_bits: 6, activation_sign: signed}
 macro: {type: digital_sram, digital_sram: {rows_per_activation: 64, input_bits_per_cycle: 2, row_mapping: channel_aligned}}
 """)
+write("fuzz_layer_config", "daism", """layer: {type: conv2d, padding: 1, mode: simulate}
+macro: {type: daism, daism: {format: fp16, variant: precomputed_top, k: 3, kept_columns: 12, rounding: nearest_even,
+                             accumulation: fp16, stored_operand: inputs}}
+""")
+write("fuzz_experiment_config", "daism", """experiment: {name: seed, seed: 2, threads: 1}
+data: {train_samples: 100, test_samples: 50}
+model: {name: cnn, width_multiplier: 0.5}
+quantization: {weight_bits: 4, activation_bits: 4}
+macros:
+  - name: pc2
+    type: daism
+    daism: {variant: precomputed_digits, k: 2, kept_columns: 9, train_products: [forward, weight_gradient]}
+    layer_overrides:
+      - {layers: [fc2], daism: {variant: exact}}
+  - name: int8
+    type: daism
+    daism: {format: int8, variant: or}
+train:
+  float: {epochs: 1}
+  qat: {epochs: 1, mode: simulate, macro: pc2}
+evaluation:
+  runs:
+    - {name: fp32, mode: float}
+    - {name: fp32_on_pc2, mode: simulate, macro: pc2, weights: float}
+    - {name: int8, mode: simulate, macro: int8}
+""")
 write("fuzz_adc_config", "ideal", "adc: {bits: 5}\nnoise_sigma_lsb: 0.3\noutput_dir: out/ideal\n")
 write("fuzz_adc_config", "cco", "adc: {bits: 6, model: cco, cco: {vdd_v: 0.6, corner: SS}}\n"
                                 "characterize: {sine_samples: 64, sine_cycles: 7}\n")
