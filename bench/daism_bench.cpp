@@ -102,13 +102,3 @@ BENCHMARK(BM_DaismTrainingStep)
     ->UseRealTime();
 
 }  // namespace
-
-// The allocator policy of the bitline executable (app/main.cpp), as in layers_bench.cpp.
-int main(int argc, char** argv) {
-  bitline::nn::retain_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

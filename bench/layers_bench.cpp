@@ -147,14 +147,3 @@ BENCHMARK(BM_Resnet20Batch)
     ->UseRealTime();
 
 }  // namespace
-
-// The allocator policy of the bitline executable (app/main.cpp), so both sides of each ratio run
-// as they do there.
-int main(int argc, char** argv) {
-  bitline::nn::retain_freed_memory();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

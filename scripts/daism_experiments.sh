@@ -19,4 +19,4 @@ for config in "${configs[@]}"; do
   name=$(sed -n 's/^experiment: {name: \([a-z0-9_]*\),.*/\1/p; s/^  name: \([a-z0-9_]*\)$/\1/p' "configs/experiments/$config.yaml" | head -1)
   results+=("runs/$name/results.json")
 done
-python3 scripts/results_table.py "${results[@]}"
+python3 scripts/results_table.py --cost "${results[@]}"
