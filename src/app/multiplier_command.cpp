@@ -58,7 +58,8 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
   } else {
     throw InputError(fmt::format("--rounding: expected toward_zero or nearest_even, found '{}'", options.rounding));
   }
-  if (options.max_pairs < 1) throw InputError(fmt::format("--max-pairs: expected at least 1, found {}", options.max_pairs));
+  if (options.max_pairs < 1)
+    throw InputError(fmt::format("--max-pairs: expected at least 1, found {}", options.max_pairs));
   const auto names = split_commas(options.variants);
   if (names.empty()) throw InputError("--variants: expected a comma-separated list, e.g. or,pc2,pc3, found nothing");
   std::vector<Datapath> result;
@@ -66,8 +67,8 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
     try {
       result.emplace_back(format, core::daism::parse_short_name(name, base));
     } catch (const std::invalid_argument& error) {
-      const std::string option = std::string(error.what()).find("kept_columns") != std::string::npos ? "--kept-columns"
-                                                                                                      : "--variants";
+      const std::string option =
+          std::string(error.what()).find("kept_columns") != std::string::npos ? "--kept-columns" : "--variants";
       throw InputError(fmt::format("{} (variant '{}' on {}): {}", option, name, options.format, error.what()));
     }
   }
@@ -78,24 +79,24 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
 
 int run_multiplier_command(const MultiplierCommandOptions& options) {
   const auto paths = datapaths(options);
-  const std::filesystem::path dir =
-      options.output_dir.empty() ? std::filesystem::path("runs/multiplier") / options.format
-                                 : std::filesystem::path(options.output_dir);
+  const std::filesystem::path dir = options.output_dir.empty()
+                                        ? std::filesystem::path("runs/multiplier") / options.format
+                                        : std::filesystem::path(options.output_dir);
   io::prepare_output_directory(dir, {"*.csv", "summary.json", "*.tmp-*"}, "--output-dir");
 
   const auto& format = paths.front().format();
   const int n = paths.front().config().operand_bits;
   const int columns = core::daism::sensed_columns(paths.front().config());
-  nlohmann::json summary = {{"format", options.format},
-                            {"operand_bits", n},
-                            {"kept_columns", columns},
-                            {"rounding", options.rounding},
-                            {"operands", format.floating ? "normalised mantissas, values in [1, 2)"
-                                                         : "nonzero magnitudes, sign-magnitude"},
-                            {"stored_operand", "the first of each pair (in the array); the second drives the wordlines"},
-                            {"variants", nlohmann::json::array()}};
-  fmt::print("bitline multiplier: {} operands (n = {}), {} of {} product columns sensed, rounding {}\n", options.format, n,
-             columns, 2 * n, options.rounding);
+  nlohmann::json summary = {
+      {"format", options.format},
+      {"operand_bits", n},
+      {"kept_columns", columns},
+      {"rounding", options.rounding},
+      {"operands", format.floating ? "normalised mantissas, values in [1, 2)" : "nonzero magnitudes, sign-magnitude"},
+      {"stored_operand", "the first of each pair (in the array); the second drives the wordlines"},
+      {"variants", nlohmann::json::array()}};
+  fmt::print("bitline multiplier: {} operands (n = {}), {} of {} product columns sensed, rounding {}\n", options.format,
+             n, columns, 2 * n, options.rounding);
   const std::string product_label = format.floating ? options.format + " product" : "product";
   fmt::print("{:<8} {:>5} {:>5} | {:>34} | {:>44}\n", "", "", "", "mantissa product (integer)",
              product_label + " (normalised, rounded)");
@@ -119,10 +120,11 @@ int run_multiplier_command(const MultiplierCommandOptions& options) {
     const auto& p = result.product;
     const int rows = core::daism::rows_per_operand(datapath.config(), format.floating);
     const int adds = core::daism::precompute_additions(datapath.config());
-    fmt::print("{:<8} {:>5} {:>5} | {:>8} {:>8} {:>8} {:>6.1f}% | {:>8} {:>8} {:>8} {:>6.1f}% {:>8}\n", name, rows, adds,
-               percent(m.mean_relative_error), percent(m.mean_absolute_relative_error), percent(m.worst_relative_error),
-               100 * m.inexact_share(), percent(p.mean_relative_error), percent(p.mean_absolute_relative_error),
-               percent(p.worst_relative_error), 100 * p.inexact_share(), percent(p.bias));
+    fmt::print("{:<8} {:>5} {:>5} | {:>8} {:>8} {:>8} {:>6.1f}% | {:>8} {:>8} {:>8} {:>6.1f}% {:>8}\n", name, rows,
+               adds, percent(m.mean_relative_error), percent(m.mean_absolute_relative_error),
+               percent(m.worst_relative_error), 100 * m.inexact_share(), percent(p.mean_relative_error),
+               percent(p.mean_absolute_relative_error), percent(p.worst_relative_error), 100 * p.inexact_share(),
+               percent(p.bias));
     summary["variants"].push_back({{"variant", name},
                                    {"kind", core::daism::to_string(datapath.config().variant)},
                                    {"k", core::daism::digit_bits(datapath.config())},
@@ -136,7 +138,8 @@ int run_multiplier_command(const MultiplierCommandOptions& options) {
   summary["pairs"] = pairs;
   if (!exhaustive) summary["seed"] = options.seed;
   fmt::print("{} pairs per variant{}; rows: array rows per stored operand; adds: precomputing additions per write\n",
-             pairs, exhaustive ? " (every pair)" : fmt::format(" (a random sample, seed {}; --max-pairs)", options.seed));
+             pairs,
+             exhaustive ? " (every pair)" : fmt::format(" (a random sample, seed {}; --max-pairs)", options.seed));
   io::write_file_atomically(dir / "summary.json", summary.dump(2) + "\n");
   fmt::print("wrote {}\n", (dir / "summary.json").string());
   return 0;

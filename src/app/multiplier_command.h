@@ -10,7 +10,7 @@ namespace bitline::app {
 struct MultiplierCommandOptions {
   std::string format = "bf16";
   std::string variants = "exact,or,pc2,pc3,pc4,top2,top3,top4";  // comma-separated short names
-  int kept_columns = 0;  // 0: all 2n
+  int kept_columns = 0;                                          // 0: all 2n
   std::string rounding = "toward_zero";
   int64_t max_pairs = int64_t{1} << 20;  // more pairs than this: a random sample of this many
   uint64_t seed = 1;

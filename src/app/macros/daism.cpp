@@ -30,7 +30,8 @@ std::shared_ptr<const core::MacroSpec> DaismType::build(const Config& config, co
   spec.accumulation = float_format(config.accumulation);
   spec.stored_operand = config.stored_operand == "inputs" ? StoredOperand::Inputs : StoredOperand::Weights;
   const auto trains = [&](const char* product) {
-    return std::find(config.train_products.begin(), config.train_products.end(), product) != config.train_products.end();
+    return std::find(config.train_products.begin(), config.train_products.end(), product) !=
+           config.train_products.end();
   };
   spec.training = {trains("forward"), trains("input_gradient"), trains("weight_gradient")};
   try {

@@ -12,12 +12,12 @@ namespace bitline::core::daism {
 // Relative errors e = (approximate - exact) / exact over the pairs.
 struct ErrorStatistics {
   int64_t pairs = 0;
-  int64_t inexact = 0;                       // pairs with e != 0
-  double mean_relative_error = 0;            // mean of e
-  double mean_absolute_relative_error = 0;   // mean of |e|
-  double worst_relative_error = 0;           // the e of largest |e|
+  int64_t inexact = 0;                           // pairs with e != 0
+  double mean_relative_error = 0;                // mean of e
+  double mean_absolute_relative_error = 0;       // mean of |e|
+  double worst_relative_error = 0;               // the e of largest |e|
   uint64_t worst_stored = 0, worst_driving = 0;  // its operands (mantissas or magnitudes)
-  double bias = 0;                           // sum(approximate - exact) / sum(exact): what a sum of many products sees
+  double bias = 0;  // sum(approximate - exact) / sum(exact): what a sum of many products sees
   double inexact_share() const { return pairs > 0 ? static_cast<double>(inexact) / static_cast<double>(pairs) : 0; }
 };
 

@@ -22,10 +22,10 @@ struct Plan {
   uint32_t sensed_mask = 0;  // the kept product columns
   bool nearest_even = false;
   int32_t min_exponent = 0, max_exponent = 0;
-  bool top = false;  // PrecomputedTop
+  bool top = false;                  // PrecomputedTop
   bool fp32_exponent_range = false;  // the format's exponents are fp32's (bf16)
   bool may_sense_zero = false;       // one sensed column: a product of normal operands may read 0
-  int k = 1;         // digit width, or exact top bits
+  int k = 1;                         // digit width, or exact top bits
   // The stored operand decoded, [d][stride]: mantissas, exponents, signs.
   const uint32_t* mantissa = nullptr;
   const int32_t* exponent = nullptr;
@@ -67,7 +67,7 @@ bool decode_finite(const float* __restrict values, int64_t count, int64_t stride
     kept >>= carry;
     const int32_t e = biased - 127 + static_cast<int32_t>(carry);
     const bool zero = biased == 0 || e < min_exponent;  // zeros, fp32 subnormals, below the format's normals
-    finite &= biased != 0xff && e <= max_exponent;     // Inf, NaN, or rounded past the format's largest
+    finite &= biased != 0xff && e <= max_exponent;      // Inf, NaN, or rounded past the format's largest
     mantissa[i] = zero ? 0u : kept;
     exponent[i] = zero ? kZeroExponent : e;
     sign[i] = bits & 0x80000000u;
@@ -79,7 +79,7 @@ bool decode_finite(const float* __restrict values, int64_t count, int64_t stride
 // rounded, range-checked, as fp32 bits (Datapath::multiply, branch-free).
 template <int N, bool NearestEven>
 [[gnu::always_inline]] inline uint32_t product_bits(uint32_t product, uint32_t sensed_mask, int32_t exponent,
-                                                     uint32_t sign, int32_t min_exponent, int32_t max_exponent) {
+                                                    uint32_t sign, int32_t min_exponent, int32_t max_exponent) {
   const uint32_t p = product & sensed_mask;
   const uint32_t high = p >> (2 * N - 1);  // 1: the product reached the top column
   const uint32_t shift = static_cast<uint32_t>(N - 1) + high;
@@ -188,7 +188,7 @@ template <int N, int K>
   if (plan.n != N || plan.k != K || plan.top || plan.may_sense_zero) return false;
 #define BITLINE_DAISM_BLOCK(nearest_even, fp32_range)                                                               \
   fused_digits_block<N, K, nearest_even, fp32_range>(plan, driving_mantissa, driving_exponent, driving_sign, depth, \
-                                                      first, sum)
+                                                     first, sum)
   if (plan.fp32_exponent_range) {
     if (plan.nearest_even) {
       BITLINE_DAISM_BLOCK(true, true);
@@ -315,8 +315,9 @@ bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumul
   for (int64_t l = 0; l < d; ++l) {
     const auto at = static_cast<std::size_t>(l * stride);
     const bool by_depth = layout == StoredLayout::ByDepth;
-    if (!decode_finite(by_depth ? stored + l * n : stored + l, n, by_depth ? 1 : d, plan.n, plan.min_exponent, plan.max_exponent, &stored_planes.mantissa[at],
-                       &stored_planes.exponent[at], &stored_planes.sign[at])) {
+    if (!decode_finite(by_depth ? stored + l * n : stored + l, n, by_depth ? 1 : d, plan.n, plan.min_exponent,
+                       plan.max_exponent, &stored_planes.mantissa[at], &stored_planes.exponent[at],
+                       &stored_planes.sign[at])) {
       return false;
     }
   }

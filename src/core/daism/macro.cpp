@@ -1,10 +1,7 @@
 #include "core/daism/macro.h"
 
-#include "core/daism/kernel.h"
-
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 namespace bitline::core::daism {
@@ -43,7 +40,8 @@ void approximate_gemm_reference(const Datapath& datapath, const Accumulator& acc
     for (int64_t j = 0; j < n; ++j) {
       float sum = 0.0f;
       for (int64_t l = 0; l < d; ++l) {
-        const float product = encode(datapath.multiply(decode(by_depth ? stored[l * n + j] : stored[j * d + l], format), decode(driving[i * d + l], format)), format);
+        const Decoded a = decode(by_depth ? stored[l * n + j] : stored[j * d + l], format);
+        const float product = encode(datapath.multiply(a, decode(driving[i * d + l], format)), format);
         sum = accumulator.add(sum, product);
       }
       out[i * n + j] = sum;
@@ -108,7 +106,8 @@ void DaismMacro::forward(const ProductShape& shape, const float* x, const float*
     std::vector<float> transposed(static_cast<std::size_t>(shape.rows * shape.cols));
     approximate_gemm(datapath_, accumulator_, shape.cols, shape.rows, depth, w, x, transposed.data());
     for (int64_t r = 0; r < shape.rows; ++r) {
-      for (int64_t c = 0; c < shape.cols; ++c) out[r * shape.cols + c] = transposed[static_cast<std::size_t>(c * shape.rows + r)];
+      for (int64_t c = 0; c < shape.cols; ++c)
+        out[r * shape.cols + c] = transposed[static_cast<std::size_t>(c * shape.rows + r)];
     }
   }
   if (events != nullptr) *events += count(shape);
@@ -128,7 +127,8 @@ void DaismMacro::weight_gradient(const ProductShape& shape, const float* dy, con
   const int64_t depth = shape.depth();
   std::vector<float> dy_transposed(static_cast<std::size_t>(shape.cols * shape.rows));
   for (int64_t r = 0; r < shape.rows; ++r) {
-    for (int64_t c = 0; c < shape.cols; ++c) dy_transposed[static_cast<std::size_t>(c * shape.rows + r)] = dy[r * shape.cols + c];
+    for (int64_t c = 0; c < shape.cols; ++c)
+      dy_transposed[static_cast<std::size_t>(c * shape.rows + r)] = dy[r * shape.cols + c];
   }
   approximate_gemm(datapath_, accumulator_, shape.cols, depth, shape.rows, dy_transposed.data(), x, dw,
                    StoredLayout::ByDepth);
@@ -207,7 +207,7 @@ std::unique_ptr<core::Macro> DaismSpec::for_operands(const core::IntegerOperands
 
 std::unique_ptr<core::Macro> DaismSpec::for_format(const NumberFormat& format) const {
   if (!spec_.format.floating) return MacroSpec::for_format(format);  // throws: takes integer codes
-  (void)format;  // the macro rounds every operand to its own format
+  (void)format;                                                      // the macro rounds every operand to its own format
   return std::make_unique<DaismMacro>(spec_, spec_.format.operand_bits());
 }
 
@@ -247,9 +247,10 @@ cost::MacroInventory DaismSpec::macro_inventory(const std::vector<const core::Ma
   // Per product lane: an exponent adder, a normaliser (counted as adder bits) and an FP accumulator.
   const double exponent_bits = spec_.format.floating ? spec_.format.fp.exponent_bits + 1 : 0;
   inventory[static_cast<int>(cost::Part::Periphery)] = {
-      lanes, (exponent_bits + operand_bits) * c.adder_area_um2_per_bit +
-                 (spec_.format.floating ? c.float_adder_area_um2_per_significand_bit * (spec_.accumulation.mantissa_bits + 1)
-                                        : c.adder_area_um2_per_bit * 2 * operand_bits)};
+      lanes,
+      (exponent_bits + operand_bits) * c.adder_area_um2_per_bit +
+          (spec_.format.floating ? c.float_adder_area_um2_per_significand_bit * (spec_.accumulation.mantissa_bits + 1)
+                                 : c.adder_area_um2_per_bit * 2 * operand_bits)};
   return inventory;
 }
 

@@ -26,7 +26,7 @@ enum class StoredOperand { Weights, Inputs };
 
 struct Spec {
   OperandFormat format = parse_operand_format("bf16");
-  MultiplierConfig multiplier;  // operand_bits follows the format (the layer's bits for int8)
+  MultiplierConfig multiplier;       // operand_bits follows the format (the layer's bits for int8)
   NumberFormat accumulation{8, 23};  // fp32
   StoredOperand stored_operand = StoredOperand::Weights;
   TrainingProducts training;  // which products of a training step run on the multiplier
@@ -39,7 +39,8 @@ void validate(const Spec& spec);
 // stored elements of its d, lane-parallel; equal bit for bit to the scalar reference below. The
 // stored operand is [n, d] (ByElement) or [d, n] (ByDepth: a gradient product's w or x as they are).
 void approximate_gemm(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n, int64_t d,
-                      const float* driving, const float* stored, float* out, StoredLayout layout = StoredLayout::ByElement);
+                      const float* driving, const float* stored, float* out,
+                      StoredLayout layout = StoredLayout::ByElement);
 void approximate_gemm_reference(const Datapath& datapath, const Accumulator& accumulator, int64_t m, int64_t n,
                                 int64_t d, const float* driving, const float* stored, float* out,
                                 StoredLayout layout = StoredLayout::ByElement);
@@ -77,7 +78,9 @@ class DaismMacro : public core::Macro {
   int columns_per_element() const;
 
  private:
-  Events events_of(int64_t driving_elements, int64_t stored_elements_per_read_set, int64_t products) const;
+  // The events of a product: reads by `driving_elements`, each against `stored_per_driving` stored
+  // elements, `products` products in all.
+  Events events_of(int64_t driving_elements, int64_t stored_per_driving, int64_t products) const;
   Spec spec_;
   Datapath datapath_;
   Accumulator accumulator_;

@@ -12,12 +12,14 @@ uint64_t low_mask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} <<
 
 void validate(const MultiplierConfig& config) {
   const int n = config.operand_bits;
-  if (n < 1 || n > kMaxOperandBits) throw std::invalid_argument("operand_bits must be in [1, 24], found " + std::to_string(n));
+  if (n < 1 || n > kMaxOperandBits)
+    throw std::invalid_argument("operand_bits must be in [1, 24], found " + std::to_string(n));
   if (config.kept_columns < 0 || config.kept_columns > 2 * n) {
     throw std::invalid_argument("kept_columns must be in [1, 2 * operand_bits = " + std::to_string(2 * n) +
                                 "], found " + std::to_string(config.kept_columns));
   }
-  if (config.variant == Variant::Or && config.k != 1) throw std::invalid_argument("k must be 1 for the or variant, found " + std::to_string(config.k));
+  if (config.variant == Variant::Or && config.k != 1)
+    throw std::invalid_argument("k must be 1 for the or variant, found " + std::to_string(config.k));
   if ((config.variant == Variant::PrecomputedDigits || config.variant == Variant::PrecomputedTop) &&
       (config.k < 1 || config.k > n)) {
     throw std::invalid_argument("k must be in [1, operand_bits = " + std::to_string(n) + "], found " +
@@ -31,9 +33,12 @@ int sensed_columns(const MultiplierConfig& config) {
 
 int digit_bits(const MultiplierConfig& config) {
   switch (config.variant) {
-    case Variant::Exact: return config.operand_bits;
-    case Variant::Or: return 1;
-    default: return config.k;
+    case Variant::Exact:
+      return config.operand_bits;
+    case Variant::Or:
+      return 1;
+    default:
+      return config.k;
   }
 }
 
@@ -119,26 +124,32 @@ MultiplierConfig parse_short_name(const std::string& name, MultiplierConfig base
 
 std::string short_name(const MultiplierConfig& config) {
   switch (config.variant) {
-    case Variant::Exact: return "exact";
-    case Variant::Or: return "or";
-    case Variant::PrecomputedDigits: return "pc" + std::to_string(config.k);
-    case Variant::PrecomputedTop: return "top" + std::to_string(config.k);
+    case Variant::Exact:
+      return "exact";
+    case Variant::Or:
+      return "or";
+    case Variant::PrecomputedDigits:
+      return "pc" + std::to_string(config.k);
+    case Variant::PrecomputedTop:
+      return "top" + std::to_string(config.k);
   }
   return "?";
 }
 
 std::string to_string(Variant variant) {
   switch (variant) {
-    case Variant::Exact: return "exact";
-    case Variant::Or: return "or";
-    case Variant::PrecomputedDigits: return "precomputed_digits";
-    case Variant::PrecomputedTop: return "precomputed_top";
+    case Variant::Exact:
+      return "exact";
+    case Variant::Or:
+      return "or";
+    case Variant::PrecomputedDigits:
+      return "precomputed_digits";
+    case Variant::PrecomputedTop:
+      return "precomputed_top";
   }
   return "?";
 }
 
-std::string to_string(Rounding rounding) {
-  return rounding == Rounding::TowardZero ? "toward_zero" : "nearest_even";
-}
+std::string to_string(Rounding rounding) { return rounding == Rounding::TowardZero ? "toward_zero" : "nearest_even"; }
 
 }  // namespace bitline::core::daism

@@ -23,8 +23,8 @@ enum class Rounding {
 
 struct MultiplierConfig {
   Variant variant = Variant::PrecomputedDigits;
-  int k = 2;              // digit width (PrecomputedDigits) or exact top bits (PrecomputedTop); 1 for Or
-  int operand_bits = 8;   // n: magnitude bits of both operands (8: a bf16 mantissa with its hidden bit)
+  int k = 2;             // digit width (PrecomputedDigits) or exact top bits (PrecomputedTop); 1 for Or
+  int operand_bits = 8;  // n: magnitude bits of both operands (8: a bf16 mantissa with its hidden bit)
   int kept_columns = 0;  // product MSB columns sensed, of 2n (0: all); the 2n - kept lowest read as 0
   Rounding rounding = Rounding::TowardZero;
 };
@@ -59,7 +59,7 @@ int rows_raised(uint64_t b, const MultiplierConfig& config);
 // of `bitline multiplier --variants`; the inverse of short_name. Throws std::invalid_argument.
 MultiplierConfig parse_short_name(const std::string& name, MultiplierConfig base);
 std::string short_name(const MultiplierConfig& config);
-std::string to_string(Variant variant);  // "exact", "or", "precomputed_digits", "precomputed_top"
+std::string to_string(Variant variant);    // "exact", "or", "precomputed_digits", "precomputed_top"
 std::string to_string(Rounding rounding);  // "toward_zero", "nearest_even"
 
 }  // namespace bitline::core::daism

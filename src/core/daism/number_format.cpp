@@ -36,7 +36,8 @@ uint64_t shift_right_rounded(uint64_t mantissa, int shift, Rounding rounding) {
 
 // A normal result of `mantissa` (any width, nonzero) * 2^(exponent - (top bit's position)), with
 // `n` bits kept: range checks of the format applied.
-Decoded normalise(bool negative, int exponent, uint64_t mantissa, int n, Rounding rounding, const NumberFormat& format) {
+Decoded normalise(bool negative, int exponent, uint64_t mantissa, int n, Rounding rounding,
+                  const NumberFormat& format) {
   const int shift = bit_width(mantissa) - n;
   uint64_t kept = shift_right_rounded(mantissa, shift, rounding);
   if (kept >> n) {  // rounded up to 2^n
@@ -73,13 +74,18 @@ Decoded decode(float x, const NumberFormat& format) {
 float encode(const Decoded& value, const NumberFormat& format) {
   const uint32_t sign = value.negative ? 0x80000000u : 0u;
   switch (value.value_class) {
-    case Decoded::Class::Zero: return bit_cast<float>(sign);
-    case Decoded::Class::Infinity: return bit_cast<float>(sign | 0x7f800000u);
-    case Decoded::Class::NaN: return std::numeric_limits<float>::quiet_NaN();
-    case Decoded::Class::Normal: break;
+    case Decoded::Class::Zero:
+      return bit_cast<float>(sign);
+    case Decoded::Class::Infinity:
+      return bit_cast<float>(sign | 0x7f800000u);
+    case Decoded::Class::NaN:
+      return std::numeric_limits<float>::quiet_NaN();
+    case Decoded::Class::Normal:
+      break;
   }
   const int hidden = format.mantissa_bits;
-  const auto fraction = static_cast<uint32_t>(value.mantissa - (uint64_t{1} << hidden)) << (kFloatMantissaBits - hidden);
+  const auto fraction = static_cast<uint32_t>(value.mantissa - (uint64_t{1} << hidden))
+                        << (kFloatMantissaBits - hidden);
   return bit_cast<float>(sign | static_cast<uint32_t>(value.exponent + kFloatBias) << kFloatMantissaBits | fraction);
 }
 

@@ -14,10 +14,10 @@ namespace bitline::core::daism {
 
 // An operand format: floating point (exponent and mantissa bits) or sign-magnitude integers.
 struct OperandFormat {
-  std::string name;           // "bf16", "fp16", "fp32", "int8"
+  std::string name;  // "bf16", "fp16", "fp32", "int8"
   bool floating = true;
-  NumberFormat fp;            // floating: {exponent_bits, mantissa_bits}, at most {8, 23}
-  int magnitude_bits = 0;     // sign-magnitude: bits of |x| (7 for int8)
+  NumberFormat fp;         // floating: {exponent_bits, mantissa_bits}, at most {8, 23}
+  int magnitude_bits = 0;  // sign-magnitude: bits of |x| (7 for int8)
   // n: the multiplier's operand width (mantissa bits with the hidden one, or magnitude bits).
   int operand_bits() const { return floating ? fp.mantissa_bits + 1 : magnitude_bits; }
 };
