@@ -75,30 +75,6 @@ bool decode_finite(const float* __restrict values, int64_t count, int64_t stride
   return finite;
 }
 
-// The product of one stored and one driving mantissa as the lanes see it: sensed, normalised,
-// rounded, range-checked, as fp32 bits (Datapath::multiply, branch-free).
-template <int N, bool NearestEven>
-[[gnu::always_inline]] inline uint32_t product_bits(uint32_t product, uint32_t sensed_mask, int32_t exponent,
-                                                    uint32_t sign, int32_t min_exponent, int32_t max_exponent) {
-  const uint32_t p = product & sensed_mask;
-  const uint32_t high = p >> (2 * N - 1);  // 1: the product reached the top column
-  const uint32_t shift = static_cast<uint32_t>(N - 1) + high;
-  uint32_t kept = p >> shift;
-  if constexpr (NearestEven) {
-    const uint32_t remainder = p & ((1u << shift) - 1);
-    const uint32_t half = 1u << (shift - 1);
-    kept += static_cast<uint32_t>(remainder > half) | (static_cast<uint32_t>(remainder == half) & kept & 1u);
-  }
-  const uint32_t carry = kept >> N;
-  kept >>= carry;
-  const int32_t e = exponent + static_cast<int32_t>(high + carry);
-  uint32_t bits = sign | static_cast<uint32_t>(e + 127) << 23 | (kept & ((1u << (N - 1)) - 1)) << (24 - N);
-  bits = (p == 0 || e < min_exponent) ? sign : bits;
-  return (e > max_exponent && p != 0) ? (sign | 0x7f800000u) : bits;
-}
-
-// accumulate_block for a digit variant of compile-time width: the digit rows, the datapath and the
-// accumulation fused in one loop over the lanes, everything in registers.
 // 16 lanes as one value (GCC/Clang vector extensions: lowered to AVX-512, AVX2 or SSE by target;
 // C-style casts between them reinterpret the bits). Passing them by value outside an AVX-512
 // function changes the ABI, hence -Wpsabi; they are only used inlined.
