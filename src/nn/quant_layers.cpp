@@ -450,13 +450,10 @@ torch::Tensor QConv2dImpl::convolve_on_float_macro(const torch::Tensor& x) {
     outputs.push_back(float_macro_product(group_rows, weight_rows.slice(0, g * group_out, (g + 1) * group_out), group_in,
                                           k * k, static_cast<uint64_t>(g), positions, first_sample()));
   }
-  const auto size_of = [&](int64_t extent) {
-    return (extent + 2 * options_.padding - options_.dilation * (k - 1) - 1) / options_.stride + 1;
-  };
   return torch::cat(outputs, 1)
       .reshape({batch, positions, options_.out_channels})
       .permute({0, 2, 1})
-      .reshape({batch, options_.out_channels, size_of(x.size(2)), size_of(x.size(3))});
+      .reshape({batch, options_.out_channels, geometry.out_height(), geometry.out_width()});
 }
 
 torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
