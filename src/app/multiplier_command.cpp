@@ -51,12 +51,10 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
   core::daism::MultiplierConfig base;
   base.operand_bits = format.operand_bits();
   base.kept_columns = options.kept_columns;
-  if (options.rounding == "toward_zero") {
-    base.rounding = core::daism::Rounding::TowardZero;
-  } else if (options.rounding == "nearest_even") {
-    base.rounding = core::daism::Rounding::NearestEven;
-  } else {
-    throw InputError(fmt::format("--rounding: expected toward_zero or nearest_even, found '{}'", options.rounding));
+  try {
+    base.rounding = core::daism::parse_rounding(options.rounding);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("--rounding: {}", error.what()));
   }
   if (options.max_pairs < 1)
     throw InputError(fmt::format("--max-pairs: expected at least 1, found {}", options.max_pairs));

@@ -61,5 +61,7 @@ MultiplierConfig parse_short_name(const std::string& name, MultiplierConfig base
 std::string short_name(const MultiplierConfig& config);
 std::string to_string(Variant variant);    // "exact", "or", "precomputed_digits", "precomputed_top"
 std::string to_string(Rounding rounding);  // "toward_zero", "nearest_even"
+// The inverse of to_string(Rounding). Throws std::invalid_argument naming both choices.
+Rounding parse_rounding(const std::string& name);
 
 }  // namespace bitline::core::daism
