@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "app/experiment.h"
 #include "app/layer_command.h"
+#include "app/chip_comparison_command.h"
 #include "app/multiplier_command.h"
 #include "app/report.h"
 #include "core/error.h"
@@ -302,6 +303,16 @@ int run_cli(int argc, char** argv) {
   multiplier->add_option("--output-dir", multiplier_options.output_dir, "default runs/multiplier/<format>");
   multiplier->add_flag("!--no-csv", multiplier_options.csv, "write only summary.json, not a CSV per variant");
 
+  ChipComparisonOptions chip_options;
+  auto* chip = app.add_subcommand("daism-chip",
+                                  "a config's DAISM chip beside a bit-serial in-SRAM and an exact MAC-array baseline on the "
+                                  "same SRAM (docs/daism_validation.md)");
+  chip->add_option("-c,--config", chip_options.config_path, "experiment config with a daism macro and its hardware")
+      ->required();
+  chip->add_option("--macro", chip_options.macro, "the daism macro's name (default: the config's first daism macro)");
+  chip->add_option("--gemm", chip_options.gemm, "m,n,k of the GEMM out[m,n] = x[m,k] w[n,k]^T (default: the reference conv)")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -320,6 +331,7 @@ int run_cli(int argc, char** argv) {
     if (macros->parsed()) return command_macros();
     if (layer->parsed()) return run_layer_command(layer_options);
     if (multiplier->parsed()) return run_multiplier_command(multiplier_options);
+    if (chip->parsed()) return run_chip_comparison_command(chip_options);
     if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());

@@ -55,7 +55,8 @@ std::filesystem::path checkpoint_dir(const Config& config);
 // What bitline writes into a run directory and a checkpoint directory (io::prepare_output_directory):
 // an existing directory holding anything else is refused. "*.tmp-*": a killed writer's temporary file.
 inline const std::vector<std::string> kRunDirectoryEntries = {"results.json", "results.csv", "config.yaml", "checkpoints",
-                                                              "cost_*.json",  "cost_*.csv",  "*.tmp-*"};
+                                                              "cost_*.json",  "cost_*.csv",  "chip_comparison_*.json",
+                                                              "chip_comparison_*.csv", "*.tmp-*"};
 inline const std::vector<std::string> kCheckpointDirectoryEntries = {"float-*.ckpt", "qat-*.ckpt", "*.tmp-*"};
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);
 

@@ -42,6 +42,10 @@ void describe(V& v, ComponentLibrary& c) {
           app::Doc("floating-point add per significand bit (mantissa + hidden bit) [assumption: linear] (Horowitz 2014: fp32 add 0.9 pJ / 24)").unit("pJ").range(0, inf));
   v.field("float_adder_area_um2_per_significand_bit", c.float_adder_area_um2_per_significand_bit,
           app::Doc("floating-point adder area per significand bit [assumption: linear] (Horowitz 2014: fp32 adder 4184 um^2 / 24)").unit("um^2").range(0, inf));
+  v.field("multiplier_energy_pj_per_bit_squared", c.multiplier_energy_pj_per_bit_squared,
+          app::Doc("integer multiplier energy per bit squared: an n-bit multiply costs n^2 times this [assumption: quadratic] (Horowitz 2014: 8-bit multiply 0.2 pJ / 64)").unit("pJ").range(0, inf));
+  v.field("multiplier_area_um2_per_bit_squared", c.multiplier_area_um2_per_bit_squared,
+          app::Doc("integer multiplier area per bit squared [assumption: quadratic] (Horowitz 2014: 8-bit multiplier 282 um^2 / 64)").unit("um^2").range(0, inf));
   v.field("buffer_energy_pj_per_bit", c.buffer_energy_pj_per_bit, app::Doc("buffer access per bit (Horowitz 2014: 32 KB SRAM)").unit("pJ").range(0, inf));
   v.field("buffer_area_um2_per_bit", c.buffer_area_um2_per_bit, app::Doc("buffer area per bit (ISAAC, ISCA 2016: 64 KB eDRAM buffer, 0.083 mm^2 at 32 nm)").unit("um^2").range(0, inf));
   v.field("interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm,

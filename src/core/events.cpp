@@ -90,6 +90,12 @@ const std::vector<EventKindInfo> kVocabulary = {
      [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
        return count * (type.format.mantissa_bits + 1) * c.float_add_energy_pj_per_significand_bit;
      }},
+    {EventKind::Multiplication, "multiplications",
+     "integer multiplications of `bits` x `bits` operands in peripheral logic (a digital MAC's mantissa products)",
+     true, true, Part::Periphery, false,
+     [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
+       return count * type.bits * type.bits * c.multiplier_energy_pj_per_bit_squared;
+     }},
 };
 
 }  // namespace
@@ -100,7 +106,7 @@ bool EventType::operator<(const EventType& other) const {
 }
 
 const std::vector<EventKindInfo>& event_vocabulary() {
-  static_assert(kEventKindCount == 17, "a new EventKind needs its row in kVocabulary");
+  static_assert(kEventKindCount == 18, "a new EventKind needs its row in kVocabulary");
   return kVocabulary;
 }
 

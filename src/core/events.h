@@ -31,8 +31,9 @@ enum class EventKind : uint8_t {
   PeripheralAddition, // one addition in peripheral logic; bits: its operands' width (exponents, integers)
   Normalization,      // one result normalised (leading-one select and shift); bits: the mantissa width
   FloatAddition,      // one floating-point addition; format: the adder's (accumulation of products)
+  Multiplication,     // one integer multiplication in peripheral logic; bits: its operands' width (bits x bits)
 };
-constexpr int kEventKindCount = 17;
+constexpr int kEventKindCount = 18;
 
 // A floating-point format: sign, exponent_bits, mantissa_bits (bf16 = {8, 7}). Kinds that act on
 // floating-point values (FloatAddition) are qualified by one; {0, 0} otherwise.

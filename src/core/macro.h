@@ -127,6 +127,9 @@ class Macro {
   virtual ArrayFootprint footprint(const ProductShape& shape) const = 0;
   virtual double cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary& library) const = 0;
   virtual std::optional<double> own_energy_pj(const EventType& type) const { return std::nullopt; }
+  // Events of writing one copy of the product's stored operand besides its bits (which the cost
+  // model counts from the footprint): a DAISM macro's additions that precompute its multiples.
+  virtual Events store_events(const ProductShape& shape) const { return {}; }
 };
 
 // The analog macro's calibrated ADC full scale, and any other readout a macro calibrates from a

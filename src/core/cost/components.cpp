@@ -16,7 +16,8 @@ const char* part_name(Part part) {
 
 // Published: M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
 // (45 nm, 0.9 V): 8/16/32-bit integer add 0.03/0.05/0.1 pJ and 36/67/137 um^2; a 64-bit read of
-// an 8 KB / 32 KB SRAM 10 / 20 pJ; 16/32-bit floating-point add 0.4/0.9 pJ and 1360/4184 um^2. K. Mistry et al., IEDM 2007: 45 nm 6T SRAM cell 0.346 um^2.
+// an 8 KB / 32 KB SRAM 10 / 20 pJ; 16/32-bit floating-point add 0.4/0.9 pJ and 1360/4184 um^2;
+// 8/32-bit integer multiply 0.2/3.1 pJ and 282/3495 um^2. K. Mistry et al., IEDM 2007: 45 nm 6T SRAM cell 0.346 um^2.
 // Survey of on-chip interconnect (ISRN Electronics 2012, table 1): a conventional full-swing wire at
 // 130 nm, 1.2 V costs 310 fJ/bit/mm. L. Kull et al., ISSCC 2013: an 8-bit SAR ADC at 1.2 GS/s
 // takes 3.1 mW in 32 nm (2.58 pJ per conversion). A. Shafiee et al. (ISAAC), ISCA 2016, table 2,
@@ -60,6 +61,8 @@ ComponentLibrary default_components() {
   c.column_read_energy_pj = 10.0 / 64;       // Horowitz: 8 KB SRAM read, per bit
   c.float_add_energy_pj_per_significand_bit = 0.9 / 24;     // Horowitz: fp32 add / 24 (fp16: 11 x = 0.41 vs 0.4)
   c.float_adder_area_um2_per_significand_bit = 4184.0 / 24;  // Horowitz: fp32 adder / 24 (fp16: 1918 vs 1360)
+  c.multiplier_energy_pj_per_bit_squared = 0.2 / 64;  // Horowitz: 8-bit multiply / 8^2 (32-bit: 3.1 / 32^2, 3 % less)
+  c.multiplier_area_um2_per_bit_squared = 282.0 / 64;  // Horowitz: 8-bit multiplier / 8^2 (32-bit: 3495 / 32^2, 23 % less)
   c.buffer_energy_pj_per_bit = 20.0 / 64;    // Horowitz: 32 KB SRAM, per bit
   c.buffer_area_um2_per_bit = 0.083e6 / (64 * 8192) * from_isaac.area;  // ISAAC: 64 KB eDRAM buffer
   // The survey's 130 nm wire scaled to 45 nm, 0.9 V like everything else: 0.310 * 45/130 * (0.9/1.2)^2.
@@ -75,13 +78,13 @@ ComponentLibrary scaled(const ComponentLibrary& library, const Technology& to) {
   c.reference = to;
   for (double* energy : {&c.adc_fom_fj_per_step, &c.dac_energy_pj, &c.cell_energy_fj, &c.cell_write_energy_pj,
                          &c.adder_energy_pj_per_bit, &c.shift_add_energy_pj, &c.accumulator_energy_pj,
-                         &c.column_read_energy_pj, &c.float_add_energy_pj_per_significand_bit,
+                         &c.column_read_energy_pj, &c.float_add_energy_pj_per_significand_bit, &c.multiplier_energy_pj_per_bit_squared,
                          &c.buffer_energy_pj_per_bit, &c.interconnect_energy_pj_per_bit_mm}) {
     *energy *= s.energy;
   }
   for (double* area : {&c.adc_area_um2_per_level, &c.sense_amp_area_um2, &c.dac_area_um2, &c.cell_area_um2, &c.adder_area_um2_per_bit,
                        &c.shift_add_area_um2, &c.accumulator_area_um2, &c.buffer_area_um2_per_bit,
-                       &c.float_adder_area_um2_per_significand_bit}) {
+                       &c.float_adder_area_um2_per_significand_bit, &c.multiplier_area_um2_per_bit_squared}) {
     *area *= s.area;
   }
   c.adc_conversion_ns *= s.latency;

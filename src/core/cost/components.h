@@ -73,6 +73,9 @@ struct ComponentLibrary {
   // A floating-point adder, linear in the significand bits (mantissa + hidden bit) [A].
   double float_add_energy_pj_per_significand_bit = 0;
   double float_adder_area_um2_per_significand_bit = 0;
+  // An n x n-bit integer (array) multiplier, quadratic in its width [A].
+  double multiplier_energy_pj_per_bit_squared = 0;
+  double multiplier_area_um2_per_bit_squared = 0;
   double buffer_energy_pj_per_bit = 0;
   double buffer_area_um2_per_bit = 0;
   double interconnect_energy_pj_per_bit_mm = 0;

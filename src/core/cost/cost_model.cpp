@@ -72,6 +72,8 @@ void validate(const Hardware& h) {
       {"column_read_energy_pj", c.column_read_energy_pj},
       {"float_add_energy_pj_per_significand_bit", c.float_add_energy_pj_per_significand_bit},
       {"float_adder_area_um2_per_significand_bit", c.float_adder_area_um2_per_significand_bit},
+      {"multiplier_energy_pj_per_bit_squared", c.multiplier_energy_pj_per_bit_squared},
+      {"multiplier_area_um2_per_bit_squared", c.multiplier_area_um2_per_bit_squared},
       {"buffer_area_um2_per_bit", c.buffer_area_um2_per_bit},
       {"interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm},
       {"leakage_mw_per_mm2", c.leakage_mw_per_mm2}};
@@ -137,7 +139,10 @@ LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, co
       shape.rows * shape.depth() * layer.count * footprint.input_bits + outputs * hardware.output_bits;
   cost.chip_events.add(core::EventKind::BufferAccess, moved_bits);
   cost.chip_events.add(core::EventKind::WireTransfer, moved_bits);
-  if (writes) cost.chip_events.add(core::EventKind::CellWrite, bits_stored);
+  if (writes) {
+    cost.chip_events.add(core::EventKind::CellWrite, bits_stored);
+    cost.chip_events += macro.store_events(shape).scaled(layer.count);
+  }
 
   // Energy per inference, by part, from the events.
   for (const auto* events : {&cost.events, &cost.chip_events}) {

@@ -168,6 +168,16 @@ Events DaismMacro::count(const ProductShape& shape) const {
                         : events_of(shape.cols * depth, shape.rows, shape.rows * shape.cols * depth);
 }
 
+Events DaismMacro::store_events(const ProductShape& shape) const {
+  const auto& config = datapath_.config();
+  const int64_t stored_elements =
+      (spec_.stored_operand == StoredOperand::Weights ? shape.cols : shape.rows) * shape.depth();
+  Events events;
+  events.add({EventKind::PeripheralAddition, config.operand_bits + digit_bits(config)},
+             stored_elements * precompute_additions(config));
+  return events;
+}
+
 bool DaismMacro::lossless() const {
   // Exact products summed exactly: integers only (floating products are rounded to the format).
   const auto& config = datapath_.config();

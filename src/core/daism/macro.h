@@ -69,6 +69,8 @@ class DaismMacro : public core::Macro {
   // element's columns (cell reads); one sense per column and read; one exponent addition and one
   // normalisation per product (floating formats); one accumulator addition per product.
   Events count(const ProductShape& shape) const override;
+  // One peripheral addition of (n + k) bits per precomputed multiple of each stored element.
+  Events store_events(const ProductShape& shape) const override;
   bool lossless() const override;
   ArrayFootprint footprint(const ProductShape& shape) const override;
   // One read, sense and peripheral step per clock cycle, pipelined [A].
