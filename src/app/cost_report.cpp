@@ -104,6 +104,7 @@ nlohmann::json cost_json(const core::cost::NetworkCost& cost) {
           {"macs_per_inference", cost.macs},
           {"energy_per_inference_pj", cost.energy_total_pj},
           {"energy_pj_by_part", parts(cost.energy_pj)},
+          {"cycles_layer_by_layer", cost.cycles_layer_by_layer},
           {"latency_layer_by_layer_ns", cost.latency_layer_by_layer_ns},
           {"pipeline_interval_ns", cost.pipeline_interval_ns},
           {"inferences_per_s", cost.inferences_per_s},
@@ -126,7 +127,8 @@ std::string cost_csv(const core::cost::NetworkCost& cost) {
     for (double e : layer.energy_pj) csv += fmt::format(",{:.6g}", e);
     csv += "\n";
   }
-  csv += fmt::format("total,{},,,,,,{:.6g},{:.6g}", static_cast<int64_t>(cost.macs), cost.latency_layer_by_layer_ns,
+  csv += fmt::format("total,{},,,,,{:.6g},{:.6g},{:.6g}", static_cast<int64_t>(cost.macs), cost.cycles_layer_by_layer,
+                     cost.latency_layer_by_layer_ns,
                      cost.energy_total_pj);
   for (double e : cost.energy_pj) csv += fmt::format(",{:.6g}", e);
   return csv + "\n";
@@ -147,8 +149,8 @@ std::string cost_table(const core::cost::NetworkCost& cost) {
     out += fmt::format(" {} {:.1f}%", part_name(static_cast<Part>(p)),
                        cost.energy_total_pj > 0 ? 100 * cost.energy_pj[static_cast<std::size_t>(p)] / cost.energy_total_pj : 0.0);
   }
-  out += fmt::format("\nlatency per inference {:.4g} us layer by layer; {}: {:.4g} inferences/s\n",
-                     cost.latency_layer_by_layer_ns * 1e-3,
+  out += fmt::format("\nlatency per inference {:.4g} us ({:.4g} cycles) layer by layer; {}: {:.4g} inferences/s\n",
+                     cost.latency_layer_by_layer_ns * 1e-3, cost.cycles_layer_by_layer,
                      cost.weights_resident ? fmt::format("pipelined (weights resident), one per {:.4g} us",
                                                          cost.pipeline_interval_ns * 1e-3)
                                            : std::string("weights reloaded per layer (they do not fit at once)"),

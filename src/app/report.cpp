@@ -118,15 +118,16 @@ nlohmann::json to_json(const RunReport& report) {
 std::string results_csv(const RunReport& report) {
   std::string csv =
       "experiment,evaluation,mode,precision,model_stage,accuracy,loss,images,seconds,"
-      "energy_per_inference_nj,latency_us,inferences_per_s,tops_per_w,area_mm2\n";
+      "energy_per_inference_nj,latency_us,cycles_per_inference,inferences_per_s,tops_per_w,area_mm2\n";
   for (const auto& row : report.evaluations) {
     csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f},", csv_field(report.config.experiment.name),
                        csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row),
                        row.model_stage, row.result.accuracy, row.result.loss, row.result.images, row.result.seconds);
-    csv += row.cost ? fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", row.cost->energy_total_pj * 1e-3,
-                                  row.cost->latency_layer_by_layer_ns * 1e-3, row.cost->inferences_per_s,
+    csv += row.cost ? fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", row.cost->energy_total_pj * 1e-3,
+                                  row.cost->latency_layer_by_layer_ns * 1e-3, row.cost->cycles_layer_by_layer,
+                                  row.cost->inferences_per_s,
                                   row.cost->tops_per_w, row.cost->area_total_mm2)
-                    : std::string(",,,,\n");
+                    : std::string(",,,,,\n");
   }
   return csv;
 }
@@ -134,19 +135,20 @@ std::string results_csv(const RunReport& report) {
 std::string results_table(const RunReport& report) {
   std::string table = fmt::format("bitline results: {} ({} on {}, seed {})\n", report.config.experiment.name,
                                   report.config.model.name, report.config.data.dataset, report.config.experiment.seed);
-  const std::string rule(133, '-');
+  const std::string rule(144, '-');
   table += rule + "\n";
-  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9} {:>12} {:>10} {:>10} {:>8} {:>8}\n",
+  table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10} {:>8} {:>7} {:>9} {:>12} {:>10} {:>10} {:>10} {:>8} {:>8}\n",
                        "evaluation", "mode", "precision", "weights", "accuracy %", "loss", "images", "time s",
-                       "min CSNR dB", "nJ/image", "us/image", "TOPS/W", "mm^2");
+                       "min CSNR dB", "nJ/image", "us/image", "cyc/image", "TOPS/W", "mm^2");
   table += rule + "\n";
   for (const auto& row : report.evaluations) {
-    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12} {:>10} {:>10} {:>8} {:>8}\n",
+    table += fmt::format("{:<14} {:<10} {:<9} {:<7} {:>10.2f} {:>8.4f} {:>7} {:>9.2f} {:>12} {:>10} {:>10} {:>10} {:>8} {:>8}\n",
                          row.run.name, row.run.mode, bits_label(report.config.quantization, row),
                          row.model_stage, 100 * row.result.accuracy, row.result.loss, row.result.images,
                          row.result.seconds, worst_csnr(row),
                          row.cost ? fmt::format("{:.4g}", row.cost->energy_total_pj * 1e-3) : "-",
                          row.cost ? fmt::format("{:.4g}", row.cost->latency_layer_by_layer_ns * 1e-3) : "-",
+                         row.cost ? fmt::format("{:.4g}", row.cost->cycles_layer_by_layer) : "-",
                          row.cost ? fmt::format("{:.4g}", row.cost->tops_per_w) : "-",
                          row.cost ? fmt::format("{:.4g}", row.cost->area_total_mm2) : "-");
   }
@@ -154,7 +156,8 @@ std::string results_table(const RunReport& report) {
   bool any_cost = false;
   for (const auto& row : report.evaluations) any_cost = any_cost || row.cost.has_value();
   if (any_cost) {
-    table += "nJ/image, us/image, TOPS/W, mm^2: the model on the macro's chip (docs/cost.md); `bitline cost` breaks them down\n";
+    table += "nJ/image, us/image, cyc/image (clock cycles), TOPS/W, mm^2: the model on the macro's chip, layers one after the "
+             "other (docs/cost.md); `bitline cost` breaks them down\n";
   }
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
   return table;

@@ -216,6 +216,7 @@ NetworkCost evaluate(const Hardware& hardware, const core::MacroSpec& macro_type
     cost.energy_pj[static_cast<int>(Part::Leakage)] = leakage_mw * cost.latency_ns;  // mW * ns = pJ
     for (int p = 0; p < kPartCount; ++p) network.energy_pj[static_cast<std::size_t>(p)] += cost.energy_pj[static_cast<std::size_t>(p)];
     network.macs += static_cast<double>(cost.events.total(core::EventKind::Mac));
+    network.cycles_layer_by_layer += cost.cycles;
     network.latency_layer_by_layer_ns += cost.latency_ns;
     network.pipeline_interval_ns = std::max(network.pipeline_interval_ns, cost.latency_ns);
     network.layers.push_back(std::move(cost));

@@ -45,6 +45,7 @@ struct NetworkCost {
   double macs = 0;
   PerPart energy_pj{};
   double energy_total_pj = 0;
+  double cycles_layer_by_layer = 0;      // clock cycles of one inference, layers one after the other
   double latency_layer_by_layer_ns = 0;  // one inference, layers one after the other
   double pipeline_interval_ns = 0;       // pipelined: one inference per slowest stage
   PerPart area_um2{};                    // leakage, interconnect: 0
