@@ -61,9 +61,15 @@ TEST(DaismKernel, EqualsTheScalarReferenceBitForBit) {
             std::vector<float> expected(m * n), found(m * n);
             approximate_gemm_reference(datapath, accumulator, m, n, d, driving.data(), stored.data(), expected.data());
             approximate_gemm(datapath, accumulator, m, n, d, driving.data(), stored.data(), found.data());
-            expect_same_bits(expected, found,
-                             std::string(format) + " " + variant + " kept " + std::to_string(kept) +
-                                 (extremes ? " extremes" : ""));
+            const std::string what = std::string(format) + " " + variant + " kept " + std::to_string(kept) +
+                                     (extremes ? " extremes" : "");
+            expect_same_bits(expected, found, what);
+            // The computed lanes too, where the fastest path looks the products up (bf16 on AVX-512).
+            std::vector<float> computed(m * n);
+            if (approximate_gemm_lanes(datapath, accumulator, m, n, d, driving.data(), stored.data(), computed.data(),
+                                       StoredLayout::ByElement, LanePath::Computed)) {
+              expect_same_bits(expected, computed, what + " (computed lanes)");
+            }
             // The same stored operand laid out [d, n].
             std::vector<float> by_depth(stored.size()), found_by_depth(m * n);
             for (int64_t j = 0; j < n; ++j) {
