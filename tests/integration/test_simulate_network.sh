@@ -31,9 +31,10 @@ evaluation:
 YAML
 expect_exit 0 run --config small.yaml --no-progress --csnr
 expect_output "CSNR per layer, evaluation 'noisy' (macro noisy):"
-# Both macros' rows carry accuracy and cost; the digital one is exact and converts nothing.
-grep -E "^noisy +simulate .* [0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "no cost columns for the analog macro"; }
-grep -E "^digital +simulate .* exact +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "the digital macro's row is not exact with cost columns"; }
+# Both macros' rows carry accuracy and cost (nJ, us, cycles, TOPS/W, mm^2); the digital one is exact
+# and converts nothing.
+grep -E "^noisy +simulate .* [0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "no cost columns for the analog macro"; }
+grep -E "^digital +simulate .* exact +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$" out.txt > /dev/null || { cat out.txt; fail "the digital macro's row is not exact with cost columns"; }
 grep -q "conv1 " out.txt && fail "conv1 is digital (on_macro: false) but has a CSNR row"
 cp runs/sim/results.json first.json
 expect_exit 0 eval --config small.yaml --no-progress --threads 1 --set evaluation.batch_size=37
