@@ -9,6 +9,7 @@ packages=(
   dataset-fashion-mnist
   libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  liblemon-dev  # LEMON's weighted perfect matching (DDC-PIM filter pairing, core/ddc_pim/pairing.h)
   clang-format clang-tidy
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh, docs/reliability.md)
 )

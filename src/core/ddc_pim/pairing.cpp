@@ -1,0 +1,100 @@
+#include "core/ddc_pim/pairing.h"
+
+#include <lemon/list_graph.h>
+#include <lemon/matching.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
+
+namespace bitline::core::ddc_pim {
+namespace {
+
+// The pair costs of every two filters, [filters][filters].
+std::vector<int64_t> cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum) {
+  std::vector<int64_t> costs(static_cast<std::size_t>(filters * filters), 0);
+  for (int64_t i = 0; i < filters; ++i) {
+    for (int64_t j = i + 1; j < filters; ++j) {
+      const int64_t cost = complement_cost(codes + i * depth, codes + j * depth, depth, complement_sum);
+      costs[static_cast<std::size_t>(i * filters + j)] = costs[static_cast<std::size_t>(j * filters + i)] = cost;
+    }
+  }
+  return costs;
+}
+
+// A minimum-cost perfect matching: LEMON maximises weight, so the weights are the negated costs.
+// An odd count gets a dummy node joined to every filter at cost 0: its partner is the unpaired one.
+Pairing exact_pairing(const std::vector<int64_t>& costs, int64_t filters) {
+  lemon::ListGraph graph;
+  const int64_t nodes_count = filters + filters % 2;
+  std::vector<lemon::ListGraph::Node> nodes;
+  nodes.reserve(static_cast<std::size_t>(nodes_count));
+  for (int64_t i = 0; i < nodes_count; ++i) nodes.push_back(graph.addNode());
+  lemon::ListGraph::EdgeMap<int64_t> weight(graph);
+  for (int64_t i = 0; i < nodes_count; ++i) {
+    for (int64_t j = i + 1; j < nodes_count; ++j) {
+      const bool dummy = j == filters;
+      weight[graph.addEdge(nodes[static_cast<std::size_t>(i)], nodes[static_cast<std::size_t>(j)])] =
+          dummy ? 0 : -costs[static_cast<std::size_t>(i * filters + j)];
+    }
+  }
+  lemon::MaxWeightedPerfectMatching<lemon::ListGraph, lemon::ListGraph::EdgeMap<int64_t>> matching(graph, weight);
+  if (!matching.run()) throw std::logic_error("pair_filters: a complete graph of even order has a perfect matching");
+  Pairing pairing;
+  for (int64_t i = 0; i < filters; ++i) {
+    const auto mate = graph.id(matching.mate(nodes[static_cast<std::size_t>(i)]));
+    if (mate == filters) {
+      pairing.unpaired = i;
+    } else if (mate > i) {
+      pairing.pairs.emplace_back(i, mate);
+      pairing.cost += costs[static_cast<std::size_t>(i * filters + mate)];
+    }
+  }
+  return pairing;
+}
+
+Pairing greedy_pairing(const std::vector<int64_t>& costs, int64_t filters) {
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> candidates;  // cost, i, j
+  candidates.reserve(static_cast<std::size_t>(filters * (filters - 1) / 2));
+  for (int64_t i = 0; i < filters; ++i) {
+    for (int64_t j = i + 1; j < filters; ++j) candidates.emplace_back(costs[static_cast<std::size_t>(i * filters + j)], i, j);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  std::vector<bool> taken(static_cast<std::size_t>(filters), false);
+  Pairing pairing;
+  for (const auto& [cost, i, j] : candidates) {
+    if (taken[static_cast<std::size_t>(i)] || taken[static_cast<std::size_t>(j)]) continue;
+    taken[static_cast<std::size_t>(i)] = taken[static_cast<std::size_t>(j)] = true;
+    pairing.pairs.emplace_back(i, j);
+    pairing.cost += cost;
+  }
+  for (int64_t i = 0; i < filters; ++i) {
+    if (!taken[static_cast<std::size_t>(i)]) pairing.unpaired = i;
+  }
+  std::sort(pairing.pairs.begin(), pairing.pairs.end());
+  return pairing;
+}
+
+}  // namespace
+
+int64_t complement_sum_twos_complement() { return -1; }
+int64_t complement_sum_offset_binary(int bits) { return (int64_t{1} << bits) - 1; }
+
+int64_t complement_cost(const int32_t* a, const int32_t* b, int64_t depth, int64_t complement_sum) {
+  int64_t cost = 0;
+  for (int64_t k = 0; k < depth; ++k) {
+    const int64_t distance = int64_t{a[k]} + b[k] - complement_sum;
+    cost += distance * distance;
+  }
+  return cost;
+}
+
+Pairing pair_filters(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum, Matching matching) {
+  if (filters < 1) throw std::invalid_argument("pair_filters: expected at least one filter, found " + std::to_string(filters));
+  if (depth < 1) throw std::invalid_argument("pair_filters: expected filters of at least one weight, found " + std::to_string(depth));
+  const auto costs = cost_matrix(codes, filters, depth, complement_sum);
+  return matching == Matching::Exact ? exact_pairing(costs, filters) : greedy_pairing(costs, filters);
+}
+
+}  // namespace bitline::core::ddc_pim

@@ -1,0 +1,34 @@
+#pragma once
+// DDC-PIM's filter pairing (papers.md §2(b); issue 15, FCC step 1): a 6T cell holds a bit on Q and its
+// complement on Q̄, so two filters can share a column only if one is the elementwise complement of the
+// other. The filters of a layer (integer codes) are paired at the least total cost of forcing each
+// pair complementary: a minimum-cost perfect matching (LEMON's weighted perfect matching), or a
+// greedy one for speed. With an odd count one filter stays unpaired.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace bitline::core::ddc_pim {
+
+// What a complementary pair's codes sum to elementwise: two's complement, ~w = -w - 1 (sum -1);
+// offset binary of `bits` bits, ~w = 2^bits - 1 - w (sum 2^bits - 1).
+int64_t complement_sum_twos_complement();
+int64_t complement_sum_offset_binary(int bits);
+
+// Σ_k (a_k + b_k - complement_sum)²: the squared distance of b from a's complement, in code units.
+int64_t complement_cost(const int32_t* a, const int32_t* b, int64_t depth, int64_t complement_sum);
+
+enum class Matching { Exact, Greedy };
+
+struct Pairing {
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // filter indices, first < second, sorted by first
+  int64_t unpaired = -1;                            // the filter left alone (odd count), else -1
+  int64_t cost = 0;                                 // Σ complement_cost over the pairs
+};
+
+// Pairs the `filters` rows of codes [filters, depth]. Exact: a minimum total cost (ties broken by
+// the solver); Greedy: repeatedly the cheapest pair of the filters left. Throws
+// std::invalid_argument for filters < 1 or depth < 1.
+Pairing pair_filters(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum, Matching matching);
+
+}  // namespace bitline::core::ddc_pim
