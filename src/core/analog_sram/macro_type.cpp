@@ -101,11 +101,8 @@ cost::MacroInventory AnalogSramSpec::macro_inventory(const std::vector<const cor
   }
   const auto rows = static_cast<double>(hardware.array_rows), columns = static_cast<double>(hardware.array_columns);
   const double adcs = converts ? std::ceil(columns / static_cast<double>(hardware.columns_per_adc)) : 0.0;
-  cost::MacroInventory inventory{};
-  inventory[static_cast<int>(Part::Cells)] = {rows * columns, c.cell_area_um2};
+  cost::MacroInventory inventory = cost::array_inventory(hardware, c);
   inventory[static_cast<int>(Part::Adc)] = {adcs, std::ldexp(c.adc_area_um2_per_level, adc_bits)};
-  inventory[static_cast<int>(Part::Dac)] = {rows, c.dac_area_um2};
-  inventory[static_cast<int>(Part::SenseAmp)] = {columns, c.sense_amp_area_um2};
   inventory[static_cast<int>(Part::AdderTree)] = {digital ? columns * rows : 0.0, c.adder_area_um2_per_bit};
   inventory[static_cast<int>(Part::ShiftAdd)] = {adcs + (digital ? columns : 0.0), c.shift_add_area_um2};
   inventory[static_cast<int>(Part::Accumulator)] = {std::floor(columns / weight_bits), c.accumulator_area_um2};

@@ -82,6 +82,15 @@ void validate(const Hardware& h) {
   }
 }
 
+MacroInventory array_inventory(const Hardware& hardware, const ComponentLibrary& c) {
+  const auto rows = static_cast<double>(hardware.array_rows), columns = static_cast<double>(hardware.array_columns);
+  MacroInventory inventory{};
+  inventory[static_cast<int>(Part::Cells)] = {rows * columns, c.cell_area_um2};
+  inventory[static_cast<int>(Part::Dac)] = {rows, c.dac_area_um2};
+  inventory[static_cast<int>(Part::SenseAmp)] = {columns, c.sense_amp_area_um2};
+  return inventory;
+}
+
 int64_t macros_needed(const Hardware& hardware, const LayerWorkload& layer) {
   const auto footprint = layer.macro->footprint(layer.shape);
   if (footprint.rows_per_tile > hardware.array_rows) {

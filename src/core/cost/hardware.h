@@ -21,4 +21,8 @@ struct Hardware {
 // Throws std::invalid_argument naming the field ("array_rows must be >= 1, found 0").
 void validate(const Hardware& hardware);
 
+// The parts every macro's array has: its bit cells, one row driver per row and one sense amplifier
+// per column (`library` at the chip's technology); a macro type adds its own periphery.
+MacroInventory array_inventory(const Hardware& hardware, const ComponentLibrary& library);
+
 }  // namespace bitline::core::cost

@@ -35,16 +35,6 @@ double normaliser_and_accumulator_area_um2(const Spec& spec, int operand_bits, c
          (spec.accumulation.mantissa_bits + 1) * c.float_adder_area_um2_per_significand_bit;
 }
 
-// The array itself: its cells, one wordline driver per row and one sense amplifier per column.
-cost::MacroInventory array_inventory(const cost::Hardware& hardware, const cost::ComponentLibrary& c) {
-  const auto rows = static_cast<double>(hardware.array_rows), columns = static_cast<double>(hardware.array_columns);
-  cost::MacroInventory inventory{};
-  inventory[static_cast<int>(Part::Cells)] = {rows * columns, c.cell_area_um2};
-  inventory[static_cast<int>(Part::Dac)] = {rows, c.dac_area_um2};
-  inventory[static_cast<int>(Part::SenseAmp)] = {columns, c.sense_amp_area_um2};
-  return inventory;
-}
-
 struct Design {
   DesignCost cost;
   cost::MacroInventory inventory{};
@@ -105,7 +95,7 @@ Design bit_serial_design(const DaismMacro& daism, const cost::Hardware& hardware
   events.add(EventKind::CellWrite, (two_row_cycles + write_cycles) * columns);
   add_normalise_and_accumulate(events, spec, n, columns);
   d.cost.store_events_per_element.add(EventKind::CellWrite, element_rows);
-  d.inventory = array_inventory(hardware, c);
+  d.inventory = cost::array_inventory(hardware, c);
   // Per column a tag and a carry latch (a flip-flop each, sized like a sense amplifier [A]); the
   // products leave through as many normalise-accumulate lanes as one operation fills per cycle.
   const double lanes = std::ceil(static_cast<double>(columns) / static_cast<double>(d.cost.cycles_per_operation));
@@ -140,7 +130,7 @@ Design mac_array_design(const DaismMacro& daism, const cost::Hardware& hardware,
   events.add({EventKind::PeripheralAddition, e + 1}, lanes);  // exponent add
   add_normalise_and_accumulate(events, spec, n, lanes);
   d.cost.store_events_per_element.add(EventKind::CellWrite, element_bits);
-  d.inventory = array_inventory(hardware, c);
+  d.inventory = cost::array_inventory(hardware, c);
   const double lane_um2 = n * n * c.multiplier_area_um2_per_bit_squared + (e + 1) * c.adder_area_um2_per_bit +
                           normaliser_and_accumulator_area_um2(spec, n, c);
   d.inventory[static_cast<int>(Part::Periphery)] = {static_cast<double>(lanes), lane_um2};

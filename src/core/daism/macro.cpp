@@ -248,12 +248,9 @@ cost::MacroInventory DaismSpec::macro_inventory(const std::vector<const core::Ma
     columns_per_element = std::max(columns_per_element, macro.columns_per_element());
     operand_bits = std::max(operand_bits, macro.datapath().config().operand_bits);
   }
-  const auto rows = static_cast<double>(hardware.array_rows), columns = static_cast<double>(hardware.array_columns);
+  const auto columns = static_cast<double>(hardware.array_columns);
   const double lanes = std::max(1.0, std::floor(columns / columns_per_element));  // products per read
-  cost::MacroInventory inventory{};
-  inventory[static_cast<int>(cost::Part::Cells)] = {rows * columns, c.cell_area_um2};
-  inventory[static_cast<int>(cost::Part::Dac)] = {rows, c.dac_area_um2};  // wordline drivers
-  inventory[static_cast<int>(cost::Part::SenseAmp)] = {columns, c.sense_amp_area_um2};
+  cost::MacroInventory inventory = cost::array_inventory(hardware, c);  // row drivers: the wordline drivers
   // Per product lane: an exponent adder, a normaliser (counted as adder bits) and an FP accumulator.
   const double exponent_bits = spec_.format.floating ? spec_.format.fp.exponent_bits + 1 : 0;
   inventory[static_cast<int>(cost::Part::Periphery)] = {

@@ -100,7 +100,7 @@ cost::MacroInventory DigitalSramSpec::macro_inventory(const std::vector<const co
                                                       const cost::Hardware& hardware, const cost::ComponentLibrary& c) const {
   // One design serves every layer: adder trees as large as the largest layer's, accumulators for
   // the widest weights' output columns.
-  const auto rows = static_cast<double>(hardware.array_rows), columns = static_cast<double>(hardware.array_columns);
+  const auto columns = static_cast<double>(hardware.array_columns);
   int64_t tree_bits = 0;
   int weight_bits = 1;
   for (const core::Macro* layer : layers) {
@@ -111,10 +111,7 @@ cost::MacroInventory DigitalSramSpec::macro_inventory(const std::vector<const co
     tree_bits = std::max(tree_bits, bits);
     weight_bits = std::max(weight_bits, spec.weight_bits);
   }
-  cost::MacroInventory inventory{};
-  inventory[static_cast<int>(cost::Part::Cells)] = {rows * columns, c.cell_area_um2};
-  inventory[static_cast<int>(cost::Part::Dac)] = {rows, c.dac_area_um2};
-  inventory[static_cast<int>(cost::Part::SenseAmp)] = {columns, c.sense_amp_area_um2};
+  cost::MacroInventory inventory = cost::array_inventory(hardware, c);
   inventory[static_cast<int>(cost::Part::AdderTree)] = {columns * static_cast<double>(tree_bits), c.adder_area_um2_per_bit};
   inventory[static_cast<int>(cost::Part::ShiftAdd)] = {columns, c.shift_add_area_um2};
   inventory[static_cast<int>(cost::Part::Accumulator)] = {std::floor(columns / weight_bits), c.accumulator_area_um2};
