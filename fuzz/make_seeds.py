@@ -131,6 +131,25 @@ evaluation:
     - {name: fp32_on_pc2, mode: simulate, macro: pc2, weights: float}
     - {name: int8, mode: simulate, macro: int8}
 """)
+write("fuzz_layer_config", "ddc_pim", """layer: {type: conv2d, groups: 3, padding: 1, mode: simulate}
+macro: {type: ddc_pim, ddc_pim: {rows_per_activation: 64, input_bits_per_cycle: 2, depthwise_blocks_per_column_group: 4}}
+""")
+write("fuzz_experiment_config", "ddc_pim", """experiment: {name: seed, seed: 2, threads: 1}
+data: {train_samples: 100, test_samples: 50}
+model: {name: mobilenetv2, width_multiplier: 0.25}
+macros:
+  - {name: ddc, type: ddc_pim, ddc_pim: {depthwise_blocks_per_column_group: 2}}
+  - {name: digital, type: digital_sram}
+train:
+  float: {epochs: 1}
+  qat: {epochs: 0}
+  fcc: {epochs: 1, layers: [pointwise, depthwise, linear], keep_unpaired: [last_conv], encoding: offset_binary,
+        matching: greedy, cost: cosine}
+evaluation:
+  runs:
+    - {name: paired, mode: simulate, macro: ddc, weights: paired}
+    - {name: fcc, mode: simulate, macro: digital, weights: fcc}
+""")
 write("fuzz_adc_config", "ideal", "adc: {bits: 5}\nnoise_sigma_lsb: 0.3\noutput_dir: out/ideal\n")
 write("fuzz_adc_config", "cco", "adc: {bits: 6, model: cco, cco: {vdd_v: 0.6, corner: SS}}\n"
                                 "characterize: {sine_samples: 64, sine_cycles: 7}\n")

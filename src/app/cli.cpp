@@ -148,7 +148,7 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   run_options.show_progress = !options.no_progress;
   run_options.train_if_needed = train;
   report.training = train_or_reuse(config, data, run_options);
-  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage}) {
+  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage, &report.training.fcc_stage}) {
     if (!*stage) continue;
     const auto& s = **stage;
     double seconds = 0;

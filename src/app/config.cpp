@@ -155,13 +155,13 @@ void validate_macro(const Config& config, std::size_t index, const std::string& 
     // Each override must make a valid macro on its own (at W8A8: layers may override the bits).
     const auto spec = build_section(macro.type, merged_section(macro, type, [&](std::size_t i) { return i == j; }),
                                     source + ", " + override_key, macro.type);
-    check_operands(*spec, {8, 8, false}, source, override_key + "." + macro.type);
+    check_operands(*spec, {8, 8, false, {}}, source, override_key + "." + macro.type);
   }
   const auto spec = build_section(macro.type, merged_section(macro, type, [](std::size_t) { return false; }), source,
                                   key + "." + macro.type);
   check_operands(*spec,
                  {static_cast<int>(config.quantization.weight_bits), static_cast<int>(config.quantization.activation_bits),
-                  false},
+                  false, {}},
                  source, key + "." + macro.type);
 }
 
@@ -392,7 +392,7 @@ LayerCommandConfig parse_layer_config(const std::string& yaml_text, const std::s
   const auto spec = macro_spec(config.macro, source, "macro");
   check_operands(*spec,
                  {static_cast<int>(config.quantization.weight_bits), static_cast<int>(config.quantization.activation_bits),
-                  false},
+                  false, {}},
                  source, "macro." + config.macro.type);
   return config;
 }
@@ -455,7 +455,12 @@ void validate_config(const Config& config, const std::string& source) {
   for (std::size_t i = 0; i < config.evaluation.runs.size(); ++i) {
     const auto& run = config.evaluation.runs[i];
     check_macro_reference(config, run.mode, run.macro, fmt::format("evaluation.runs[{}]", i), source);
-    if (run.weights) {
+    if (run.weights == std::optional<std::string>("fcc") && config.train.fcc_stage.epochs == 0) {
+      throw InputError(fmt::format("{}: key 'evaluation.runs[{}].weights': the fcc stage's weights, but train.fcc.epochs "
+                                   "is 0 (the stage is not trained; weights paired runs the paired network untrained)",
+                                   source, i));
+    }
+    if (run.weights && (*run.weights == "float" || *run.weights == "qat")) {
       const auto& stage = *run.weights == "float" ? config.train.float_stage : config.train.qat_stage;
       if (stage.epochs == 0) {
         throw InputError(fmt::format("{}: key 'evaluation.runs[{}].weights': the {} stage's weights, but "
@@ -504,6 +509,21 @@ void validate_config(const Config& config, const std::string& source) {
           throw InputError(fmt::format("{}: {}", source, error.what()));
         }
       }
+    }
+  }
+  // Offset binary's codes take one bit more than weight_bits: at most 15 bits of weights.
+  if (config.train.fcc_stage.encoding == "offset_binary") {
+    const auto too_wide = [&](int64_t bits, const std::string& key) {
+      if (bits + 1 > 16) {
+        throw InputError(fmt::format("{}: key 'train.fcc.encoding': offset_binary cannot hold {}-bit weights ({}): its "
+                                     "codes take weight_bits + 1 bits, at most 16; use twos_complement or at most 15 bits",
+                                     source, bits, key));
+      }
+    };
+    too_wide(config.quantization.weight_bits, "quantization.weight_bits");
+    for (std::size_t i = 0; i < config.quantization.layer_overrides.size(); ++i) {
+      const auto& bits = config.quantization.layer_overrides[i].weight_bits;
+      if (bits) too_wide(*bits, fmt::format("quantization.layer_overrides[{}].weight_bits", i));
     }
   }
   if (config.train.float_stage.epochs == 0 && config.train.qat_stage.epochs == 0) {
@@ -564,6 +584,7 @@ std::string float_stage_hash(const Config& config) {
   for (const char* key : {"name", "threads", "run_dir", "checkpoint_dir"}) remove_entry(node, "experiment", key);
   remove_entry(node, "data", "test_samples");  // evaluation only
   remove_entry(node, "train", "qat");
+  remove_entry(node, "train", "fcc");
   return fnv1a_hex(dump(node));
 }
 
@@ -584,6 +605,22 @@ std::string qat_stage_hash(const Config& config) {
     }
     node["macro"] = macro;
   }
+  return fnv1a_hex(dump(node));
+}
+
+std::string pairing_hash(const Config& config) {
+  YAML::Node node(YAML::NodeType::Map);
+  node["source_stage"] = config.train.qat_stage.epochs > 0 ? qat_stage_hash(config) : float_stage_hash(config);
+  YAML::Node fcc = NodeEmitter::emit(config.train.fcc_stage);
+  for (const char* key : {"epochs", "learning_rate", "samples_per_epoch"}) fcc.remove(key);
+  node["fcc"] = fcc;
+  return fnv1a_hex(dump(node));
+}
+
+std::string fcc_stage_hash(const Config& config) {
+  YAML::Node node(YAML::NodeType::Map);
+  node["pairing"] = pairing_hash(config);
+  node["fcc"] = NodeEmitter::emit(config.train.fcc_stage);
   return fnv1a_hex(dump(node));
 }
 
@@ -627,6 +664,10 @@ nn::LayerQuantSpec layer_spec(const QuantizationConfig& config, const std::strin
   return spec;
 }
 
+bool matches_layer_pattern(const std::string& pattern, const std::string& layer_name) {
+  return glob_matches(pattern, layer_name);
+}
+
 void check_override_patterns(const Config& config, const std::vector<std::string>& layer_names) {
   auto check = [&](const std::vector<std::string>& patterns, const std::string& key) {
     for (const auto& pattern : patterns) {
@@ -640,6 +681,7 @@ void check_override_patterns(const Config& config, const std::vector<std::string
                                    key, pattern, listing));
     }
   };
+  check(config.train.fcc_stage.keep_unpaired, "train.fcc.keep_unpaired");
   const auto& overrides = config.quantization.layer_overrides;
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     check(overrides[i].layers, fmt::format("quantization.layer_overrides[{}].layers", i));

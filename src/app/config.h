@@ -248,6 +248,49 @@ void describe(V& v, StageConfig& c) {
   v.section("adc_aware", c.adc_aware, Doc("mode simulate: how the macro's ADC varies from batch to batch (ADC-aware training)"));
 }
 
+// DDC-PIM's FCC stage (docs/ddc_pim.md): pair the filters of the chosen layers, tie each pair as
+// complements after quantization, and fine-tune (QAT with the straight-through estimator).
+struct FccStageConfig {
+  int64_t epochs = 0;
+  double learning_rate = 0.005;
+  std::optional<int64_t> samples_per_epoch;
+  std::vector<std::string> layers = {"pointwise", "depthwise"};
+  bool pair_first_conv = false;
+  std::vector<std::string> keep_unpaired;
+  std::string encoding = "twos_complement";
+  std::string matching = "exact";
+  std::string cost = "complement";
+};
+template <class V>
+void describe(V& v, FccStageConfig& c) {
+  v.field("epochs", c.epochs,
+          Doc("epochs of FCC fine-tuning with the pairs tied; 0 skips the stage (evaluations may still run the paired "
+              "network before fine-tuning: weights paired) [assumed; the paper's are unknown]")
+              .unit("epochs")
+              .range(0, 100000));
+  v.field("learning_rate", c.learning_rate, Doc("peak learning rate of the FCC stage").above(0, 100));
+  v.field("samples_per_epoch", c.samples_per_epoch,
+          Doc("train each FCC epoch on only the first N images of its shuffled order; null = all").unit("images").range(1, 1e9));
+  v.field("layers", c.layers,
+          Doc("kinds of layer whose filters are paired: pointwise (1x1 convs), depthwise (pairs of channels, dual "
+              "broadcast), conv (other ungrouped convs), linear")
+              .choices({"pointwise", "depthwise", "conv", "linear"}));
+  v.field("pair_first_conv", c.pair_first_conv, Doc("pair the model's first conv too (it stays unpaired by default)"));
+  v.field("keep_unpaired", c.keep_unpaired, Doc("layer names or shell globs that stay unpaired whatever their kind"));
+  v.field("encoding", c.encoding,
+          Doc("weight encoding of paired layers: twos_complement (the pair's codes are w and -w - 1) or offset_binary "
+              "(a mid-rise grid of 2^n levels stored as u and 2^n - 1 - u: the pair's values are exact negatives; its "
+              "codes take weight_bits + 1 bits)")
+              .choices({"twos_complement", "offset_binary"}));
+  v.field("matching", c.matching,
+          Doc("pairing per layer: exact (a minimum-cost perfect matching, LEMON) or greedy (cheapest pair first)")
+              .choices({"exact", "greedy"}));
+  v.field("cost", c.cost,
+          Doc("pair cost: complement (Σ (a + b - s)² in code units, s the complement sum) or cosine (1 + cos of the "
+              "codes centred on -s/2: 0 for exact complements)")
+              .choices({"complement", "cosine"}));
+}
+
 struct TrainConfig {
   int64_t batch_size = 128;
   std::string optimizer = "sgd";
@@ -258,6 +301,7 @@ struct TrainConfig {
   double gamma = 0.1;
   StageConfig float_stage = StageConfig::with(4, 0.05);
   StageConfig qat_stage = StageConfig::with(1, 0.005);
+  FccStageConfig fcc_stage;
 };
 template <class V>
 void describe(V& v, TrainConfig& c) {
@@ -271,6 +315,9 @@ void describe(V& v, TrainConfig& c) {
   v.field("gamma", c.gamma, Doc("multistep decay factor").above(0, 1));
   v.section("float", c.float_stage, Doc("stage 1: fp32 training from scratch"));
   v.section("qat", c.qat_stage, Doc("stage 2: quantization-aware fine-tuning of the stage-1 model"));
+  v.section("fcc", c.fcc_stage,
+            Doc("stage 3 (DDC-PIM): filter pairing and tied fine-tuning of the stage-2 model (stage 1 when stage 2 is "
+                "not trained)"));
 }
 
 // Macro settings that differ for some layers, e.g. an 8-bit ADC for the first layer: any keys of
@@ -340,9 +387,10 @@ void describe(V& v, EvaluationRun& c) {
   v.field("macro", c.macro, Doc("simulate: name of an entry of `macros`; null otherwise"));
   v.field("weights", c.weights,
           Doc("the trained stage whose weights run: float or qat (e.g. an fp32-trained network on a floating-point "
-              "macro); null = float for mode float, qat otherwise, each falling back to the other stage when its own "
-              "was not trained")
-              .choices({"float", "qat"}));
+              "macro), paired (train.fcc's pairs tied in the stage-2 weights, before fine-tuning) or fcc (after FCC "
+              "fine-tuning); null = float for mode float, qat otherwise, each falling back to the other stage when its "
+              "own was not trained")
+              .choices({"float", "qat", "paired", "fcc"}));
 }
 
 struct EvaluationConfig {
@@ -482,6 +530,10 @@ std::string documented_defaults();
 // data, model and fp32 training; the QAT stage on that plus quantization and QAT training.
 std::string float_stage_hash(const Config& config);
 std::string qat_stage_hash(const Config& config);
+// The FCC stage's hash (its pairing file and checkpoint): the hash of the stage it starts from and train.fcc.
+std::string fcc_stage_hash(const Config& config);
+// The hash of the pairing alone (train.fcc without epochs, learning rate and samples).
+std::string pairing_hash(const Config& config);
 
 // The quantization spec of one layer in a given mode, after the overrides; `macro` is required in
 // simulate mode.
@@ -510,6 +562,8 @@ typename T::Config macro_section(const MacroConfig& macro, const std::string& la
 const MacroConfig& find_macro(const Config& config, const std::string& name, const std::string& key);
 // Checks that every layer-override pattern (quantization and macros) matches one of `layer_names`.
 void check_override_patterns(const Config& config, const std::vector<std::string>& layer_names);
+// A layer name or shell glob of the config against a layer's name.
+bool matches_layer_pattern(const std::string& pattern, const std::string& layer_name);
 nn::LayerMode parse_mode(const std::string& mode);
 
 }  // namespace bitline::app

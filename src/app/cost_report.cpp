@@ -32,18 +32,32 @@ core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const
     if (products.count == 0) throw std::logic_error("model_cost: layer " + name + " has not run a forward pass");
     const bool signed_inputs = spec.activation_sign == nn::ActivationSign::Signed ||
                                (spec.activation_sign == nn::ActivationSign::Auto && products.signed_inputs);
-    core::cost::LayerWorkload workload;
-    workload.name = name;
-    const int stored_bits = layer->kind() == "matmul" ? products.stored_bits : spec.weight_bits;
+    // Offset-binary pairs: the layer's codes take one bit more than its weight_bits.
+    const int pair_bit = products.pair_encoding == core::PairEncoding::OffsetBinary ? 1 : 0;
+    const int stored_bits = layer->kind() == "matmul" ? products.stored_bits : static_cast<int>(spec.weight_bits) + pair_bit;
+    // A macro that stores complementary pairs computes a paired layer's products in pairs; a
+    // depthwise layer's channels left single are a second workload.
+    const int64_t pairs = spec.macro->stores_complementary_pairs() ? products.filter_pairs : 0;
+    std::vector<core::PairedProducts> parts;
     try {
-      workload.macro = core::macro_for_layer(*spec.macro, {stored_bits, spec.activation_bits, signed_inputs});
+      parts = core::products_with_pairs(products.shape, products.count, pairs, products.pair_encoding);
     } catch (const std::invalid_argument& error) {
-      throw InputError(fmt::format("layer '{}': invalid {} macro: {}", name, macro.type, error.what()));
+      throw InputError(fmt::format("layer '{}': {}", name, error.what()));
     }
-    workload.shape = products.shape;
-    workload.count = products.count;
-    workload.stored_operand_changes = products.stored_operand_changes;
-    workloads.push_back(std::move(workload));
+    for (std::size_t part = 0; part < parts.size(); ++part) {
+      core::cost::LayerWorkload workload;
+      workload.name = part == 0 ? name : name + " (single channels)";
+      try {
+        workload.macro = core::macro_for_layer(
+            *spec.macro, {stored_bits, static_cast<int>(spec.activation_bits), signed_inputs, parts[part].column_pairs});
+      } catch (const std::invalid_argument& error) {
+        throw InputError(fmt::format("layer '{}': invalid {} macro: {}", name, macro.type, error.what()));
+      }
+      workload.shape = parts[part].shape;
+      workload.count = parts[part].count;
+      workload.stored_operand_changes = products.stored_operand_changes;
+      workloads.push_back(std::move(workload));
+    }
   }
   std::size_t index = 0;
   while (index < config.macros.size() && &config.macros[index] != &macro) ++index;

@@ -1,5 +1,7 @@
 #include "app/experiment.h"
 
+#include "app/fcc.h"
+
 #include "app/cost_report.h"
 
 #include <fmt/format.h>
@@ -29,7 +31,7 @@ core::analog_sram::Spec analog_knobs(const nn::LayerQuantSpec& spec) {
 double adc_energy_per_conversion_pj(const nn::QuantLayer& layer) {
   const auto& products = layer.last_products();
   const auto& spec = layer.spec();
-  const auto macro = core::macro_for_layer(*spec.macro, {products.stored_bits, spec.activation_bits, products.signed_inputs});
+  const auto macro = core::macro_for_layer(*spec.macro, {products.stored_bits, spec.activation_bits, products.signed_inputs, {}});
   for (const auto& [type, count] : layer.simulation_stats().events.entries()) {
     if (type.kind != core::EventKind::AdcConversion) continue;
     if (const auto energy = macro->own_energy_pj(type)) return *energy;
@@ -70,7 +72,8 @@ std::function<nn::ProgressCallback(int64_t, int64_t)> epoch_progress(const std::
 
 StageSummary run_stage(const Config& config, const nn::Datasets& data, const std::string& stage,
                        const StageConfig& stage_config, const std::string& hash, nn::LayerMode mode,
-                       const std::optional<std::filesystem::path>& init_from, const RunOptions& options) {
+                       const std::optional<std::filesystem::path>& init_from, const RunOptions& options,
+                       const std::function<void(nn::Model&)>& prepare = {}) {
   StageSummary summary;
   summary.stage = stage;
   summary.checkpoint = checkpoint_path(config, stage, hash);
@@ -104,6 +107,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   const MacroConfig* macro =
       stage_config.macro ? &find_macro(config, *stage_config.macro, "train." + stage + ".macro") : nullptr;
   apply_mode(*model, config, mode, macro, stage_config.nat_sigma_percent / 100.0);
+  if (prepare) prepare(*model);
   auto before_batch = adc_aware_sampler(*model, config, stage_config, macro);
 
   nn::StageOptions stage_options;
@@ -261,6 +265,26 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
     summary.qat_stage = run_stage(config, data, "qat", config.train.qat_stage, qat_stage_hash(config),
                                   parse_mode(config.train.qat_stage.mode), float_weights, options);
   }
+  const auto& fcc = config.train.fcc_stage;
+  const bool runs_paired = std::any_of(config.evaluation.runs.begin(), config.evaluation.runs.end(), [](const auto& run) {
+    return run.weights == std::optional<std::string>("paired") || run.weights == std::optional<std::string>("fcc");
+  });
+  if (fcc.epochs > 0 || runs_paired) {
+    summary.pairing_source = summary.qat_stage ? summary.qat_stage : summary.float_stage;
+    auto model = seeded_model(config);
+    nn::load_checkpoint(summary.pairing_source->checkpoint, *model);
+    summary.pairing = pairing_for(*model, config, /*verbose=*/true);
+  }
+  if (fcc.epochs > 0) {
+    StageConfig stage = StageConfig::with(fcc.epochs, fcc.learning_rate);
+    stage.samples_per_epoch = fcc.samples_per_epoch;
+    const auto pairing = summary.pairing;
+    summary.fcc_stage = run_stage(config, data, "fcc", stage, fcc_stage_hash(config), nn::LayerMode::Quantized,
+                                  summary.pairing_source->checkpoint, options, [&](nn::Model& model) {
+                                    center_free_filters(model, *pairing, config);
+                                    apply_pairing(model, *pairing);
+                                  });
+  }
   return summary;
 }
 
@@ -272,14 +296,23 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
     // fp32 evaluations use the fp32 model, quantized ones the QAT model, unless the run names its
     // weights; each falls back to the other stage when its own was not trained (post-training
     // quantization, or QAT weights in fp32; validate_config refuses a named stage that is not).
+    // FCC: the fine-tuned stage, or the paired network before fine-tuning (the pairing's source
+    // weights with the free filters centred).
+    const bool paired = run.weights == std::optional<std::string>("paired");
+    const bool fcc = run.weights == std::optional<std::string>("fcc");
     const bool prefer_float = run.weights ? *run.weights == "float" : mode == nn::LayerMode::Float;
     const auto& own = prefer_float ? training.float_stage : training.qat_stage;
     const auto& other = prefer_float ? training.qat_stage : training.float_stage;
-    const StageSummary& stage = own ? *own : *other;
+    StageSummary stage = fcc ? *training.fcc_stage : paired ? *training.pairing_source : own ? *own : *other;
     auto model = seeded_model(config);
     nn::load_checkpoint(stage.checkpoint, *model);
+    if (paired) {
+      center_free_filters(*model, *training.pairing, config);
+      stage.stage = "paired";
+    }
     const MacroConfig* macro = run.macro ? &find_macro(config, *run.macro, "evaluation run " + run.name) : nullptr;
     apply_mode(*model, config, mode, macro);
+    if (paired || fcc) apply_pairing(*model, *training.pairing);
     if (mode != nn::LayerMode::Float && config.quantization.calibration == "batches") {
       nn::calibrate(*model, data.train, config.quantization.calibration_batches, config.train.batch_size);
     }

@@ -1,6 +1,7 @@
 #include "app/report.h"
 
 #include "app/cost_report.h"
+#include "app/fcc.h"
 
 #include <fmt/format.h>
 
@@ -65,8 +66,22 @@ std::string csv_field(const std::string& text) {
 
 nlohmann::json to_json(const RunReport& report) {
   nlohmann::json training = nlohmann::json::array();
-  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage}) {
+  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage, &report.training.fcc_stage}) {
     if (*stage) training.push_back(stage_json(**stage));
+  }
+  nlohmann::json pairing;  // null without FCC
+  if (report.training.pairing) {
+    pairing = {{"encoding", core::to_string(report.training.pairing->encoding)}, {"layers", nlohmann::json::array()}};
+    for (const auto& layer : report.training.pairing->layers) {
+      pairing["layers"].push_back({{"layer", layer.layer},
+                                   {"kind", layer.kind},
+                                   {"filters", layer.filters},
+                                   {"depth", layer.depth},
+                                   {"pairs", layer.pairs.size()},
+                                   {"unpaired", layer.unpaired},
+                                   {"cost", layer.cost},
+                                   {"matching_seconds", layer.seconds}});
+    }
   }
   nlohmann::json evaluations = nlohmann::json::array();
   for (const auto& row : report.evaluations) {
@@ -112,6 +127,7 @@ nlohmann::json to_json(const RunReport& report) {
           {"threads", report.threads},
           {"blas_library", report.blas_library},
           {"training", training},
+          {"fcc_pairing", pairing},
           {"evaluations", evaluations}};
 }
 

@@ -49,6 +49,35 @@ std::vector<InputChunk> input_chunks(const IntegerOperands& operands, int input_
   return chunks;
 }
 
+std::vector<PairedProducts> products_with_pairs(const ProductShape& shape, int64_t count, int64_t pairs,
+                                                PairEncoding encoding) {
+  if (pairs == 0) return {{shape, count, {encoding, 0, false}}};
+  if (count == 1) {
+    if (2 * pairs > shape.cols) {
+      throw std::invalid_argument(std::to_string(pairs) + " filter pairs need " + std::to_string(2 * pairs) +
+                                  " filters, the layer has " + std::to_string(shape.cols));
+    }
+    return {{shape, 1, {encoding, pairs, false}}};
+  }
+  if (shape.cols != 1) {
+    throw std::invalid_argument("filter pairs across grouped products of " + std::to_string(shape.cols) +
+                                " filters each are not supported: pair ungrouped or depthwise layers");
+  }
+  if (2 * pairs > count) {
+    throw std::invalid_argument(std::to_string(pairs) + " channel pairs need " + std::to_string(2 * pairs) +
+                                " channels, the layer has " + std::to_string(count));
+  }
+  ProductShape pair_shape = shape;
+  pair_shape.cols = 2;
+  std::vector<PairedProducts> products = {{pair_shape, pairs, {encoding, 1, true}}};
+  if (count > 2 * pairs) products.push_back({shape, count - 2 * pairs, {encoding, 0, false}});
+  return products;
+}
+
+std::string to_string(PairEncoding encoding) {
+  return encoding == PairEncoding::TwosComplement ? "twos_complement" : "offset_binary";
+}
+
 std::string to_string(RowMapping mapping) { return mapping == RowMapping::Packed ? "packed" : "channel_aligned"; }
 
 void Macro::forward(const ProductShape&, const int32_t*, const int32_t*, const NoiseKey&, float*, Events*) const {

@@ -56,11 +56,42 @@ enum class OperandKind {
   FloatingPoint,  // values in a floating-point number format (DAISM, SOT-MRAM FP)
 };
 
+// Output columns that share bit cells: DDC-PIM stores one filter on Q and its bitwise complement on
+// Q̄ of the same cells. The layer puts each pair's two columns side by side. Only macros whose spec
+// stores_complementary_pairs() are given pairs.
+// How a pair's codes relate. TwosComplement: the codes are two's complement and ~w = -w - 1.
+// OffsetBinary: the codes are the odd codes d of a mid-rise grid of 2^n levels (weight_bits = n + 1),
+// stored as u = (d + 2^n - 1) / 2 on n bits; ~u = 2^n - 1 - u, that is ~d = -d.
+enum class PairEncoding { TwosComplement, OffsetBinary };
+std::string to_string(PairEncoding encoding);
+
+struct ColumnPairs {
+  PairEncoding encoding = PairEncoding::TwosComplement;
+  int64_t pairs = 0;  // output columns (2i, 2i + 1), i < pairs, of every product: the second's codes complement the first's
+  // Dual broadcast: every output column has its own input, x [rows, cols, K] (a depthwise layer's
+  // pairs of channels); otherwise all columns share x [rows, K].
+  bool separate_inputs = false;
+};
+
+// The products of a layer whose filters are tied in `pairs` complementary pairs, as a macro that
+// stores pairs computes them: one product with the pairs side by side when the layer is one product
+// (linear, ungrouped conv); a depthwise layer's `count` single-column products (one per channel) as
+// `pairs` dual-broadcast products of two columns and the channels left single. Throws
+// std::invalid_argument for pairs across grouped products of several columns.
+struct PairedProducts {
+  ProductShape shape;
+  int64_t count = 0;
+  ColumnPairs column_pairs;
+};
+std::vector<PairedProducts> products_with_pairs(const ProductShape& shape, int64_t count, int64_t pairs,
+                                                PairEncoding encoding);
+
 // A layer's integer operands: W codes of weight_bits (two's complement) and X codes of input_bits.
 struct IntegerOperands {
   int weight_bits = 8;
   int input_bits = 8;
   bool signed_inputs = false;
+  ColumnPairs column_pairs;
 };
 // Throws std::invalid_argument naming the field: weight_bits in [2, 16], input_bits in [1, 16]
 // ([2, 16] signed), input_bits_per_cycle in [1, input_bits].
@@ -82,6 +113,13 @@ struct ArrayFootprint {
   int columns_per_output = 0;   // physical columns of one output column (one per stored bit)
   int stored_bits = 0;          // bits of one stored element, written into the array
   int input_bits = 0;           // bits of one input element, read from the buffer
+  // Output columns that take columns_per_output physical columns each: the product's cols, fewer
+  // when two outputs share cells (complementary pairs).
+  int64_t stored_columns = 0;
+  // The independent products of a layer (its groups) that one column group can hold in separate
+  // row blocks, each read out on its own: 1 for a column whose adder tree sums all its rows;
+  // more with a segmented adder tree (DDC-PIM's reconfigurable unit).
+  int64_t products_per_column_group = 1;
 };
 
 // Which products of a training step run on the macro; the others are exact fp32 products.
@@ -161,6 +199,8 @@ class MacroSpec {
   virtual std::string operand_format() const { return ""; }
   // One line for reports: how partial results are read out, e.g. "8-bit ideal ADC".
   virtual std::string readout() const = 0;
+  // True when a layer's stored operand may hold complementary column pairs (IntegerOperands::column_pairs).
+  virtual bool stores_complementary_pairs() const { return false; }
   // The event kinds this type records (a subset of the vocabulary).
   virtual std::vector<EventKind> emitted_kinds() const = 0;
   // A calibration of the readout from the layer's products, or null when it needs none.

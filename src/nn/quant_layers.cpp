@@ -172,7 +172,7 @@ torch::Tensor QuantLayer::float_macro_product(const torch::Tensor& x, const torc
                                               uint64_t first_sample_of_rows) {
   if (!float_macro_) {
     try {
-      float_macro_ = core::macro_for_layer(*spec_.macro, {spec_.weight_bits, spec_.activation_bits, false});
+      float_macro_ = core::macro_for_layer(*spec_.macro, {spec_.weight_bits, spec_.activation_bits, false, {}});
     } catch (const std::invalid_argument& error) {
       throw InputError("layer '" + name_ + "': invalid " + spec_.macro->type() + " macro: " + error.what());
     }
@@ -226,29 +226,98 @@ OperandCodes QuantLayer::quantize_activation(const torch::Tensor& x, ActivationO
   return {ste_codes(x, range, grid), range / static_cast<double>(grid.max_code()), is_signed, spec_.activation_bits};
 }
 
-OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const {
-  const core::QuantGrid grid{spec_.weight_bits, /*is_signed=*/true};
-  auto magnitude = weight.detach().abs();
-  torch::Tensor range;
-  if (spec_.weight_granularity == WeightGranularity::PerChannel) {
-    range = magnitude.reshape({weight.size(0), -1}).amax(1) + kRangeFloor;
-  } else {
-    range = magnitude.max().reshape({1}) + kRangeFloor;
+namespace {
+
+// (free, tied) output channels of a pairing, as index tensors.
+std::pair<torch::Tensor, torch::Tensor> pair_indices(const FilterPairing& pairing) {
+  std::vector<int64_t> free, tied;
+  for (const auto& [a, b] : pairing.pairs) {
+    free.push_back(a);
+    tied.push_back(b);
   }
-  std::vector<int64_t> weight_view(weight.dim(), 1);
-  weight_view[0] = range.size(0);
-  auto codes = ste_codes(weight, range.reshape(weight_view), grid);
-  std::vector<int64_t> result_view(result_dims, 1);
-  result_view[channel_dim] = range.size(0);
-  return {codes, (range / static_cast<double>(grid.max_code())).reshape(result_view), true, spec_.weight_bits};
+  return {torch::tensor(free, torch::kInt64), torch::tensor(tied, torch::kInt64)};
 }
 
-const core::Macro& QuantLayer::macro(int weight_bits, int input_bits, bool signed_inputs) {
-  auto& slot = macros_[{weight_bits, input_bits, signed_inputs}];
+}  // namespace
+
+torch::Tensor QuantLayer::weight_range(const torch::Tensor& weight) const {
+  auto magnitude = weight.detach().abs();
+  torch::Tensor range = spec_.weight_granularity == WeightGranularity::PerChannel
+                            ? magnitude.reshape({weight.size(0), -1}).amax(1) + kRangeFloor
+                            : magnitude.max().reshape({1}) + kRangeFloor;
+  if (spec_.pairing && range.size(0) > 1) {  // a pair shares the free filter's scale
+    const auto [free, tied] = pair_indices(*spec_.pairing);
+    range = range.index_copy(0, tied, range.index_select(0, free));
+  }
+  return range;
+}
+
+torch::Tensor QuantLayer::float_weight(const torch::Tensor& weight) const {
+  if (!spec_.pairing || spec_.pairing->pairs.empty()) return weight;
+  const auto [free, tied] = pair_indices(*spec_.pairing);
+  auto tied_weight = -weight.index_select(0, free);
+  if (spec_.pairing->encoding == core::PairEncoding::TwosComplement) {
+    // -w - Δ: one quantization step below the negation, as the complement's codes are.
+    const core::QuantGrid grid{spec_.weight_bits, /*is_signed=*/true};
+    auto step = (weight_range(weight) / static_cast<double>(grid.max_code())).expand({weight.size(0)});
+    std::vector<int64_t> view(weight.dim(), 1);
+    view[0] = -1;
+    tied_weight = tied_weight - step.index_select(0, free).reshape(view);
+  }
+  return weight.index_copy(0, tied, tied_weight);
+}
+
+OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const {
+  const core::QuantGrid grid{spec_.weight_bits, /*is_signed=*/true};
+  const torch::Tensor range = weight_range(weight);
+  std::vector<int64_t> weight_view(weight.dim(), 1);
+  weight_view[0] = range.size(0);
+  std::vector<int64_t> result_view(result_dims, 1);
+  result_view[channel_dim] = range.size(0);
+  const FilterPairing* pairing = spec_.pairing.get();
+  if (pairing == nullptr) {
+    auto codes = ste_codes(weight, range.reshape(weight_view), grid);
+    return {codes, (range / static_cast<double>(grid.max_code())).reshape(result_view), true, spec_.weight_bits};
+  }
+  torch::Tensor codes, step;
+  int bits = spec_.weight_bits;
+  const auto [free, tied] = pair_indices(*pairing);
+  if (pairing->encoding == core::PairEncoding::OffsetBinary) {
+    // The mid-rise grid of 2^n levels: odd codes d, value d * range / 2^n, on n + 1 bits.
+    const double half_levels = std::ldexp(1.0, spec_.weight_bits - 1);
+    auto doubled = (weight / range.reshape(weight_view)).clamp(-1.0, 1.0) * (2 * half_levels);
+    auto odd = ((doubled.detach() / 2).floor_().clamp_(-half_levels, half_levels - 1) * 2 + 1);
+    codes = doubled.requires_grad() && torch::GradMode::is_enabled() ? doubled + (odd - doubled).detach() : odd;
+    codes = codes.index_copy(0, tied, -codes.index_select(0, free));
+    step = range / (2 * half_levels);
+    bits = spec_.weight_bits + 1;
+  } else {
+    codes = ste_codes(weight, range.reshape(weight_view), grid);
+    codes = codes.index_copy(0, tied, -codes.index_select(0, free) - 1);
+    step = range / static_cast<double>(grid.max_code());
+  }
+  return {codes, step.reshape(result_view), true, bits};
+}
+
+torch::Tensor QuantLayer::weight_codes() const {
+  const torch::Tensor weight = stored_weight();
+  TORCH_CHECK(weight.defined(), "weight_codes: layer '", name_, "' has no stored weight");
+  torch::NoGradGuard no_grad;
+  return quantize_weight(weight, 1, 2).codes.reshape({weight.size(0), -1}).to(torch::kInt32).contiguous();
+}
+
+void QuantLayer::set_pairs(ProductsPerSample& products) const {
+  products.filter_pairs = spec_.pairing ? static_cast<int64_t>(spec_.pairing->pairs.size()) : 0;
+  products.pair_encoding = spec_.pairing ? spec_.pairing->encoding : core::PairEncoding::TwosComplement;
+}
+
+const core::Macro& QuantLayer::macro(int weight_bits, int input_bits, bool signed_inputs, const core::ColumnPairs& pairs) {
+  auto& slot = macros_[{weight_bits, input_bits, signed_inputs, static_cast<int>(pairs.encoding), pairs.pairs,
+                        pairs.separate_inputs}];
   if (!slot) {
     if (!spec_.macro) throw std::logic_error("layer '" + name_ + "': simulate mode without a macro");
     try {
-      slot = spec_.macro->for_operands({weight_bits, input_bits, signed_inputs});
+      slot = spec_.macro->for_operands({weight_bits, input_bits, signed_inputs, pairs});
     } catch (const std::invalid_argument& error) {
       throw InputError("layer '" + name_ + "': invalid " + spec_.macro->type() + " macro: " + error.what());
     }
@@ -271,9 +340,16 @@ void QuantLayer::finish_readout_calibration() {
 
 bool QuantLayer::count_if_lossless(const OperandCodes& x, int weight_bits, const core::ProductShape& shape,
                                    int64_t products) {
-  const auto& on_macro = macro(weight_bits, x.bits, x.is_signed);
-  if (calibration_ || !on_macro.lossless()) return false;
-  stats_.events += on_macro.count(shape).scaled(products);
+  if (calibration_ || !macro(weight_bits, x.bits, x.is_signed).lossless()) return false;
+  // A macro that stores complementary pairs computes a paired layer's products in pairs.
+  const int64_t pairs = spec_.pairing && spec_.macro->stores_complementary_pairs()
+                            ? static_cast<int64_t>(spec_.pairing->pairs.size())
+                            : 0;
+  const auto encoding = spec_.pairing ? spec_.pairing->encoding : core::PairEncoding::TwosComplement;
+  for (const auto& part : core::products_with_pairs(shape, products, pairs, encoding)) {
+    const auto& on_macro = macro(weight_bits, x.bits, x.is_signed, part.column_pairs);
+    stats_.events += on_macro.count(part.shape).scaled(part.count);
+  }
   return true;
 }
 
@@ -345,15 +421,16 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   last_macs_per_sample_ = x.numel() / samples * options_.out_features;
   last_products_ = {{x.numel() / samples / options_.in_features, options_.out_features, options_.in_features, 1},
                     1, spec_.weight_bits, false, false};
+  set_pairs(last_products_);
   if (!quantized()) {
     observe(x, input_observer_);
     last_products_.signed_inputs = input_observer_->observed_negative();
-    return apply_nat(torch::nn::functional::linear(x, weight, bias));
+    return apply_nat(torch::nn::functional::linear(x, float_weight(weight), bias));
   }
   if (on_float_macro()) {
     auto sizes = x.sizes().vec();
     sizes.back() = options_.out_features;
-    auto y = float_macro_product(x.reshape({-1, options_.in_features}), weight, options_.in_features, 1, 0,
+    auto y = float_macro_product(x.reshape({-1, options_.in_features}), float_weight(weight), options_.in_features, 1, 0,
                                  x.numel() / samples / options_.in_features, first_sample())
                  .reshape(sizes);
     if (bias.defined()) y = y + bias;
@@ -424,7 +501,7 @@ torch::Tensor QConv2dImpl::convolve_on_float_macro(const torch::Tensor& x) {
                                     k, options_.stride, options_.padding, options_.dilation};
   const int64_t positions = geometry.positions();
   const int64_t group_depth = group_in * k * k;
-  const auto weight_rows = weight.reshape({options_.out_channels, group_depth});
+  const auto weight_rows = float_weight(weight).reshape({options_.out_channels, group_depth});
   const bool needs_gradient = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
   // Training: LibTorch's unfold, whose gradient folds dX back; otherwise bitline's im2col into
   // scratch rows, group by group (a copy less).
@@ -464,10 +541,11 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
   const int64_t groups = options_.groups, k = options_.kernel_size;
   last_products_ = {{0, options_.out_channels / groups, options_.in_channels / groups, k * k}, groups, spec_.weight_bits,
                     false, false};
+  set_pairs(last_products_);
   if (!quantized()) {
     observe(x, input_observer_);
     last_products_.signed_inputs = input_observer_->observed_negative();
-    y = conv(x, weight, bias);
+    y = conv(x, float_weight(weight), bias);
   } else if (on_float_macro()) {
     y = convolve_on_float_macro(x);
     if (bias.defined()) y = y + bias.reshape({1, -1, 1, 1});

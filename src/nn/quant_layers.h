@@ -74,6 +74,9 @@ struct ProductsPerSample {
   int stored_bits = 8;
   bool signed_inputs = false;
   bool stored_operand_changes = false;  // attention: both operands are activations
+  // FCC: filters tied in complementary pairs (spec().pairing), as core::products_with_pairs takes them.
+  int64_t filter_pairs = 0;
+  core::PairEncoding pair_encoding = core::PairEncoding::TwosComplement;
 };
 
 // Shared state and quantization logic of QLinear, QConv2d and QMatmul.
@@ -85,6 +88,11 @@ class QuantLayer : public torch::nn::Module {
   void set_spec(const LayerQuantSpec& spec);
   void set_observer_phase(ObserverPhase phase) { phase_ = phase; }
   virtual std::string kind() const = 0;  // "linear", "conv2d", "matmul"
+  // The stored weight [out, ...] of linear and conv layers; undefined for matmul.
+  virtual torch::Tensor stored_weight() const { return {}; }
+  // The weight codes of quantized mode under spec(), [out, depth] int32: with spec().pairing, the
+  // tied filters' complements (offset binary: the odd codes of its grid). Linear and conv layers.
+  torch::Tensor weight_codes() const;
   // Multiply-accumulates per sample of the last forward call (for reports).
   int64_t last_macs_per_sample() const { return last_macs_per_sample_; }
   const ProductsPerSample& last_products() const { return last_products_; }
@@ -104,7 +112,10 @@ class QuantLayer : public torch::nn::Module {
   OperandCodes quantize_activation(const torch::Tensor& x, ActivationObserver& observer);
   // Codes of a weight [out, ...], with the step shaped to broadcast over the output channel at
   // `channel_dim` of a result with `result_dims` dimensions.
+  // Paired filters (spec().pairing): the tied filters' codes are the complements of the free ones'.
   OperandCodes quantize_weight(const torch::Tensor& weight, int64_t channel_dim, int64_t result_dims) const;
+  // The weights of float mode: paired filters tied as -w - Δ.
+  torch::Tensor float_weight(const torch::Tensor& weight) const;
   bool quantized() const { return spec_.mode != LayerMode::Float; }
   bool simulated() const { return spec_.mode == LayerMode::Simulate; }
   // Simulate mode on a macro of floating-point operands (DAISM): the layer's fp32 operands go to
@@ -131,6 +142,8 @@ class QuantLayer : public torch::nn::Module {
   // CSNR statistics of the scaled outputs. An undefined `simulated`: exact, the reference itself.
   torch::Tensor straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
                                  const torch::Tensor& scale);
+  // Records the layer's filter pairs in the products of its last forward call.
+  void set_pairs(ProductsPerSample& products) const;
   // Noise-aware training: multiplicative output noise while training.
   torch::Tensor apply_nat(const torch::Tensor& y) const;
   uint64_t noise_key(uint64_t part) const;
@@ -144,8 +157,10 @@ class QuantLayer : public torch::nn::Module {
 
  private:
   // The layer's macro for these operands, made on first use.
-  const core::Macro& macro(int weight_bits, int input_bits, bool signed_inputs);
-  std::map<std::tuple<int, int, bool>, std::unique_ptr<core::Macro>> macros_;
+  const core::Macro& macro(int weight_bits, int input_bits, bool signed_inputs, const core::ColumnPairs& pairs = {});
+  // The weight range per output channel (or one), the pairs sharing their free filter's.
+  torch::Tensor weight_range(const torch::Tensor& weight) const;
+  std::map<std::tuple<int, int, bool, int, int64_t, bool>, std::unique_ptr<core::Macro>> macros_;
   std::unique_ptr<core::Macro> float_macro_;  // on_float_macro(): made on first use
   std::unique_ptr<core::ReadoutCalibration> calibration_;  // set while calibrating
 };
@@ -167,6 +182,7 @@ class QLinearImpl : public QuantLayer {
   explicit QLinearImpl(const QLinearOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
   std::string kind() const override { return "linear"; }
+  torch::Tensor stored_weight() const override { return weight; }
   torch::Tensor weight, bias;  // bias undefined when options.bias is false
 
  private:
@@ -191,6 +207,7 @@ class QConv2dImpl : public QuantLayer {
   explicit QConv2dImpl(const QConv2dOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
   std::string kind() const override { return "conv2d"; }
+  torch::Tensor stored_weight() const override { return weight; }
   const QConv2dOptions& options() const { return options_; }
   torch::Tensor weight, bias;  // weight [out, in/groups, k, k]
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/macro.h"
 
@@ -18,6 +20,16 @@ enum class WeightGranularity { PerTensor, PerChannel };
 enum class ActivationScaling { Static, AsimDynamic };
 // auto: signed when the calibrated minimum is negative (e.g. normalized images), else unsigned.
 enum class ActivationSign { Auto, Unsigned, Signed };
+
+// DDC-PIM's FCC tie (docs/ddc_pim.md): filters (output channels) tied in complementary pairs. In
+// quantized and simulate mode the tied filter's codes are the complement of the free filter's
+// (two's complement: -w - 1; offset binary: -d on the layer's mid-rise grid of 2^n levels, whose
+// odd codes d take weight_bits + 1 bits), with the free filter's scale; in float mode its weights are
+// -w - Δ (Δ: one quantization step; 0 for offset binary). The tied filter's own parameters are unused.
+struct FilterPairing {
+  core::PairEncoding encoding = core::PairEncoding::TwosComplement;
+  std::vector<std::pair<int64_t, int64_t>> pairs;  // (free, tied) output channels
+};
 
 struct LayerQuantSpec {
   LayerMode mode = LayerMode::Float;
@@ -36,6 +48,7 @@ struct LayerQuantSpec {
   // sum(y_sim y_q) / sum(y_q^2) of the layer's outputs in the batch (ADC-aware training, docs/adc.md).
   enum class SimulateGradient { Identity, CurveSlope };
   SimulateGradient simulate_gradient = SimulateGradient::Identity;
+  std::shared_ptr<const FilterPairing> pairing;  // null: the filters are independent
 };
 
 std::string to_string(LayerMode mode);

@@ -28,11 +28,12 @@
 
 #include "app/macros/analog_sram.h"
 #include "app/macros/daism.h"
+#include "app/macros/ddc_pim.h"
 #include "app/macros/digital_sram.h"
 
 namespace bitline::app {
 
-using MacroTypes = std::tuple<AnalogSramType, DigitalSramType, DaismType>;
+using MacroTypes = std::tuple<AnalogSramType, DigitalSramType, DaismType, DdcPimType>;
 
 constexpr std::size_t kMacroTypeCount = std::tuple_size_v<MacroTypes>;
 

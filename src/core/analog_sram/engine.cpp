@@ -162,7 +162,7 @@ Events count_events(const Spec& spec, const std::vector<Cycle>& cycles, const Pr
 
 core::ArrayFootprint Engine::footprint(const ProductShape& shape) const {
   return {row_tiles(spec_, shape.channels, shape.kernel_area), spec_.rows_per_conversion, spec_.weight_bits,
-          spec_.weight_bits, spec_.input_bits};
+          spec_.weight_bits, spec_.input_bits, shape.cols};
 }
 
 double Engine::cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary& library) const {

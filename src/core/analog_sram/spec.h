@@ -41,7 +41,7 @@ struct Spec {
   int64_t rows_per_conversion = 255;  // N (nrow)
   RowMapping row_mapping = RowMapping::ChannelAligned;
   bool asim_drop_channels = false;  // reproduce ASiM's dropped channels when ceil(C/c_t) > ceil(C*k^2/N)
-  IntegerOperands operands() const { return {weight_bits, input_bits, signed_inputs}; }
+  IntegerOperands operands() const { return {weight_bits, input_bits, signed_inputs, {}}; }
 
   int adc_bits = 8;
   FullScale full_scale = FullScale::AsimFullRange;

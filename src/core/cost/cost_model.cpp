@@ -20,8 +20,22 @@ int64_t row_tiles_per_macro(const Hardware& hardware, const core::ArrayFootprint
 }
 
 // Macros side by side for a layer's outputs: each holds array_columns / columns_per_output of them.
-int64_t column_tiles(const Hardware& hardware, const LayerWorkload& layer, const core::ArrayFootprint& footprint) {
-  return ceil_div(layer.shape.cols, hardware.array_columns / footprint.columns_per_output);
+int64_t column_tiles(const Hardware& hardware, const core::ArrayFootprint& footprint) {
+  return ceil_div(footprint.stored_columns, hardware.array_columns / footprint.columns_per_output);
+}
+
+// How many of a layer's independent products (its groups: a depthwise conv's channels) one macro
+// holds, when each takes a single row tile and fewer columns than the array has: block-diagonally,
+// every product in its own rows (each row carries one input stream) and its own column group, or
+// several per column group where the macro segments its adder trees. 1 otherwise.
+int64_t products_per_macro(const Hardware& hardware, const LayerWorkload& layer, const core::ArrayFootprint& footprint) {
+  if (layer.count == 1 || layer.stored_operand_changes || footprint.row_tiles.size() != 1) return 1;
+  const int64_t product_columns = footprint.stored_columns * footprint.columns_per_output;
+  if (product_columns > hardware.array_columns) return 1;
+  const int64_t rows_used = footprint.row_tiles.front().end - footprint.row_tiles.front().begin;
+  const int64_t row_blocks = hardware.array_rows / rows_used;
+  const int64_t column_blocks = hardware.array_columns / product_columns * footprint.products_per_column_group;
+  return std::max<int64_t>(1, std::min({row_blocks, column_blocks, layer.count}));
 }
 
 // Energy of `count` events of `type` (repeated per column tile where the kind says so): the
@@ -105,7 +119,7 @@ int64_t macros_needed(const Hardware& hardware, const LayerWorkload& layer) {
   }
   const auto tiles = static_cast<int64_t>(footprint.row_tiles.size());
   const int64_t row_groups = ceil_div(tiles, row_tiles_per_macro(hardware, footprint));
-  return row_groups * column_tiles(hardware, layer, footprint) * layer.count;
+  return row_groups * column_tiles(hardware, footprint) * ceil_div(layer.count, products_per_macro(hardware, layer, footprint));
 }
 
 LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, const LayerWorkload& layer,
@@ -122,10 +136,10 @@ LayerCost evaluate_layer(const Hardware& hardware, const ComponentLibrary& c, co
   cost.events = macro.count(shape).scaled(layer.count);
   cost.row_tiles = tile_count;
   cost.macros = macros_needed(hardware, layer);  // checks that the layer can be mapped first
-  cost.column_tiles = column_tiles(hardware, layer, footprint);
+  cost.column_tiles = column_tiles(hardware, footprint);
   cost.folds = folds;
   cost.replicas = replicas;
-  const int64_t bits_stored = rows_in_tiles * shape.cols * footprint.stored_bits * layer.count;
+  const int64_t bits_stored = rows_in_tiles * footprint.stored_columns * footprint.stored_bits * layer.count;
   cost.utilization = static_cast<double>(bits_stored) / (static_cast<double>(cost.macros) * static_cast<double>(hardware.array_rows) *
                                                          static_cast<double>(hardware.array_columns));
 

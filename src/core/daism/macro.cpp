@@ -194,7 +194,7 @@ ArrayFootprint DaismMacro::footprint(const ProductShape& shape) const {
   const int rows = rows_per_operand(datapath_.config(), spec_.format.floating);
   const int input_bits = spec_.format.floating ? 1 + spec_.format.fp.exponent_bits + spec_.format.fp.mantissa_bits
                                                : 1 + datapath_.config().operand_bits;
-  return {tiles, rows, columns_per_element(), rows * columns_per_element(), input_bits};
+  return {tiles, rows, columns_per_element(), rows * columns_per_element(), input_bits, shape.cols};
 }
 
 // ---- the spec ----------------------------------------------------------------------------------

@@ -4,24 +4,13 @@
 #include <lemon/matching.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <tuple>
 
 namespace bitline::core::ddc_pim {
 namespace {
-
-// The pair costs of every two filters, [filters][filters].
-std::vector<int64_t> cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum) {
-  std::vector<int64_t> costs(static_cast<std::size_t>(filters * filters), 0);
-  for (int64_t i = 0; i < filters; ++i) {
-    for (int64_t j = i + 1; j < filters; ++j) {
-      const int64_t cost = complement_cost(codes + i * depth, codes + j * depth, depth, complement_sum);
-      costs[static_cast<std::size_t>(i * filters + j)] = costs[static_cast<std::size_t>(j * filters + i)] = cost;
-    }
-  }
-  return costs;
-}
 
 // A minimum-cost perfect matching: LEMON maximises weight, so the weights are the negated costs.
 // An odd count gets a dummy node joined to every filter at cost 0: its partner is the unpaired one.
@@ -90,11 +79,54 @@ int64_t complement_cost(const int32_t* a, const int32_t* b, int64_t depth, int64
   return cost;
 }
 
+std::vector<int64_t> complement_cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum) {
+  std::vector<int64_t> costs(static_cast<std::size_t>(filters * filters), 0);
+  for (int64_t i = 0; i < filters; ++i) {
+    for (int64_t j = i + 1; j < filters; ++j) {
+      const int64_t cost = complement_cost(codes + i * depth, codes + j * depth, depth, complement_sum);
+      costs[static_cast<std::size_t>(i * filters + j)] = costs[static_cast<std::size_t>(j * filters + i)] = cost;
+    }
+  }
+  return costs;
+}
+
+std::vector<int64_t> cosine_cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum) {
+  std::vector<double> centred(static_cast<std::size_t>(filters * depth));
+  std::vector<double> norms(static_cast<std::size_t>(filters), 0.0);
+  const double centre = static_cast<double>(complement_sum) / 2;
+  for (int64_t i = 0; i < filters * depth; ++i) {
+    centred[static_cast<std::size_t>(i)] = codes[i] - centre;
+    norms[static_cast<std::size_t>(i / depth)] += centred[static_cast<std::size_t>(i)] * centred[static_cast<std::size_t>(i)];
+  }
+  std::vector<int64_t> costs(static_cast<std::size_t>(filters * filters), 0);
+  for (int64_t i = 0; i < filters; ++i) {
+    for (int64_t j = i + 1; j < filters; ++j) {
+      double dot = 0;
+      for (int64_t k = 0; k < depth; ++k) {
+        dot += centred[static_cast<std::size_t>(i * depth + k)] * centred[static_cast<std::size_t>(j * depth + k)];
+      }
+      const double norm = std::sqrt(norms[static_cast<std::size_t>(i)] * norms[static_cast<std::size_t>(j)]);
+      const double cosine = norm > 0 ? dot / norm : 0.0;
+      const auto cost = static_cast<int64_t>(std::llround(1e6 * (1 + cosine)));
+      costs[static_cast<std::size_t>(i * filters + j)] = costs[static_cast<std::size_t>(j * filters + i)] = cost;
+    }
+  }
+  return costs;
+}
+
+Pairing match_filters(const std::vector<int64_t>& costs, int64_t filters, Matching matching) {
+  if (filters < 1) throw std::invalid_argument("pair_filters: expected at least one filter, found " + std::to_string(filters));
+  if (static_cast<int64_t>(costs.size()) != filters * filters) {
+    throw std::invalid_argument("pair_filters: expected " + std::to_string(filters * filters) + " costs, found " +
+                                std::to_string(costs.size()));
+  }
+  return matching == Matching::Exact ? exact_pairing(costs, filters) : greedy_pairing(costs, filters);
+}
+
 Pairing pair_filters(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum, Matching matching) {
   if (filters < 1) throw std::invalid_argument("pair_filters: expected at least one filter, found " + std::to_string(filters));
   if (depth < 1) throw std::invalid_argument("pair_filters: expected filters of at least one weight, found " + std::to_string(depth));
-  const auto costs = cost_matrix(codes, filters, depth, complement_sum);
-  return matching == Matching::Exact ? exact_pairing(costs, filters) : greedy_pairing(costs, filters);
+  return match_filters(complement_cost_matrix(codes, filters, depth, complement_sum), filters, matching);
 }
 
 }  // namespace bitline::core::ddc_pim

@@ -26,7 +26,16 @@ struct Pairing {
   int64_t cost = 0;                                 // Σ complement_cost over the pairs
 };
 
-// Pairs the `filters` rows of codes [filters, depth]. Exact: a minimum total cost (ties broken by
+// Pair costs of every two of the `filters` rows of codes [filters, depth], [filters * filters]
+// (symmetric, 0 on the diagonal): complement_cost; or the cosine cost, 1 + cos(a', b') of the codes
+// centred on complement_sum / 2 (so that a complement is an exact negation), in millionths.
+std::vector<int64_t> complement_cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum);
+std::vector<int64_t> cosine_cost_matrix(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum);
+
+// Pairs `filters` filters at the least total of `costs` ([filters * filters], symmetric).
+Pairing match_filters(const std::vector<int64_t>& costs, int64_t filters, Matching matching);
+
+// Pairs the `filters` rows of codes [filters, depth] by complement_cost. Exact: a minimum total cost (ties broken by
 // the solver); Greedy: repeatedly the cheapest pair of the filters left. Throws
 // std::invalid_argument for filters < 1 or depth < 1.
 Pairing pair_filters(const int32_t* codes, int64_t filters, int64_t depth, int64_t complement_sum, Matching matching);

@@ -73,7 +73,7 @@ Events DigitalSramMacro::count(const ProductShape& shape) const {
 
 core::ArrayFootprint DigitalSramMacro::footprint(const ProductShape& shape) const {
   return {row_tiles(spec_.row_mapping, spec_.rows_per_activation, shape.channels, shape.kernel_area),
-          spec_.rows_per_activation, spec_.weight_bits, spec_.weight_bits, spec_.input_bits};
+          spec_.rows_per_activation, spec_.weight_bits, spec_.weight_bits, spec_.input_bits, shape.cols};
 }
 
 std::unique_ptr<core::Macro> DigitalSramSpec::for_operands(const core::IntegerOperands& operands) const {

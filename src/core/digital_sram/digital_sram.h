@@ -23,7 +23,7 @@ struct Spec {
   int input_bits_per_cycle = 1;       // e: 1 = bit-serial
   int64_t rows_per_activation = 255;  // N: rows activated together, the inputs of each column's adder tree
   RowMapping row_mapping = RowMapping::Packed;
-  IntegerOperands operands() const { return {weight_bits, input_bits, signed_inputs}; }
+  IntegerOperands operands() const { return {weight_bits, input_bits, signed_inputs, {}}; }
 };
 // Throws std::invalid_argument naming the offending field.
 void validate(const Spec& spec);

@@ -39,7 +39,7 @@ std::vector<Case> every_example() {
 // Products of a linear layer (one tile or several), a 3x3 conv and a conv wide enough for several
 // channel-aligned tiles.
 const std::vector<core::ProductShape> kShapes = {{5, 3, 37, 1}, {4, 6, 300, 1}, {7, 4, 6, 9}, {3, 5, 40, 9}};
-const std::vector<core::IntegerOperands> kOperands = {{8, 8, false}, {4, 6, true}, {2, 3, false}};
+const std::vector<core::IntegerOperands> kOperands = {{8, 8, false, {}}, {4, 6, true, {}}, {2, 3, false, {}}};
 
 // Codes on the quantizer's grids: weights symmetric two's complement, inputs unsigned or symmetric.
 std::vector<int32_t> random_codes(std::mt19937& rng, int64_t count, int bits, bool is_signed) {
@@ -168,7 +168,7 @@ TEST(MacroTypes, LosslessExamplesEqualTheIntegerReferenceBitForBit) {  // DESIGN
 TEST(MacroTypes, ResultsDoNotDependOnThreadsOrBatchSplit) {  // DESIGN.md invariant 4
   std::mt19937 rng(13);
   const core::ProductShape shape{12, 5, 40, 9};
-  const core::IntegerOperands operands{8, 8, false};
+  const core::IntegerOperands operands{8, 8, false, {}};
   for (const auto& c : every_example()) {
     const auto macro = core::macro_for_layer(*c.spec, operands);
     const auto both = random_operands(rng, *c.spec, shape, operands);

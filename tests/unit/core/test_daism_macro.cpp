@@ -168,7 +168,7 @@ TEST(DaismMacro, IntegerCodesInSignMagnitude) {
   Spec spec = spec_of("int8", "or");
   const DaismSpec macro_spec(spec);
   EXPECT_EQ(macro_spec.operand_kind(), OperandKind::IntegerCodes);
-  const auto macro = macro_spec.for_operands({8, 8, false});
+  const auto macro = macro_spec.for_operands({8, 8, false, {}});
   const ProductShape shape{1, 2, 2, 1};
   const int32_t x[] = {3, 5};
   const int32_t w[] = {-3, 1, 6, 3};  // output 0: -(3|6) + 5 = -2; output 1: 6*3 with OR: (6|12) + (3|6 rows of 5 = 3|12)
@@ -179,10 +179,10 @@ TEST(DaismMacro, IntegerCodesInSignMagnitude) {
   EXPECT_EQ(y[0], -(3 | 6) + 5);
   EXPECT_EQ(y[1], static_cast<float>(datapath.multiply_integers(6, 3) + datapath.multiply_integers(3, 5)));
   EXPECT_FALSE(macro->lossless());
-  EXPECT_TRUE(DaismSpec(spec_of("int8", "exact")).for_operands({8, 8, false})->lossless());
+  EXPECT_TRUE(DaismSpec(spec_of("int8", "exact")).for_operands({8, 8, false, {}})->lossless());
   EXPECT_EQ(macro->training_products().input_gradient, false);
   EXPECT_THROW(macro_spec.for_format({8, 7}), std::invalid_argument);
-  EXPECT_THROW(DaismSpec(spec_of("bf16", "pc2")).for_operands({8, 8, false}), std::invalid_argument);
+  EXPECT_THROW(DaismSpec(spec_of("bf16", "pc2")).for_operands({8, 8, false, {}}), std::invalid_argument);
 }
 
 TEST(DaismMacro, CountEqualsTheEventsEveryProductRecords) {

@@ -14,7 +14,7 @@ TEST(InputChunks, CoverEveryInputBitOnceLsbFirstWithTheSignBitAlone) {
     for (bool signed_inputs : {false, true}) {
       if (signed_inputs && input_bits < 2) continue;
       for (int per_cycle = 1; per_cycle <= input_bits; ++per_cycle) {
-        const IntegerOperands operands{8, input_bits, signed_inputs};
+        const IntegerOperands operands{8, input_bits, signed_inputs, {}};
         const auto chunks = input_chunks(operands, per_cycle);
         std::vector<int> covered(static_cast<std::size_t>(input_bits), 0);
         int next_bit = 0;
@@ -48,14 +48,14 @@ TEST(IntegerOperands, OutOfRangeOperandsNameTheField) {
     }
     return "";
   };
-  EXPECT_EQ(message({8, 8, false}, 1), "");
-  EXPECT_EQ(message({16, 16, true}, 16), "");
-  EXPECT_NE(message({1, 8, false}, 1).find("weight_bits"), std::string::npos);
-  EXPECT_NE(message({17, 8, false}, 1).find("weight_bits"), std::string::npos);
-  EXPECT_NE(message({8, 1, true}, 1).find("input_bits must be in [1, 16] (signed: [2, 16])"), std::string::npos);
-  EXPECT_NE(message({8, 0, false}, 1).find("input_bits"), std::string::npos);
-  EXPECT_NE(message({8, 4, false}, 0).find("input_bits_per_cycle must be >= 1"), std::string::npos);
-  EXPECT_NE(message({8, 4, false}, 5).find("input_bits_per_cycle must not exceed input_bits"), std::string::npos);
+  EXPECT_EQ(message({8, 8, false, {}}, 1), "");
+  EXPECT_EQ(message({16, 16, true, {}}, 16), "");
+  EXPECT_NE(message({1, 8, false, {}}, 1).find("weight_bits"), std::string::npos);
+  EXPECT_NE(message({17, 8, false, {}}, 1).find("weight_bits"), std::string::npos);
+  EXPECT_NE(message({8, 1, true, {}}, 1).find("input_bits must be in [1, 16] (signed: [2, 16])"), std::string::npos);
+  EXPECT_NE(message({8, 0, false, {}}, 1).find("input_bits"), std::string::npos);
+  EXPECT_NE(message({8, 4, false, {}}, 0).find("input_bits_per_cycle must be >= 1"), std::string::npos);
+  EXPECT_NE(message({8, 4, false, {}}, 5).find("input_bits_per_cycle must not exceed input_bits"), std::string::npos);
 }
 
 }  // namespace
