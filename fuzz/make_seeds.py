@@ -150,6 +150,14 @@ evaluation:
     - {name: paired, mode: simulate, macro: ddc, weights: paired}
     - {name: fcc, mode: simulate, macro: digital, weights: fcc}
 """)
+write("fuzz_pairing_file", "two_layers", """{"pairing_hash": "0123456789abcdef", "encoding": "twos_complement", "layers": [
+ {"layer": "features.1.expand", "kind": "pointwise", "filters": 5, "depth": 16, "pairs": [[0, 3], [1, 4]],
+  "unpaired": 2, "cost": 1234, "seconds": 0.001},
+ {"layer": "features.1.depthwise", "kind": "depthwise", "filters": 4, "depth": 9, "pairs": [[0, 1], [2, 3]],
+  "unpaired": -1, "cost": 56, "seconds": 0.0}]}
+""")
+write("fuzz_pairing_file", "offset_binary", """{"pairing_hash": "fedcba9876543210", "encoding": "offset_binary", "layers": []}
+""")
 write("fuzz_adc_config", "ideal", "adc: {bits: 5}\nnoise_sigma_lsb: 0.3\noutput_dir: out/ideal\n")
 write("fuzz_adc_config", "cco", "adc: {bits: 6, model: cco, cco: {vdd_v: 0.6, corner: SS}}\n"
                                 "characterize: {sine_samples: 64, sine_cycles: 7}\n")

@@ -31,6 +31,7 @@ dictionary_of() {
     fuzz_idx) echo fuzz/dictionaries/idx.dict ;;
     fuzz_csv_table | fuzz_adc_table | fuzz_cco_table) echo fuzz/dictionaries/csv.dict ;;
     fuzz_checked_file | fuzz_checkpoint) echo fuzz/dictionaries/checkpoint.dict ;;
+    fuzz_pairing_file) echo fuzz/dictionaries/pairing.dict ;;
   esac
 }
 

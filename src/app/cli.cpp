@@ -9,6 +9,7 @@
 
 #include "app/adc_command.h"
 #include "app/cost_report.h"
+#include "app/fcc.h"
 #include "app/config.h"
 #include "app/experiment.h"
 #include "app/layer_command.h"
@@ -105,6 +106,8 @@ std::string prepare_runtime(const Config& config) {
 std::shared_ptr<nn::Model> probed_model(const Config& config) {
   const InputShape shape = input_shape(config.data);
   auto model = build_configured_model(config);
+  // A network with FCC pairs: as many pairs per layer as the pairing will make.
+  if (pairs_filters(config)) apply_pairing(*model, nominal_pairing(*model, config));
   torch::NoGradGuard no_grad;
   model->eval();
   nn::set_observer_phase(*model, nn::ObserverPhase::Calibrate);
@@ -148,7 +151,8 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   run_options.show_progress = !options.no_progress;
   run_options.train_if_needed = train;
   report.training = train_or_reuse(config, data, run_options);
-  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage, &report.training.fcc_stage}) {
+  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage,
+                            &report.training.fcc_penalty_stage, &report.training.fcc_stage}) {
     if (!*stage) continue;
     const auto& s = **stage;
     double seconds = 0;

@@ -612,8 +612,20 @@ std::string pairing_hash(const Config& config) {
   YAML::Node node(YAML::NodeType::Map);
   node["source_stage"] = config.train.qat_stage.epochs > 0 ? qat_stage_hash(config) : float_stage_hash(config);
   YAML::Node fcc = NodeEmitter::emit(config.train.fcc_stage);
-  for (const char* key : {"epochs", "learning_rate", "samples_per_epoch"}) fcc.remove(key);
+  for (const char* key : {"epochs", "learning_rate", "samples_per_epoch", "penalty_epochs", "penalty_weight"}) {
+    fcc.remove(key);
+  }
   node["fcc"] = fcc;
+  return fnv1a_hex(dump(node));
+}
+
+std::string fcc_penalty_stage_hash(const Config& config) {
+  YAML::Node node(YAML::NodeType::Map);
+  node["pairing"] = pairing_hash(config);
+  node["penalty_epochs"] = config.train.fcc_stage.penalty_epochs;
+  node["penalty_weight"] = config.train.fcc_stage.penalty_weight;
+  node["learning_rate"] = config.train.fcc_stage.learning_rate;
+  node["samples_per_epoch"] = config.train.fcc_stage.samples_per_epoch.value_or(0);
   return fnv1a_hex(dump(node));
 }
 

@@ -260,6 +260,8 @@ struct FccStageConfig {
   std::string encoding = "twos_complement";
   std::string matching = "exact";
   std::string cost = "complement";
+  int64_t penalty_epochs = 0;
+  double penalty_weight = 1.0;
 };
 template <class V>
 void describe(V& v, FccStageConfig& c) {
@@ -289,6 +291,15 @@ void describe(V& v, FccStageConfig& c) {
           Doc("pair cost: complement (Σ (a + b - s)² in code units, s the complement sum) or cosine (1 + cos of the "
               "codes centred on -s/2: 0 for exact complements)")
               .choices({"complement", "cosine"}));
+  v.field("penalty_epochs", c.penalty_epochs,
+          Doc("epochs of a first phase, before the hard tie, that pulls each pair toward complements with a penalty "
+              "added to the loss (the pairs untied); 0 skips it [assumed: whether the paper has one is unknown]")
+              .unit("epochs")
+              .range(0, 100000));
+  v.field("penalty_weight", c.penalty_weight,
+          Doc("weight of that penalty: the mean over the paired weights of ((w_free + w_tied + Δ) / r)², r the free "
+              "filter's weight range, Δ one quantization step (0 in offset binary) [assumed default]")
+              .range(0, 1e6));
 }
 
 struct TrainConfig {
@@ -532,6 +543,8 @@ std::string float_stage_hash(const Config& config);
 std::string qat_stage_hash(const Config& config);
 // The FCC stage's hash (its pairing file and checkpoint): the hash of the stage it starts from and train.fcc.
 std::string fcc_stage_hash(const Config& config);
+// The FCC penalty phase's hash: the pairing's and the phase's settings.
+std::string fcc_penalty_stage_hash(const Config& config);
 // The hash of the pairing alone (train.fcc without epochs, learning rate and samples).
 std::string pairing_hash(const Config& config);
 

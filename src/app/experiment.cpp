@@ -73,7 +73,8 @@ std::function<nn::ProgressCallback(int64_t, int64_t)> epoch_progress(const std::
 StageSummary run_stage(const Config& config, const nn::Datasets& data, const std::string& stage,
                        const StageConfig& stage_config, const std::string& hash, nn::LayerMode mode,
                        const std::optional<std::filesystem::path>& init_from, const RunOptions& options,
-                       const std::function<void(nn::Model&)>& prepare = {}) {
+                       const std::function<void(nn::Model&)>& prepare = {},
+                       const std::function<std::function<torch::Tensor()>(nn::Model&)>& regularizer = {}) {
   StageSummary summary;
   summary.stage = stage;
   summary.checkpoint = checkpoint_path(config, stage, hash);
@@ -123,6 +124,7 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   stage_options.config_yaml = to_yaml(config);
   stage_options.progress = epoch_progress(stage, stage_config.epochs, options.show_progress);
   stage_options.before_batch = std::move(before_batch);
+  if (regularizer) stage_options.regularizer = regularizer(*model);
   auto result = nn::train_stage(*model, data.train, stage_options);
   if (result.resumed_after_epoch > 0) {
     fmt::print(stderr, "{}: resumed the {} stage after epoch {}\n", summary.checkpoint.string(), stage,
@@ -266,10 +268,7 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
                                   parse_mode(config.train.qat_stage.mode), float_weights, options);
   }
   const auto& fcc = config.train.fcc_stage;
-  const bool runs_paired = std::any_of(config.evaluation.runs.begin(), config.evaluation.runs.end(), [](const auto& run) {
-    return run.weights == std::optional<std::string>("paired") || run.weights == std::optional<std::string>("fcc");
-  });
-  if (fcc.epochs > 0 || runs_paired) {
+  if (pairs_filters(config)) {
     summary.pairing_source = summary.qat_stage ? summary.qat_stage : summary.float_stage;
     auto model = seeded_model(config);
     nn::load_checkpoint(summary.pairing_source->checkpoint, *model);
@@ -279,8 +278,17 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
     StageConfig stage = StageConfig::with(fcc.epochs, fcc.learning_rate);
     stage.samples_per_epoch = fcc.samples_per_epoch;
     const auto pairing = summary.pairing;
+    std::filesystem::path start = summary.pairing_source->checkpoint;
+    if (fcc.penalty_epochs > 0) {  // the pairs pulled together, untied, before the hard tie
+      StageConfig penalty = StageConfig::with(fcc.penalty_epochs, fcc.learning_rate);
+      penalty.samples_per_epoch = fcc.samples_per_epoch;
+      summary.fcc_penalty_stage =
+          run_stage(config, data, "fcc_penalty", penalty, fcc_penalty_stage_hash(config), nn::LayerMode::Quantized, start,
+                    options, {}, [&](nn::Model& model) { return pair_penalty(model, *pairing, config); });
+      start = summary.fcc_penalty_stage->checkpoint;
+    }
     summary.fcc_stage = run_stage(config, data, "fcc", stage, fcc_stage_hash(config), nn::LayerMode::Quantized,
-                                  summary.pairing_source->checkpoint, options, [&](nn::Model& model) {
+                                  start, options, [&](nn::Model& model) {
                                     center_free_filters(model, *pairing, config);
                                     apply_pairing(model, *pairing);
                                   });

@@ -49,7 +49,7 @@ struct StageSummary {
 struct PairingTable;
 
 struct TrainingSummary {
-  std::optional<StageSummary> float_stage, qat_stage, fcc_stage;
+  std::optional<StageSummary> float_stage, qat_stage, fcc_penalty_stage, fcc_stage;
   // FCC (train.fcc): the pairing and the stage it was made from (qat, else float), when the FCC
   // stage trains or an evaluation runs the paired weights.
   std::shared_ptr<const PairingTable> pairing;
@@ -63,8 +63,8 @@ std::filesystem::path checkpoint_dir(const Config& config);
 inline const std::vector<std::string> kRunDirectoryEntries = {"results.json", "results.csv", "config.yaml", "checkpoints",
                                                               "cost_*.json",  "cost_*.csv",  "chip_comparison_*.json",
                                                               "chip_comparison_*.csv", "*.tmp-*"};
-inline const std::vector<std::string> kCheckpointDirectoryEntries = {"float-*.ckpt", "qat-*.ckpt", "fcc-*.ckpt",
-                                                                     "pairing-*.json", "*.tmp-*"};
+inline const std::vector<std::string> kCheckpointDirectoryEntries = {
+    "float-*.ckpt", "qat-*.ckpt", "fcc_penalty-*.ckpt", "fcc-*.ckpt", "pairing-*.json", "*.tmp-*"};
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);
 
 struct RunOptions {

@@ -6,8 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <nlohmann/json.hpp>
-#include <set>
+#include <map>
 
 #include "app/experiment.h"
 #include "core/ddc_pim/pairing.h"
@@ -49,11 +48,16 @@ std::string pairing_kind(const nn::QuantLayer& layer) {
   return "";
 }
 
-PairingTable compute_pairing(nn::Model& model, const Config& config) {
+bool pairs_filters(const Config& config) {
+  return config.train.fcc_stage.epochs > 0 ||
+         std::any_of(config.evaluation.runs.begin(), config.evaluation.runs.end(), [](const EvaluationRun& run) {
+           return run.weights == std::optional<std::string>("paired") || run.weights == std::optional<std::string>("fcc");
+         });
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<nn::QuantLayer>>> paired_layers(nn::Model& model, const Config& config) {
   const auto& fcc = config.train.fcc_stage;
-  PairingTable table;
-  table.hash = pairing_hash(config);
-  table.encoding = parse_encoding(fcc.encoding);
+  std::vector<std::pair<std::string, std::shared_ptr<nn::QuantLayer>>> chosen;
   bool seen_conv = false;
   for (auto& [name, layer] : nn::quant_layers(model)) {
     const std::string kind = pairing_kind(*layer);
@@ -62,11 +66,41 @@ PairingTable compute_pairing(nn::Model& model, const Config& config) {
     if (kind.empty() || std::find(fcc.layers.begin(), fcc.layers.end(), kind) == fcc.layers.end()) continue;
     if (first_conv && !fcc.pair_first_conv) continue;
     if (std::any_of(fcc.keep_unpaired.begin(), fcc.keep_unpaired.end(),
-                    [&](const std::string& pattern) { return matches_layer_pattern(pattern, name); })) {
+                    [&, &name = name](const std::string& pattern) { return matches_layer_pattern(pattern, name); })) {
       continue;
     }
+    // Kept in fp32 by an override: not on the macro, nothing to pair.
+    if (layer_spec(config.quantization, name, nn::LayerMode::Quantized, nullptr).mode == nn::LayerMode::Float) continue;
+    chosen.emplace_back(name, layer);
+  }
+  return chosen;
+}
+
+PairingTable nominal_pairing(nn::Model& model, const Config& config) {
+  PairingTable table;
+  table.hash = pairing_hash(config);
+  table.encoding = parse_encoding(config.train.fcc_stage.encoding);
+  for (auto& [name, layer] : paired_layers(model, config)) {
+    LayerPairing entry;
+    entry.layer = name;
+    entry.kind = pairing_kind(*layer);
+    entry.filters = layer->stored_weight().size(0);
+    entry.depth = layer->stored_weight().numel() / entry.filters;
+    for (int64_t i = 0; i + 1 < entry.filters; i += 2) entry.pairs.emplace_back(i, i + 1);
+    entry.unpaired = entry.filters % 2 == 1 ? entry.filters - 1 : -1;
+    table.layers.push_back(std::move(entry));
+  }
+  return table;
+}
+
+PairingTable compute_pairing(nn::Model& model, const Config& config) {
+  const auto& fcc = config.train.fcc_stage;
+  PairingTable table;
+  table.hash = pairing_hash(config);
+  table.encoding = parse_encoding(fcc.encoding);
+  for (auto& [name, layer] : paired_layers(model, config)) {
+    const std::string kind = pairing_kind(*layer);
     auto spec = layer_spec(config.quantization, name, nn::LayerMode::Quantized, nullptr);
-    if (spec.mode == nn::LayerMode::Float) continue;  // kept in fp32 by an override
     // The codes of the layer's grid without a tie (offset binary: its odd codes d).
     if (table.encoding == core::PairEncoding::OffsetBinary) spec.pairing = filter_pairing({}, table.encoding);
     const auto saved = layer->spec();
@@ -104,69 +138,22 @@ std::filesystem::path pairing_path(const Config& config) {
 }
 
 void write_pairing(const std::filesystem::path& path, const PairingTable& table) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const auto& layer : table.layers) {
-    layers.push_back({{"layer", layer.layer},
-                      {"kind", layer.kind},
-                      {"filters", layer.filters},
-                      {"depth", layer.depth},
-                      {"pairs", layer.pairs},
-                      {"unpaired", layer.unpaired},
-                      {"cost", layer.cost},
-                      {"seconds", layer.seconds}});
-  }
-  const nlohmann::json file = {{"pairing_hash", table.hash}, {"encoding", core::to_string(table.encoding)}, {"layers", layers}};
-  io::write_file_atomically(path, file.dump(1) + "\n");
+  io::write_file_atomically(path, pairing_json(table));
 }
 
 PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model) {
-  nlohmann::json file;
-  try {
-    file = nlohmann::json::parse(io::read_text_file(path));
-  } catch (const nlohmann::json::exception& error) {
-    bad_pairing(path, std::string("JSON: ") + error.what());
-  }
+  PairingTable table = parse_pairing(io::read_text_file(path), path.string());
   std::map<std::string, std::shared_ptr<nn::QuantLayer>> layers;
   for (auto& [name, layer] : nn::quant_layers(model)) layers[name] = layer;
-  PairingTable table;
-  try {
-    table.hash = file.at("pairing_hash").get<std::string>();
-    const auto encoding = file.at("encoding").get<std::string>();
-    if (encoding != "twos_complement" && encoding != "offset_binary") {
-      bad_pairing(path, "key 'encoding': expected twos_complement or offset_binary, found " + encoding);
+  for (const auto& layer : table.layers) {
+    const auto found = layers.find(layer.layer);
+    if (found == layers.end() || pairing_kind(*found->second).empty()) {
+      bad_pairing(path, fmt::format("layer '{}' is not a pairable layer of the configured model", layer.layer));
     }
-    table.encoding = parse_encoding(encoding);
-    for (const auto& entry : file.at("layers")) {
-      LayerPairing layer;
-      layer.layer = entry.at("layer").get<std::string>();
-      layer.kind = entry.at("kind").get<std::string>();
-      layer.filters = entry.at("filters").get<int64_t>();
-      layer.depth = entry.at("depth").get<int64_t>();
-      layer.pairs = entry.at("pairs").get<std::vector<std::pair<int64_t, int64_t>>>();
-      layer.unpaired = entry.at("unpaired").get<int64_t>();
-      layer.cost = entry.at("cost").get<int64_t>();
-      layer.seconds = entry.at("seconds").get<double>();
-      const auto found = layers.find(layer.layer);
-      if (found == layers.end() || pairing_kind(*found->second).empty()) {
-        bad_pairing(path, fmt::format("layer '{}' is not a pairable layer of the configured model", layer.layer));
-      }
-      const int64_t filters = found->second->stored_weight().size(0);
-      if (layer.filters != filters) {
-        bad_pairing(path, fmt::format("layer '{}': {} filters, the model has {}", layer.layer, layer.filters, filters));
-      }
-      std::set<int64_t> used;
-      for (const auto& [a, b] : layer.pairs) {
-        for (int64_t index : {a, b}) {
-          if (index < 0 || index >= filters || !used.insert(index).second) {
-            bad_pairing(path, fmt::format("layer '{}': filter {} is out of range [0, {}) or in two pairs", layer.layer,
-                                          index, filters));
-          }
-        }
-      }
-      table.layers.push_back(std::move(layer));
+    const int64_t filters = found->second->stored_weight().size(0);
+    if (layer.filters != filters) {
+      bad_pairing(path, fmt::format("layer '{}': {} filters, the model has {}", layer.layer, layer.filters, filters));
     }
-  } catch (const nlohmann::json::exception& error) {
-    bad_pairing(path, error.what());
   }
   return table;
 }
@@ -215,6 +202,43 @@ void center_free_filters(nn::Model& model, const PairingTable& table, const Conf
       free.copy_((free - tied - step) / 2);
     }
   }
+}
+
+std::function<torch::Tensor()> pair_penalty(nn::Model& model, const PairingTable& table, const Config& config) {
+  struct PairedWeights {
+    torch::Tensor weight, free, tied;
+    int weight_bits = 8;
+  };
+  std::map<std::string, const LayerPairing*> by_name;
+  for (const auto& layer : table.layers) by_name[layer.layer] = &layer;
+  auto layers = std::make_shared<std::vector<PairedWeights>>();
+  for (auto& [name, layer] : nn::quant_layers(model)) {
+    const auto found = by_name.find(name);
+    if (found == by_name.end() || found->second->pairs.empty()) continue;
+    std::vector<int64_t> free, tied;
+    for (const auto& [a, b] : found->second->pairs) {
+      free.push_back(a);
+      tied.push_back(b);
+    }
+    layers->push_back({layer->stored_weight(), torch::tensor(free, torch::kInt64), torch::tensor(tied, torch::kInt64),
+                       layer_spec(config.quantization, name, nn::LayerMode::Quantized, nullptr).weight_bits});
+  }
+  const double weight = config.train.fcc_stage.penalty_weight;
+  const bool twos_complement = table.encoding == core::PairEncoding::TwosComplement;
+  return [layers, weight, twos_complement]() {
+    torch::Tensor sum = torch::zeros({});
+    int64_t count = 0;
+    for (const auto& layer : *layers) {
+      const auto flat = layer.weight.reshape({layer.weight.size(0), -1});
+      const auto free = flat.index_select(0, layer.free), tied = flat.index_select(0, layer.tied);
+      const auto range = free.detach().abs().amax(1, /*keepdim=*/true) + 1e-12;
+      const double steps = twos_complement ? static_cast<double>((int64_t{1} << (layer.weight_bits - 1)) - 1) : 0.0;
+      const auto delta = twos_complement ? range / steps : torch::zeros_like(range);
+      sum = sum + ((free + tied + delta) / range).square().sum();
+      count += free.numel();
+    }
+    return count == 0 ? sum : sum * (weight / static_cast<double>(count));
+  };
 }
 
 void apply_pairing(nn::Model& model, const PairingTable& table) {

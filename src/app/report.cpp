@@ -66,7 +66,8 @@ std::string csv_field(const std::string& text) {
 
 nlohmann::json to_json(const RunReport& report) {
   nlohmann::json training = nlohmann::json::array();
-  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage, &report.training.fcc_stage}) {
+  for (const auto* stage : {&report.training.float_stage, &report.training.qat_stage,
+                            &report.training.fcc_penalty_stage, &report.training.fcc_stage}) {
     if (*stage) training.push_back(stage_json(**stage));
   }
   nlohmann::json pairing;  // null without FCC

@@ -88,7 +88,9 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
       optimizer->zero_grad();
       auto logits = model.forward(batch.images);
       auto loss = torch::nn::functional::cross_entropy(logits, batch.labels);
-      loss.backward();
+      // The reported loss stays the task's; the regularizer only shapes the gradient.
+      auto objective = options.regularizer ? loss + options.regularizer() : loss;
+      objective.backward();
       optimizer->step();
       const int64_t n = batch.labels.size(0);
       loss_sum += loss.item<double>() * static_cast<double>(n);

@@ -43,6 +43,8 @@ struct StageOptions {
   // ADC corner or chip instance for that batch; a pure function of its arguments keeps resumed
   // runs identical to uninterrupted ones.
   std::function<void(int64_t epoch, int64_t batch)> before_batch;
+  // A term added to each batch's loss before backward (e.g. FCC's pair penalty); none when empty.
+  std::function<torch::Tensor()> regularizer;
 };
 
 struct StageResult {

@@ -1,6 +1,7 @@
 # DDC-PIM (docs/macros/ddc_pim.md): a small mobilenetv2 trained, paired (FCC), fine-tuned with the
-# pairs tied and evaluated on ddc_pim beside digital_sram; the pairing file reused; bad FCC settings
-# exiting 2 naming the key.
+# pairs pulled together by the penalty phase, then tied and fine-tuned, and evaluated on ddc_pim beside
+# digital_sram; the pairing file and stages reused; bad FCC settings and a damaged pairing file
+# exiting 2 naming the key or file.
 source "$(dirname "$0")/lib.sh" "$@"
 
 cat > ddc.yaml <<'YAML'
@@ -14,7 +15,7 @@ train:
   batch_size: 100
   float: {epochs: 1, learning_rate: 0.05}
   qat: {epochs: 0}
-  fcc: {epochs: 1, learning_rate: 0.005, encoding: offset_binary, matching: greedy}
+  fcc: {epochs: 1, learning_rate: 0.005, encoding: offset_binary, matching: greedy, penalty_epochs: 1}
 evaluation:
   runs:
     - {name: baseline, mode: simulate, macro: digital, weights: float}
@@ -24,6 +25,7 @@ evaluation:
 YAML
 expect_exit 0 run --config ddc.yaml
 expect_output "FCC pairing (offset_binary, greedy matching, complement cost)"
+expect_output "fcc_penalty stage: trained"
 expect_output "fcc stage: trained"
 python3 - runs/ddc/results.json <<'PY' || fail "results.json of the FCC run is inconsistent"
 import json, sys
@@ -44,6 +46,8 @@ PY
 ls runs/ddc/checkpoints/pairing-*.json > /dev/null || fail "no pairing file"
 expect_exit 0 run --config ddc.yaml
 grep -qF "FCC pairing" out.txt && fail "the pairing was recomputed instead of read from its file"
+expect_output "fcc_penalty stage: reused cached checkpoint"
+expect_output "fcc stage: reused cached checkpoint"
 
 # Bad settings: exit 2 naming the key.
 sed 's/encoding: offset_binary/encoding: offset_binary, keep_unpaired: [no_such_layer]/' ddc.yaml > bad_pattern.yaml

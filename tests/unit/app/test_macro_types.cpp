@@ -165,6 +165,39 @@ TEST(MacroTypes, LosslessExamplesEqualTheIntegerReferenceBitForBit) {  // DESIGN
   }
 }
 
+TEST(MacroTypes, TypesThatStorePairsComputePairedProductsExactlyAndCountThem) {  // DESIGN.md invariants 2, 3
+  std::mt19937 rng(14);
+  for (const auto& c : every_example()) {
+    if (!c.spec->stores_complementary_pairs()) continue;
+    for (auto operands : kOperands) {
+      for (const auto& shape : kShapes) {
+        operands.column_pairs = {core::PairEncoding::TwosComplement, shape.cols / 2, false};
+        auto both = random_operands(rng, *c.spec, shape, operands);
+        for (int64_t p = 0; p < shape.cols / 2; ++p) {  // column 2p + 1 holds the complement of column 2p
+          for (int64_t k = 0; k < shape.depth(); ++k) {
+            both.w_codes[static_cast<std::size_t>((2 * p + 1) * shape.depth() + k)] =
+                -both.w_codes[static_cast<std::size_t>(2 * p * shape.depth() + k)] - 1;
+          }
+        }
+        const auto macro = c.spec->for_operands(operands);
+        const auto product = run(*macro, shape, both);
+        EXPECT_TRUE(product.events == macro->count(shape)) << what(c, shape, operands);
+        for (int64_t r = 0; r < shape.rows; ++r) {
+          for (int64_t o = 0; o < shape.cols; ++o) {
+            int64_t exact = 0;
+            for (int64_t k = 0; k < shape.depth(); ++k) {
+              exact += int64_t{both.x_codes[static_cast<std::size_t>(r * shape.depth() + k)]} *
+                       both.w_codes[static_cast<std::size_t>(o * shape.depth() + k)];
+            }
+            ASSERT_EQ(product.out[static_cast<std::size_t>(r * shape.cols + o)], static_cast<float>(exact))
+                << what(c, shape, operands) << ", paired, output " << r << "," << o;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(MacroTypes, ResultsDoNotDependOnThreadsOrBatchSplit) {  // DESIGN.md invariant 4
   std::mt19937 rng(13);
   const core::ProductShape shape{12, 5, 40, 9};
