@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/ddc_pim/macro.h"
+#include "core/digital_sram/digital_sram.h"
 #include "core/ddc_pim/pairing.h"
 #include "nn/model.h"
 #include "nn/quant_layers.h"
@@ -40,16 +41,18 @@ std::shared_ptr<bitline::nn::FilterPairing> adjacent_pairs(int64_t filters) {
   return pairing;
 }
 
-void set_mode(bitline::nn::QuantLayer& layer, LayerMode mode, bool paired, int64_t filters) {
+void set_mode(bitline::nn::QuantLayer& layer, LayerMode mode, bool paired, int64_t filters,
+              std::shared_ptr<const bitline::core::MacroSpec> macro = std::make_shared<ddc::DdcPimSpec>(ddc::Spec{})) {
   bitline::nn::LayerQuantSpec spec;
   spec.mode = mode;
-  if (mode == LayerMode::Simulate) spec.macro = std::make_shared<ddc::DdcPimSpec>(ddc::Spec{});
+  if (mode == LayerMode::Simulate) spec.macro = std::move(macro);
   if (paired) spec.pairing = adjacent_pairs(filters);
   layer.set_spec(spec);
 }
 
 // A MobileNetV2 block's layers on 28x28 (batch 8): pointwise 96 -> 96 or depthwise 96 channels 3x3.
-// Variant 0 = fp32, 1 = integer reference (quantized), 2 = simulate on ddc_pim, pairs tied.
+// Variant 0 = fp32, 1 = integer reference (quantized), 2 = the integer reference with the pairs tied,
+// 3 = simulate on ddc_pim, pairs tied, 4 = simulate on digital_sram, unpaired (for comparison).
 void BM_DdcPimLayer(benchmark::State& state) {
   const bool depthwise = state.range(0) == 1;
   const auto variant = state.range(1);
@@ -62,13 +65,19 @@ void BM_DdcPimLayer(benchmark::State& state) {
   conv->set_observer_phase(bitline::nn::ObserverPhase::Calibrate);
   conv->forward(input);
   conv->set_observer_phase(bitline::nn::ObserverPhase::Frozen);
-  if (variant > 0) set_mode(*conv, variant == 1 ? LayerMode::Quantized : LayerMode::Simulate, variant == 2, 96);
+  const char* labels[] = {"fp32", "integer reference", "integer reference, paired", "ddc_pim, paired",
+                          "digital_sram, unpaired"};
+  if (variant == 1 || variant == 2) set_mode(*conv, LayerMode::Quantized, variant == 2, 96);
+  if (variant == 3) set_mode(*conv, LayerMode::Simulate, true, 96);
+  if (variant == 4) {
+    set_mode(*conv, LayerMode::Simulate, false, 96,
+             std::make_shared<bitline::core::digital_sram::DigitalSramSpec>(bitline::core::digital_sram::Spec{}));
+  }
   for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
-  state.SetLabel(std::string(depthwise ? "depthwise " : "pointwise ") +
-                 (variant == 0 ? "fp32" : variant == 1 ? "integer reference" : "ddc_pim, paired"));
+  state.SetLabel(std::string(depthwise ? "depthwise " : "pointwise ") + labels[variant]);
 }
 BENCHMARK(BM_DdcPimLayer)
-    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3, 4}})
     ->ArgNames({"depthwise", "variant"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

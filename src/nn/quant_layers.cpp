@@ -380,8 +380,13 @@ torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const
                                            const torch::Tensor& scale) {
   {
     torch::NoGradGuard no_grad;
-    stats_.reference_energy += (reference.detach() * scale).square_().sum().item<double>();
-    if (simulated.defined()) stats_.error_energy += (simulated - reference.detach()).mul_(scale).square_().sum().item<double>();
+    if (simulated.defined()) {
+      stats_.reference_energy += (reference.detach() * scale).square_().sum().item<double>();
+      stats_.error_energy += (simulated - reference.detach()).mul_(scale).square_().sum().item<double>();
+    } else if (!std::isfinite(reference.detach().sum().item<double>())) {
+      // Exact: the CSNR is +inf whatever the energy, unless an output is not finite (one pass, no copy).
+      stats_.reference_energy = std::numeric_limits<double>::quiet_NaN();
+    }
     stats_.outputs += reference.numel();
   }
   // Exact: the macro's result is the reference itself, gradient included.

@@ -58,7 +58,7 @@ struct OperandCodes {
 // its CSNR = 10 log10(E[y_q^2] / E[(y_sim - y_q)^2]) (y_q: the integer reference output).
 struct SimulationStats {
   core::Events events;
-  double reference_energy = 0;  // sum of y_q^2
+  double reference_energy = 0;  // sum of y_q^2 over inexact products (exact ones: NaN if not finite)
   double error_energy = 0;      // sum of (y_sim - y_q)^2
   int64_t outputs = 0;
   double csnr_db() const;  // +inf when the simulation is exact; NaN when outputs were not finite
