@@ -455,6 +455,15 @@ void validate_config(const Config& config, const std::string& source) {
   for (std::size_t i = 0; i < config.evaluation.runs.size(); ++i) {
     const auto& run = config.evaluation.runs[i];
     check_macro_reference(config, run.mode, run.macro, fmt::format("evaluation.runs[{}]", i), source);
+    if (run.compare_to) {
+      const auto& runs = config.evaluation.runs;
+      const auto other = std::find_if(runs.begin(), runs.end(), [&](const EvaluationRun& r) { return r.name == *run.compare_to; });
+      if (other == runs.end() || other->name == run.name || other->mode != "simulate" || run.mode != "simulate") {
+        throw InputError(fmt::format("{}: key 'evaluation.runs[{}].compare_to': expected the name of another evaluation "
+                                     "run in mode simulate (and this run in mode simulate), found '{}'",
+                                     source, i, *run.compare_to));
+      }
+    }
     if (run.weights == std::optional<std::string>("fcc") && config.train.fcc_stage.epochs == 0) {
       throw InputError(fmt::format("{}: key 'evaluation.runs[{}].weights': the fcc stage's weights, but train.fcc.epochs "
                                    "is 0 (the stage is not trained; weights paired runs the paired network untrained)",

@@ -388,6 +388,7 @@ struct EvaluationRun {
   std::string mode = "quantized";
   std::optional<std::string> macro;
   std::optional<std::string> weights;
+  std::optional<std::string> compare_to;
 };
 template <class V>
 void describe(V& v, EvaluationRun& c) {
@@ -402,6 +403,9 @@ void describe(V& v, EvaluationRun& c) {
               "fine-tuning); null = float for mode float, qat otherwise, each falling back to the other stage when its "
               "own was not trained")
               .choices({"float", "qat", "paired", "fcc"}));
+  v.field("compare_to", c.compare_to,
+          Doc("simulate: the name of another simulate run (e.g. the same weights on a baseline macro); the results "
+              "then give this run's speedup (inferences/s), latency and energy per image as ratios to that one's"));
 }
 
 struct EvaluationConfig {

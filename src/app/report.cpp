@@ -62,6 +62,23 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+// The row a row's compare_to names, when both have a cost.
+const EvaluationRow* compared_row(const RunReport& report, const EvaluationRow& row) {
+  if (!row.run.compare_to || !row.cost) return nullptr;
+  for (const auto& other : report.evaluations) {
+    if (other.run.name == *row.run.compare_to && other.cost) return &other;
+  }
+  return nullptr;
+}
+
+struct CostRatios {
+  double speedup = 0, latency = 0, energy = 0;
+};
+CostRatios cost_ratios(const core::cost::NetworkCost& run, const core::cost::NetworkCost& baseline) {
+  return {run.inferences_per_s / baseline.inferences_per_s, run.latency_layer_by_layer_ns / baseline.latency_layer_by_layer_ns,
+          run.energy_total_pj / baseline.energy_total_pj};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const RunReport& report) {
@@ -118,6 +135,13 @@ nlohmann::json to_json(const RunReport& report) {
       entry["adc_energy_per_conversion_pj"] = energy_pj / std::max(1.0, conversions);
       entry["adc_energy_per_image_pj"] = energy_pj / std::max<int64_t>(1, row.result.images);
       if (row.cost) entry["cost"] = cost_json(*row.cost);
+      if (const auto* baseline = compared_row(report, row)) {
+        const auto ratios = cost_ratios(*row.cost, *baseline->cost);
+        entry["compared_to"] = {{"run", baseline->run.name},
+                                {"speedup", ratios.speedup},
+                                {"latency_ratio", ratios.latency},
+                                {"energy_ratio", ratios.energy}};
+      }
     }
   }
   return {{"experiment", report.config.experiment.name},
@@ -175,6 +199,15 @@ std::string results_table(const RunReport& report) {
   if (any_cost) {
     table += "nJ/image, us/image, cyc/image (clock cycles), TOPS/W, mm^2: the model on the macro's chip, layers one after the "
              "other (docs/cost.md); `bitline cost` breaks them down\n";
+  }
+  for (const auto& row : report.evaluations) {
+    const auto* baseline = compared_row(report, row);
+    if (baseline == nullptr) continue;
+    const auto ratios = cost_ratios(*row.cost, *baseline->cost);
+    table += fmt::format("{} vs {}: {:.3g}x the inferences/s, {:.3g}x the latency and {:.3g}x the energy per image; "
+                         "accuracy {:.2f} % vs {:.2f} %\n",
+                         row.run.name, baseline->run.name, ratios.speedup, ratios.latency, ratios.energy,
+                         100 * row.result.accuracy, 100 * baseline->result.accuracy);
   }
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
   return table;

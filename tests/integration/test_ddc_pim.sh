@@ -20,13 +20,14 @@ evaluation:
   runs:
     - {name: baseline, mode: simulate, macro: digital, weights: float}
     - {name: paired, mode: simulate, macro: ddc, weights: paired}
-    - {name: fcc_ddc, mode: simulate, macro: ddc, weights: fcc}
+    - {name: fcc_ddc, mode: simulate, macro: ddc, weights: fcc, compare_to: fcc_digital}
     - {name: fcc_digital, mode: simulate, macro: digital, weights: fcc}
 YAML
 expect_exit 0 run --config ddc.yaml
 expect_output "FCC pairing (offset_binary, greedy matching, complement cost)"
 expect_output "fcc_penalty stage: trained"
 expect_output "fcc stage: trained"
+expect_output "fcc_ddc vs fcc_digital: "
 python3 - runs/ddc/results.json <<'PY' || fail "results.json of the FCC run is inconsistent"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -42,6 +43,9 @@ runs = {r["name"]: r for r in d["evaluations"]}
 assert runs["fcc_ddc"]["accuracy"] == runs["fcc_digital"]["accuracy"]
 assert runs["fcc_ddc"]["cost"]["cycles_layer_by_layer"] <= runs["fcc_digital"]["cost"]["cycles_layer_by_layer"]
 assert runs["paired"]["model_stage"] == "paired" and runs["fcc_ddc"]["model_stage"] == "fcc"
+compared = runs["fcc_ddc"]["compared_to"]
+assert compared["run"] == "fcc_digital" and compared["speedup"] >= 1
+assert abs(compared["speedup"] - runs["fcc_ddc"]["cost"]["inferences_per_s"] / runs["fcc_digital"]["cost"]["inferences_per_s"]) < 1e-9
 PY
 ls runs/ddc/checkpoints/pairing-*.json > /dev/null || fail "no pairing file"
 expect_exit 0 run --config ddc.yaml
@@ -59,6 +63,9 @@ expect_output "train.fcc.encoding"
 sed 's/fcc: {epochs: 1,/fcc: {epochs: 0,/' ddc.yaml > untrained.yaml
 expect_exit 2 run --config untrained.yaml
 expect_output "evaluation.runs[2].weights"
+sed 's/compare_to: fcc_digital/compare_to: paired_typo/' ddc.yaml > bad_compare.yaml
+expect_exit 2 run --config bad_compare.yaml
+expect_output "evaluation.runs[2].compare_to"
 sed 's/encoding: offset_binary/encoding: gray_code/' ddc.yaml > bad_encoding.yaml
 expect_exit 2 run --config bad_encoding.yaml
 expect_output "train.fcc.encoding"
