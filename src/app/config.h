@@ -399,8 +399,8 @@ void describe(V& v, EvaluationRun& c) {
   v.field("macro", c.macro, Doc("simulate: name of an entry of `macros`; null otherwise"));
   v.field("weights", c.weights,
           Doc("the trained stage whose weights run: float or qat (e.g. an fp32-trained network on a floating-point "
-              "macro), paired (train.fcc's pairs tied in the stage-2 weights, before fine-tuning) or fcc (after FCC "
-              "fine-tuning); null = float for mode float, qat otherwise, each falling back to the other stage when its "
+              "macro), paired (train.fcc's pairs tied in the stage-2 weights, or those of its penalty phase, before "
+              "fine-tuning) or fcc (after FCC fine-tuning); null = float for mode float, qat otherwise, each falling back to the other stage when its "
               "own was not trained")
               .choices({"float", "qat", "paired", "fcc"}));
   v.field("compare_to", c.compare_to,

@@ -283,11 +283,13 @@ TrainingSummary train_or_reuse(const Config& config, const nn::Datasets& data, c
       StageConfig penalty = StageConfig::with(fcc.penalty_epochs, fcc.learning_rate);
       penalty.samples_per_epoch = fcc.samples_per_epoch;
       summary.fcc_penalty_stage =
-          run_stage(config, data, "fcc_penalty", penalty, fcc_penalty_stage_hash(config), nn::LayerMode::Quantized, start,
+          run_stage(config, data, "fcc_penalty", penalty, fcc_penalty_stage_hash(config) + pairs_digest(*pairing),
+                    nn::LayerMode::Quantized, start,
                     options, {}, [&](nn::Model& model) { return pair_penalty(model, *pairing, config); });
       start = summary.fcc_penalty_stage->checkpoint;
     }
-    summary.fcc_stage = run_stage(config, data, "fcc", stage, fcc_stage_hash(config), nn::LayerMode::Quantized,
+    summary.fcc_stage = run_stage(config, data, "fcc", stage, fcc_stage_hash(config) + pairs_digest(*pairing),
+                                  nn::LayerMode::Quantized,
                                   start, options, [&](nn::Model& model) {
                                     center_free_filters(model, *pairing, config);
                                     apply_pairing(model, *pairing);
@@ -304,14 +306,15 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
     // fp32 evaluations use the fp32 model, quantized ones the QAT model, unless the run names its
     // weights; each falls back to the other stage when its own was not trained (post-training
     // quantization, or QAT weights in fp32; validate_config refuses a named stage that is not).
-    // FCC: the fine-tuned stage, or the paired network before fine-tuning (the pairing's source
-    // weights with the free filters centred).
+    // FCC: the fine-tuned stage, or the paired network before fine-tuning: the weights the tie
+    // starts from (the penalty phase's, else the pairing's source stage) with the free filters centred.
     const bool paired = run.weights == std::optional<std::string>("paired");
     const bool fcc = run.weights == std::optional<std::string>("fcc");
     const bool prefer_float = run.weights ? *run.weights == "float" : mode == nn::LayerMode::Float;
     const auto& own = prefer_float ? training.float_stage : training.qat_stage;
     const auto& other = prefer_float ? training.qat_stage : training.float_stage;
-    StageSummary stage = fcc ? *training.fcc_stage : paired ? *training.pairing_source : own ? *own : *other;
+    const auto& tie_start = training.fcc_penalty_stage ? training.fcc_penalty_stage : training.pairing_source;
+    StageSummary stage = fcc ? *training.fcc_stage : paired ? *tie_start : own ? *own : *other;
     auto model = seeded_model(config);
     nn::load_checkpoint(stage.checkpoint, *model);
     if (paired) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/digest.h"
 #include "core/error.h"
 
 namespace bitline::app {
@@ -30,6 +31,15 @@ std::string pairing_json(const PairingTable& table) {
   }
   const nlohmann::json file = {{"pairing_hash", table.hash}, {"encoding", core::to_string(table.encoding)}, {"layers", layers}};
   return file.dump(1) + "\n";
+}
+
+std::string pairs_digest(const PairingTable& table) {
+  std::string text = core::to_string(table.encoding);
+  for (const auto& layer : table.layers) {
+    text += "\n" + layer.layer;
+    for (const auto& [a, b] : layer.pairs) text += fmt::format(" {},{}", a, b);
+  }
+  return core::hex64(core::fnv1a64(text.data(), text.size()));
 }
 
 PairingTable parse_pairing(std::string_view text, const std::string& source) {

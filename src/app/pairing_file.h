@@ -30,6 +30,10 @@ struct PairingTable {
 };
 
 std::string pairing_json(const PairingTable& table);
+// A digest of the pairs themselves (layers, encoding, pairs; not the timings), so that the FCC
+// stages trained on one pairing are not reused with another (e.g. a pairing file deleted and made
+// again, with ties broken differently).
+std::string pairs_digest(const PairingTable& table);
 // The table of a pairing file's text; InputError naming `source` and the entry when it is not JSON,
 // lacks a key, has a value of the wrong type, or is inconsistent (a kind or encoding that does not
 // exist, counts below 1, a filter out of range or in two pairs, a layer listed twice).

@@ -204,7 +204,7 @@ std::string results_table(const RunReport& report) {
     const auto* baseline = compared_row(report, row);
     if (baseline == nullptr) continue;
     const auto ratios = cost_ratios(*row.cost, *baseline->cost);
-    table += fmt::format("{} vs {}: {:.3g}x the inferences/s, {:.3g}x the latency and {:.3g}x the energy per image; "
+    table += fmt::format("{} vs {}: {:.3f}x the inferences/s, {:.3f}x the latency and {:.3f}x the energy per image; "
                          "accuracy {:.2f} % vs {:.2f} %\n",
                          row.run.name, baseline->run.name, ratios.speedup, ratios.latency, ratios.energy,
                          100 * row.result.accuracy, 100 * baseline->result.accuracy);

@@ -137,34 +137,20 @@ Events DdcPimMacro::count(const ProductShape& shape) const {
   }
   const int n = spec_.stored_bits();
   const auto tiles = row_tiles(RowMapping::Packed, spec_.rows_per_activation, shape.channels, shape.kernel_area);
-  const auto chunks = static_cast<int64_t>(chunks_.size());
-  int64_t rows_in_tiles = 0;
-  for (const auto& tile : tiles) rows_in_tiles += tile.end - tile.begin;
   const int64_t streams = pairs.separate_inputs ? shape.cols : 1;  // input streams on each row
-  const int64_t outputs = shape.rows * shape.cols;
-  const int64_t outputs_by_tile = outputs * static_cast<int64_t>(tiles.size());
-  const int64_t row_activations = shape.rows * rows_in_tiles * chunks;
-  Events events;
-  events.add(EventKind::Mac, outputs * rows_in_tiles);
-  events.add(EventKind::ArrayActivation, shape.rows * static_cast<int64_t>(tiles.size()) * chunks);
-  events.add(EventKind::RowDrive, row_activations * streams);
-  // Every output reads its bits on its side: a shared column group is read on Q and on Q̄.
-  events.add(EventKind::CellRead, row_activations * shape.cols * n);
-  for (const auto& tile : tiles) {
-    for (const auto& chunk : chunks_) {
-      for (const auto& [width, additions] : digital_sram::adder_tree_additions(tile.end - tile.begin, chunk.bits)) {
-        events.add({EventKind::AdderTreeAddition, width}, additions * outputs * n);
-        // Offset binary: one Σx tree per input stream and output row.
-        if (spec_.encoding() == Encoding::OffsetBinary) {
+  // Per logical output as digital_sram; a shared column group is read and summed on Q and on Q̄.
+  Events events = digital_sram::bit_serial_events(shape, tiles, chunks_, n, streams);
+  if (spec_.encoding() == Encoding::OffsetBinary) {
+    // One Σx tree per input stream and output row, and one correction per output.
+    for (const auto& tile : tiles) {
+      for (const auto& chunk : chunks_) {
+        for (const auto& [width, additions] : digital_sram::adder_tree_additions(tile.end - tile.begin, chunk.bits)) {
           events.add({EventKind::AdderTreeAddition, width}, additions * shape.rows * streams);
         }
       }
     }
-  }
-  events.add(EventKind::ShiftAdd, outputs_by_tile * n * chunks);
-  events.add(EventKind::Accumulation, outputs_by_tile);
-  if (spec_.encoding() == Encoding::OffsetBinary) {
-    events.add({EventKind::PeripheralAddition, product_bits(n, spec_.operands.input_bits, shape.depth())}, outputs);
+    events.add({EventKind::PeripheralAddition, product_bits(n, spec_.operands.input_bits, shape.depth())},
+               shape.rows * shape.cols);
   }
   return events;
 }
@@ -203,12 +189,8 @@ cost::MacroInventory DdcPimSpec::macro_inventory(const std::vector<const Macro*>
   int stored_bits = 1;
   for (const Macro* layer : layers) {
     const Spec& spec = dynamic_cast<const DdcPimMacro&>(*layer).spec();
-    int64_t bits = 0;
     const int64_t inputs = std::min(spec.rows_per_activation, hardware.array_rows);
-    for (const auto& [width, additions] : digital_sram::adder_tree_additions(inputs, spec.input_bits_per_cycle)) {
-      bits += width * additions;
-    }
-    tree_bits = std::max(tree_bits, bits);
+    tree_bits = std::max(tree_bits, digital_sram::adder_tree_bits(inputs, spec.input_bits_per_cycle));
     stored_bits = std::max(stored_bits, spec.stored_bits());
   }
   // Both sides of every column: an adder tree and a shift-adder each; accumulators for both

@@ -23,6 +23,12 @@ std::vector<std::pair<int, int64_t>> adder_tree_additions(int64_t inputs, int in
   return levels;
 }
 
+int64_t adder_tree_bits(int64_t inputs, int input_bits) {
+  int64_t bits = 0;
+  for (const auto& [width, additions] : adder_tree_additions(inputs, input_bits)) bits += width * additions;
+  return bits;
+}
+
 DigitalSramMacro::DigitalSramMacro(const Spec& spec) : spec_(spec) {
   validate(spec_);
   chunks_ = input_chunks(spec_.operands(), spec_.input_bits_per_cycle);
@@ -44,31 +50,36 @@ void DigitalSramMacro::forward(const ProductShape& shape, const int32_t* x, cons
   if (events != nullptr) *events += count(shape);
 }
 
-Events DigitalSramMacro::count(const ProductShape& shape) const {
-  const auto tiles = row_tiles(spec_.row_mapping, spec_.rows_per_activation, shape.channels, shape.kernel_area);
-  const auto chunks = static_cast<int64_t>(chunks_.size());
+Events bit_serial_events(const ProductShape& shape, const std::vector<Tile>& tiles, const std::vector<InputChunk>& chunks,
+                         int stored_bits, int64_t input_streams) {
   int64_t rows_in_tiles = 0;
   for (const auto& tile : tiles) rows_in_tiles += tile.end - tile.begin;
+  const auto cycles = static_cast<int64_t>(chunks.size());
   const int64_t outputs = shape.rows * shape.cols;
   const int64_t outputs_by_tile = outputs * static_cast<int64_t>(tiles.size());
-  const int64_t row_drives = shape.rows * rows_in_tiles * chunks;
+  const int64_t row_activations = shape.rows * rows_in_tiles * cycles;
   Events events;
   events.add(EventKind::Mac, outputs * rows_in_tiles);
-  events.add(EventKind::ArrayActivation, shape.rows * static_cast<int64_t>(tiles.size()) * chunks);
-  events.add(EventKind::RowDrive, row_drives);
-  events.add(EventKind::CellRead, row_drives * shape.cols * spec_.weight_bits);
-  // Every physical column (output column and weight bit) sums each tile's rows once per chunk.
-  const int64_t trees_per_tile_and_chunk = outputs * spec_.weight_bits;
+  events.add(EventKind::ArrayActivation, shape.rows * static_cast<int64_t>(tiles.size()) * cycles);
+  events.add(EventKind::RowDrive, row_activations * input_streams);
+  events.add(EventKind::CellRead, row_activations * shape.cols * stored_bits);
+  // Every physical column (output column and stored bit) sums each tile's rows once per chunk.
+  const int64_t trees_per_tile_and_chunk = outputs * stored_bits;
   for (const auto& tile : tiles) {
-    for (const auto& chunk : chunks_) {
+    for (const auto& chunk : chunks) {
       for (const auto& [width, additions] : adder_tree_additions(tile.end - tile.begin, chunk.bits)) {
         events.add({EventKind::AdderTreeAddition, width}, additions * trees_per_tile_and_chunk);
       }
     }
   }
-  events.add(EventKind::ShiftAdd, outputs_by_tile * spec_.weight_bits * chunks);
+  events.add(EventKind::ShiftAdd, outputs_by_tile * stored_bits * cycles);
   events.add(EventKind::Accumulation, outputs_by_tile);
   return events;
+}
+
+Events DigitalSramMacro::count(const ProductShape& shape) const {
+  return bit_serial_events(shape, row_tiles(spec_.row_mapping, spec_.rows_per_activation, shape.channels, shape.kernel_area),
+                           chunks_, spec_.weight_bits);
 }
 
 core::ArrayFootprint DigitalSramMacro::footprint(const ProductShape& shape) const {
@@ -105,10 +116,8 @@ cost::MacroInventory DigitalSramSpec::macro_inventory(const std::vector<const co
   int weight_bits = 1;
   for (const core::Macro* layer : layers) {
     const Spec& spec = dynamic_cast<const DigitalSramMacro&>(*layer).spec();
-    int64_t bits = 0;
     const int64_t inputs = std::min(spec.rows_per_activation, hardware.array_rows);
-    for (const auto& [width, additions] : adder_tree_additions(inputs, spec.input_bits_per_cycle)) bits += width * additions;
-    tree_bits = std::max(tree_bits, bits);
+    tree_bits = std::max(tree_bits, adder_tree_bits(inputs, spec.input_bits_per_cycle));
     weight_bits = std::max(weight_bits, spec.weight_bits);
   }
   cost::MacroInventory inventory = cost::array_inventory(hardware, c);

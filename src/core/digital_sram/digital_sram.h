@@ -32,6 +32,15 @@ void validate(const Spec& spec);
 // width, additions) per level. Level l adds pairs of (input_bits + l - 1)-bit values; an odd value
 // passes to the next level unchanged [A]. inputs - 1 additions in all.
 std::vector<std::pair<int, int64_t>> adder_tree_additions(int64_t inputs, int input_bits);
+// The full-adder bits of that tree (Σ width · additions), for its area.
+int64_t adder_tree_bits(int64_t inputs, int input_bits);
+
+// The events of a bit-serial digital product (digital_sram's count, and DDC-PIM's per logical
+// output): every output sums its `stored_bits` physical columns over each row tile in adder trees,
+// once per input chunk, shift-adds and accumulates across tiles; `input_streams` inputs drive each
+// row (2 under DDC-PIM's dual broadcast). Every output reads its own bits (cell reads).
+Events bit_serial_events(const ProductShape& shape, const std::vector<Tile>& tiles, const std::vector<InputChunk>& chunks,
+                         int stored_bits, int64_t input_streams = 1);
 
 // The macro for one layer's operands.
 class DigitalSramMacro : public core::Macro {
