@@ -410,8 +410,8 @@ void describe(V& v, EvaluationRun& c) {
 
 struct EvaluationConfig {
   int64_t batch_size = 500;
-  std::vector<EvaluationRun> runs = {{"fp32", "float", std::nullopt, std::nullopt},
-                                     {"w8a8", "quantized", std::nullopt, std::nullopt}};
+  std::vector<EvaluationRun> runs = {{"fp32", "float", std::nullopt, std::nullopt, std::nullopt},
+                                     {"w8a8", "quantized", std::nullopt, std::nullopt, std::nullopt}};
 };
 template <class V>
 void describe(V& v, EvaluationConfig& c) {
