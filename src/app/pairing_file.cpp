@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -13,6 +14,14 @@ namespace {
 
 [[noreturn]] void bad_pairing(const std::string& source, const std::string& what) {
   throw InputError(fmt::format("{}: not a valid pairing file: {}; delete it to pair again", source, what));
+}
+
+// An integer entry: nlohmann's get<int64_t>() converts a float (1e20) with undefined behaviour.
+int64_t integer(const nlohmann::json& value, const std::string& key, const std::string& source) {
+  const bool fits = value.is_number_integer() &&
+                    (!value.is_number_unsigned() || value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
+  if (!fits) bad_pairing(source, fmt::format("key '{}': expected an integer, found {}", key, value.dump()));
+  return value.get<int64_t>();
 }
 
 }  // namespace
@@ -57,13 +66,18 @@ PairingTable parse_pairing(std::string_view text, const std::string& source) {
       LayerPairing layer;
       layer.layer = entry.at("layer").get<std::string>();
       layer.kind = entry.at("kind").get<std::string>();
-      layer.filters = entry.at("filters").get<int64_t>();
-      layer.depth = entry.at("depth").get<int64_t>();
-      layer.pairs = entry.at("pairs").get<std::vector<std::pair<int64_t, int64_t>>>();
-      layer.unpaired = entry.at("unpaired").get<int64_t>();
-      layer.cost = entry.at("cost").get<int64_t>();
-      layer.seconds = entry.at("seconds").get<double>();
       const std::string where = "layer '" + layer.layer + "'";
+      layer.filters = integer(entry.at("filters"), where + ".filters", source);
+      layer.depth = integer(entry.at("depth"), where + ".depth", source);
+      for (const auto& pair : entry.at("pairs")) {
+        if (!pair.is_array() || pair.size() != 2) {
+          bad_pairing(source, fmt::format("{}.pairs: expected pairs of two filter indices, found {}", where, pair.dump()));
+        }
+        layer.pairs.emplace_back(integer(pair[0], where + ".pairs", source), integer(pair[1], where + ".pairs", source));
+      }
+      layer.unpaired = integer(entry.at("unpaired"), where + ".unpaired", source);
+      layer.cost = integer(entry.at("cost"), where + ".cost", source);
+      layer.seconds = entry.at("seconds").get<double>();
       if (!names.insert(layer.layer).second) bad_pairing(source, where + " is listed twice");
       if (layer.kind != "pointwise" && layer.kind != "depthwise" && layer.kind != "conv" && layer.kind != "linear") {
         bad_pairing(source, where + ": key 'kind': expected pointwise, depthwise, conv or linear, found " + layer.kind);
