@@ -215,12 +215,8 @@ std::function<torch::Tensor()> pair_penalty(nn::Model& model, const PairingTable
   for (auto& [name, layer] : nn::quant_layers(model)) {
     const auto found = by_name.find(name);
     if (found == by_name.end() || found->second->pairs.empty()) continue;
-    std::vector<int64_t> free, tied;
-    for (const auto& [a, b] : found->second->pairs) {
-      free.push_back(a);
-      tied.push_back(b);
-    }
-    layers->push_back({layer->stored_weight(), torch::tensor(free, torch::kInt64), torch::tensor(tied, torch::kInt64),
+    const auto [free, tied] = nn::pair_indices(found->second->pairs);
+    layers->push_back({layer->stored_weight(), free, tied,
                        layer_spec(config.quantization, name, nn::LayerMode::Quantized, nullptr).weight_bits});
   }
   const double weight = config.train.fcc_stage.penalty_weight;

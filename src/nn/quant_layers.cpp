@@ -226,19 +226,14 @@ OperandCodes QuantLayer::quantize_activation(const torch::Tensor& x, ActivationO
   return {ste_codes(x, range, grid), range / static_cast<double>(grid.max_code()), is_signed, spec_.activation_bits};
 }
 
-namespace {
-
-// (free, tied) output channels of a pairing, as index tensors.
-std::pair<torch::Tensor, torch::Tensor> pair_indices(const FilterPairing& pairing) {
+std::pair<torch::Tensor, torch::Tensor> pair_indices(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
   std::vector<int64_t> free, tied;
-  for (const auto& [a, b] : pairing.pairs) {
+  for (const auto& [a, b] : pairs) {
     free.push_back(a);
     tied.push_back(b);
   }
   return {torch::tensor(free, torch::kInt64), torch::tensor(tied, torch::kInt64)};
 }
-
-}  // namespace
 
 torch::Tensor QuantLayer::weight_range(const torch::Tensor& weight) const {
   auto magnitude = weight.detach().abs();
@@ -246,7 +241,7 @@ torch::Tensor QuantLayer::weight_range(const torch::Tensor& weight) const {
                             ? magnitude.reshape({weight.size(0), -1}).amax(1) + kRangeFloor
                             : magnitude.max().reshape({1}) + kRangeFloor;
   if (spec_.pairing && range.size(0) > 1) {  // a pair shares the free filter's scale
-    const auto [free, tied] = pair_indices(*spec_.pairing);
+    const auto [free, tied] = pair_indices(spec_.pairing->pairs);
     range = range.index_copy(0, tied, range.index_select(0, free));
   }
   return range;
@@ -254,7 +249,7 @@ torch::Tensor QuantLayer::weight_range(const torch::Tensor& weight) const {
 
 torch::Tensor QuantLayer::float_weight(const torch::Tensor& weight) const {
   if (!spec_.pairing || spec_.pairing->pairs.empty()) return weight;
-  const auto [free, tied] = pair_indices(*spec_.pairing);
+  const auto [free, tied] = pair_indices(spec_.pairing->pairs);
   auto tied_weight = -weight.index_select(0, free);
   if (spec_.pairing->encoding == core::PairEncoding::TwosComplement) {
     // -w - Δ: one quantization step below the negation, as the complement's codes are.
@@ -281,7 +276,7 @@ OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t ch
   }
   torch::Tensor codes, step;
   int bits = spec_.weight_bits;
-  const auto [free, tied] = pair_indices(*pairing);
+  const auto [free, tied] = pair_indices(pairing->pairs);
   if (pairing->encoding == core::PairEncoding::OffsetBinary) {
     // The mid-rise grid of 2^n levels: odd codes d, value d * range / 2^n, on n + 1 bits.
     const double half_levels = std::ldexp(1.0, spec_.weight_bits - 1);

@@ -234,6 +234,9 @@ class QMatmulImpl : public QuantLayer {
 };
 TORCH_MODULE(QMatmul);
 
+// (free, tied) output channels of FilterPairing::pairs, as index tensors.
+std::pair<torch::Tensor, torch::Tensor> pair_indices(const std::vector<std::pair<int64_t, int64_t>>& pairs);
+
 // Every QuantLayer of a model with its dotted module path (its stable name), in registration order.
 // Also stores that name in each layer.
 std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> quant_layers(torch::nn::Module& model);
