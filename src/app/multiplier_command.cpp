@@ -52,7 +52,7 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
   base.operand_bits = format.operand_bits();
   base.kept_columns = options.kept_columns;
   try {
-    base.rounding = core::daism::parse_rounding(options.rounding);
+    base.rounding = core::parse_rounding(options.rounding);
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("--rounding: {}", error.what()));
   }

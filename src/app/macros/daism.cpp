@@ -26,7 +26,7 @@ std::shared_ptr<const core::MacroSpec> DaismType::build(const Config& config, co
   spec.multiplier.operand_bits = spec.format.floating ? spec.format.operand_bits() : 8;
   if (spec.multiplier.variant == Variant::Exact) spec.multiplier.k = spec.multiplier.operand_bits;
   spec.multiplier.kept_columns = config.kept_columns ? static_cast<int>(*config.kept_columns) : 0;
-  spec.multiplier.rounding = parse_rounding(config.rounding);  // one of its choices: the schema checked it
+  spec.multiplier.rounding = core::parse_rounding(config.rounding);  // one of its choices: the schema checked it
   spec.accumulation = float_format(config.accumulation);
   spec.stored_operand = config.stored_operand == "inputs" ? StoredOperand::Inputs : StoredOperand::Weights;
   const auto trains = [&](const char* product) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/rounding.h"
+
 namespace bitline::core::daism {
 
 enum class Variant {
@@ -16,10 +18,8 @@ enum class Variant {
   PrecomputedTop,     // the top k bits of B multiplied exactly (precomputed rows), the other bits ORed [A]
 };
 
-enum class Rounding {
-  TowardZero,   // drop the bits below the kept ones (the OR datapath has no rounder [A], the default)
-  NearestEven,  // round to nearest, ties to even, over the sensed columns
-};
+// Rounding of the kept mantissa bits (core/rounding.h): toward zero by default (the OR datapath has
+// no rounder [A]); nearest even rounds over the sensed columns.
 
 struct MultiplierConfig {
   Variant variant = Variant::PrecomputedDigits;
@@ -60,8 +60,5 @@ int rows_raised(uint64_t b, const MultiplierConfig& config);
 MultiplierConfig parse_short_name(const std::string& name, MultiplierConfig base);
 std::string short_name(const MultiplierConfig& config);
 std::string to_string(Variant variant);    // "exact", "or", "precomputed_digits", "precomputed_top"
-std::string to_string(Rounding rounding);  // "toward_zero", "nearest_even"
-// The inverse of to_string(Rounding). Throws std::invalid_argument naming both choices.
-Rounding parse_rounding(const std::string& name);
 
 }  // namespace bitline::core::daism
