@@ -14,6 +14,7 @@
 #include "app/experiment.h"
 #include "app/layer_command.h"
 #include "app/chip_comparison_command.h"
+#include "app/fp_ops_command.h"
 #include "app/multiplier_command.h"
 #include "app/report.h"
 #include "core/error.h"
@@ -307,6 +308,14 @@ int run_cli(int argc, char** argv) {
   multiplier->add_option("--output-dir", multiplier_options.output_dir, "default runs/multiplier/<format>");
   multiplier->add_flag("!--no-csv", multiplier_options.csv, "write only summary.json, not a CSV per variant");
 
+  FpOpsOptions fp_ops_options;
+  auto* fp_ops = app.add_subcommand("fp-ops",
+                                    "cost of one in-memory FP multiply and add on the SOT-MRAM engine and the MAGIC NOR "
+                                    "baseline: expected primitive counts, cycles, energy (docs/mram_validation.md)");
+  fp_ops->add_option("--format", fp_ops_options.format, "bf16, fp16, fp32 or eXmY (e.g. e5m2)")->capture_default_str();
+  fp_ops->add_option("--rounding", fp_ops_options.rounding, "toward_zero or nearest_even")->capture_default_str();
+  fp_ops->add_option("--samples", fp_ops_options.samples, "operand pairs the programs run on")->capture_default_str();
+
   ChipComparisonOptions chip_options;
   auto* chip = app.add_subcommand("daism-chip",
                                   "a config's DAISM chip beside a bit-serial in-SRAM and an exact MAC-array baseline on the "
@@ -336,6 +345,7 @@ int run_cli(int argc, char** argv) {
     if (layer->parsed()) return run_layer_command(layer_options);
     if (multiplier->parsed()) return run_multiplier_command(multiplier_options);
     if (chip->parsed()) return run_chip_comparison_command(chip_options);
+    if (fp_ops->parsed()) return run_fp_ops_command(fp_ops_options);
     if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());

@@ -487,6 +487,18 @@ void validate_config(const Config& config, const std::string& source) {
                                  "(the forward pass through a macro), found mode {}",
                                  source, config.train.qat_stage.mode));
   }
+  // A macro that updates its weights in place does plain SGD on them; Adam would silently not apply.
+  if (config.train.qat_stage.mode == "simulate" && config.train.qat_stage.macro && config.train.optimizer == "adam") {
+    const auto& macro = find_macro(config, *config.train.qat_stage.macro, source + ": key 'train.qat.macro'");
+    const auto spec = macro_spec(static_cast<const MacroChoice&>(macro), source, "train.qat.macro");
+    if (spec->operand_kind() == core::OperandKind::FloatingPoint &&
+        spec->for_format({8, 23})->training_products().weight_update) {
+      throw InputError(fmt::format("{}: key 'train.optimizer': adam, but macro '{}' updates the layers' weights in place "
+                                   "with plain SGD (its train_products include weight_update); use sgd, or leave "
+                                   "weight_update out of its train_products",
+                                   source, macro.name));
+    }
+  }
   // Varying the chip instance or the CCO's operating point from batch to batch is a feature of the
   // analog macro's ADC.
   const bool draws_adc = aware.variation_sampling != "fixed" || !aware.corners.empty() || !aware.vdd_v.empty();

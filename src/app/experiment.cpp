@@ -341,6 +341,7 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
                       {},
                       {},
                       {},
+                      {},
                       {}};
     bar.finish(fmt::format("accuracy {:.2f}%", 100 * row.result.accuracy));
     if (mode == nn::LayerMode::Simulate) {
@@ -355,6 +356,7 @@ std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Dataset
         }
       }
       row.cost = model_cost(*model, config, *macro);  // the products of the last batch's forward pass
+      row.training_cost = training_cost_comparison(*model, config, *macro);
     }
     rows.push_back(row);
   }

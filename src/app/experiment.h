@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/training_cost_report.h"
 #include "core/cost/cost_model.h"
 #include "core/events.h"
 #include "nn/data.h"
@@ -93,6 +94,9 @@ struct EvaluationRow {
   core::Events events;                  // sum over layers
   std::optional<core::cost::NetworkCost> cost;  // simulate mode: the model on the macro's chip (docs/cost.md)
   std::string operand_format;  // simulate mode on a floating-point macro: its format, e.g. "bf16"
+  // simulate mode on a floating-point PIM engine (sot_mram_fp): one training iteration on it and on
+  // the FloatPIM-style baseline
+  std::optional<TrainingCostComparison> training_cost;
 };
 
 std::vector<EvaluationRow> evaluate_runs(const Config& config, const nn::Datasets& data,

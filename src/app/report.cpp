@@ -135,6 +135,7 @@ nlohmann::json to_json(const RunReport& report) {
       entry["adc_energy_per_conversion_pj"] = energy_pj / std::max(1.0, conversions);
       entry["adc_energy_per_image_pj"] = energy_pj / std::max<int64_t>(1, row.result.images);
       if (row.cost) entry["cost"] = cost_json(*row.cost);
+      if (row.training_cost) entry["training_iteration"] = training_cost_json(*row.training_cost);
       if (const auto* baseline = compared_row(report, row)) {
         const auto ratios = cost_ratios(*row.cost, *baseline->cost);
         entry["compared_to"] = {{"run", baseline->run.name},
@@ -208,6 +209,9 @@ std::string results_table(const RunReport& report) {
                          "accuracy {:.2f} % vs {:.2f} %\n",
                          row.run.name, baseline->run.name, ratios.speedup, ratios.latency, ratios.energy,
                          100 * row.result.accuracy, 100 * baseline->result.accuracy);
+  }
+  for (const auto& row : report.evaluations) {
+    if (row.training_cost) table += training_cost_table(*row.training_cost, row.run.name);
   }
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
   return table;

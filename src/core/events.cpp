@@ -19,6 +19,12 @@ double adc_energy_pj(const ComponentLibrary& c, const Hardware&, const EventType
   return count * (c.adc_fom_fj_per_step * std::ldexp(1.0, type.bits) * speed_wall * 1e-3);
 }
 
+// In-memory FP operations cost what their programs' primitives cost on the macro's device: only the
+// macro knows (Macro::own_energy_pj).
+double priced_by_the_macro(const ComponentLibrary&, const Hardware&, const EventType& type, double) {
+  throw std::logic_error(describe(type) + " must be priced by the macro that records them (own_energy_pj)");
+}
+
 // The vocabulary: one row per kind, in EventKind order. docs/cost.md repeats it with sources.
 const std::vector<EventKindInfo> kVocabulary = {
     {EventKind::Mac, "macs", "useful multiply-accumulates of the product (2 operations each for TOPS)", false, false,
@@ -96,6 +102,14 @@ const std::vector<EventKindInfo> kVocabulary = {
      [](const ComponentLibrary& c, const Hardware&, const EventType& type, double count) {
        return count * type.bits * type.bits * c.multiplier_energy_pj_per_bit_squared;
      }},
+    {EventKind::InMemoryFloatMultiplication, "in_memory_float_multiplications",
+     "floating-point multiplies in the event's format run in the array as programs of bit primitives (priced by the "
+     "macro from the programs' primitive counts)",
+     false, true, Part::Cells, false, &priced_by_the_macro},
+    {EventKind::InMemoryFloatAddition, "in_memory_float_additions",
+     "floating-point adds in the event's format run in the array as programs of bit primitives (priced by the macro "
+     "from the programs' primitive counts)",
+     false, true, Part::Cells, false, &priced_by_the_macro},
 };
 
 }  // namespace
@@ -106,7 +120,7 @@ bool EventType::operator<(const EventType& other) const {
 }
 
 const std::vector<EventKindInfo>& event_vocabulary() {
-  static_assert(kEventKindCount == 18, "a new EventKind needs its row in kVocabulary");
+  static_assert(kEventKindCount == 20, "a new EventKind needs its row in kVocabulary");
   return kVocabulary;
 }
 

@@ -32,8 +32,10 @@ enum class EventKind : uint8_t {
   Normalization,      // one result normalised (leading-one select and shift); bits: the mantissa width
   FloatAddition,      // one floating-point addition; format: the adder's (accumulation of products)
   Multiplication,     // one integer multiplication in peripheral logic; bits: its operands' width (bits x bits)
+  InMemoryFloatMultiplication,  // one floating-point multiply run in the array as a program of bit primitives; format
+  InMemoryFloatAddition,        // one floating-point add run in the array as a program of bit primitives; format
 };
-constexpr int kEventKindCount = 18;
+constexpr int kEventKindCount = 20;
 
 // A floating-point format: sign, exponent_bits, mantissa_bits (bf16 = {8, 7}). Kinds that act on
 // floating-point values (FloatAddition) are qualified by one; {0, 0} otherwise.

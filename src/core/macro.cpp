@@ -96,6 +96,10 @@ void Macro::weight_gradient(const ProductShape&, const float*, const float*, con
   throw std::logic_error("this macro has no training products (see training_products())");
 }
 
+void Macro::update_weights(int64_t, float*, const float*, double, Events*) const {
+  throw std::logic_error("this macro does not update weights (see training_products())");
+}
+
 std::unique_ptr<Macro> MacroSpec::for_operands(const IntegerOperands&) const {
   throw std::invalid_argument("macro type " + type() + " takes floating-point operands, not integer codes");
 }

@@ -127,6 +127,7 @@ struct TrainingProducts {
   bool forward = true;           // y = x · wᵀ (integer-code macros: the straight-through estimator's forward)
   bool input_gradient = false;   // dx = dy · w
   bool weight_gradient = false;  // dw = dyᵀ · x
+  bool weight_update = false;    // the SGD step w ← w - lr · dw, in place in the macro's format
 };
 
 // A macro fixed for one layer's operands: the products and their events.
@@ -151,6 +152,10 @@ class Macro {
                               float* dx, Events* events) const;
   virtual void weight_gradient(const ProductShape& shape, const float* dy, const float* x, const NoiseKey& key,
                                float* dw, Events* events) const;
+  // The plain SGD step on the stored weights, in place, for macros whose training_products() say
+  // so: w [count] ← w - learning_rate · gradient, computed the way the macro computes.
+  virtual void update_weights(int64_t count, float* w, const float* gradient, double learning_rate,
+                              Events* events) const;
 
   // The events of a forward product of this shape, without data: equal to what forward records
   // (DESIGN.md invariant 2).

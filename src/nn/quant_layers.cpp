@@ -167,9 +167,7 @@ struct MacroProductFunction : public torch::autograd::Function<MacroProductFunct
 
 }  // namespace
 
-torch::Tensor QuantLayer::float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
-                                              int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
-                                              uint64_t first_sample_of_rows) {
+const core::Macro& QuantLayer::float_macro() {
   if (!float_macro_) {
     try {
       float_macro_ = core::macro_for_layer(*spec_.macro, {spec_.weight_bits, spec_.activation_bits, false, {}});
@@ -177,6 +175,28 @@ torch::Tensor QuantLayer::float_macro_product(const torch::Tensor& x, const torc
       throw InputError("layer '" + name_ + "': invalid " + spec_.macro->type() + " macro: " + error.what());
     }
   }
+  return *float_macro_;
+}
+
+bool QuantLayer::updates_weight_on_macro() {
+  return on_float_macro() && stored_weight().defined() && float_macro().training_products().weight_update;
+}
+
+void QuantLayer::update_weight_on_macro(double learning_rate) {
+  auto weight = stored_weight();
+  const auto gradient = weight.grad();
+  if (!gradient.defined()) return;
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(weight.is_contiguous() && weight.scalar_type() == torch::kFloat32);
+  const auto gradient_values = gradient.to(torch::kFloat32).contiguous();
+  float_macro().update_weights(weight.numel(), weight.data_ptr<float>(), gradient_values.data_ptr<float>(),
+                               learning_rate, &stats_.events);
+}
+
+torch::Tensor QuantLayer::float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
+                                              int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
+                                              uint64_t first_sample_of_rows) {
+  float_macro();
   const auto x_rows = x.to(torch::kFloat32).contiguous();
   const auto w_rows = w.to(torch::kFloat32).contiguous();
   TORCH_CHECK(x_rows.dim() == 2 && w_rows.dim() == 2 && x_rows.size(1) == channels * kernel_area &&

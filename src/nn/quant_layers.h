@@ -97,6 +97,13 @@ class QuantLayer : public torch::nn::Module {
   int64_t last_macs_per_sample() const { return last_macs_per_sample_; }
   const ProductsPerSample& last_products() const { return last_products_; }
   const SimulationStats& simulation_stats() const { return stats_; }
+  // Whether the stored weight is updated on the layer's macro (simulate mode on a floating-point
+  // macro whose training_products().weight_update): the training loop leaves it out of the
+  // optimizer and calls update_weight_on_macro after each step.
+  bool updates_weight_on_macro();
+  // stored_weight() ← stored_weight() - learning_rate · its gradient, in place, as the macro computes
+  // it (plain SGD in its format); records the events. Nothing when the weight has no gradient.
+  void update_weight_on_macro(double learning_rate);
   void reset_simulation_stats() { stats_ = SimulationStats{}; }
   // Readout calibration (the analog macro's calibrated ADC full scale): while collecting,
   // simulate-mode forward passes give the macro's products to its calibration (and use the
@@ -121,6 +128,9 @@ class QuantLayer : public torch::nn::Module {
   // Simulate mode on a macro of floating-point operands (DAISM): the layer's fp32 operands go to
   // the macro without integer quantization; the macro rounds them to its format.
   bool on_float_macro() const;
+  // The layer's macro for floating-point operands (built on first use). InputError naming the layer
+  // for a macro that cannot take its operands.
+  const core::Macro& float_macro();
   // y [rows, cols] = x [rows, K] · w [cols, K]ᵀ on that macro (K = channels * kernel_area),
   // differentiable: while training, each product (forward, input gradient, weight gradient) runs on
   // the macro where its training_products() say so and in exact fp32 otherwise. Records the events,

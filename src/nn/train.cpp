@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -17,13 +18,22 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const OptimizerOptions& options) {
+// The optimizer of every parameter but the weights that their macros update in place.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const OptimizerOptions& options,
+                                                        const std::vector<std::shared_ptr<QuantLayer>>& updated_on_macro) {
+  std::vector<torch::Tensor> parameters;
+  for (const auto& parameter : model.parameters()) {
+    const bool on_macro = std::any_of(updated_on_macro.begin(), updated_on_macro.end(), [&](const auto& layer) {
+      return layer->stored_weight().is_same(parameter);
+    });
+    if (!on_macro) parameters.push_back(parameter);
+  }
   if (options.kind == "adam") {
     return std::make_unique<torch::optim::Adam>(
-        model.parameters(), torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+        parameters, torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
   }
   return std::make_unique<torch::optim::SGD>(
-      model.parameters(),
+      parameters,
       torch::optim::SGDOptions(options.learning_rate).momentum(options.momentum).weight_decay(options.weight_decay));
 }
 
@@ -49,7 +59,11 @@ double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t t
 }
 
 StageResult train_stage(Model& model, const ImageDataset& train_set, const StageOptions& options) {
-  auto optimizer = make_optimizer(model, options.optimizer);
+  std::vector<std::shared_ptr<QuantLayer>> updated_on_macro;  // plain SGD in the macro's format, in place
+  for (auto& [name, layer] : quant_layers(model)) {
+    if (layer->updates_weight_on_macro()) updated_on_macro.push_back(layer);
+  }
+  auto optimizer = make_optimizer(model, options.optimizer, updated_on_macro);
   StageResult result;
   result.info.stage = options.stage;
   result.info.config_hash = options.config_hash;
@@ -85,13 +99,14 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
       if (options.before_batch) options.before_batch(epoch, b);
       rate = learning_rate_at(options.optimizer, (epoch - 1) * batches + b, total_steps);
       set_learning_rate(*optimizer, rate);
-      optimizer->zero_grad();
+      model.zero_grad();  // the optimizer's parameters and the weights updated on macros
       auto logits = model.forward(batch.images);
       auto loss = torch::nn::functional::cross_entropy(logits, batch.labels);
       // The reported loss stays the task's; the regularizer only shapes the gradient.
       auto objective = options.regularizer ? loss + options.regularizer() : loss;
       objective.backward();
       optimizer->step();
+      for (auto& layer : updated_on_macro) layer->update_weight_on_macro(rate);
       const int64_t n = batch.labels.size(0);
       loss_sum += loss.item<double>() * static_cast<double>(n);
       correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();

@@ -33,7 +33,7 @@ std::shared_ptr<const core::MacroSpec> DaismType::build(const Config& config, co
     return std::find(config.train_products.begin(), config.train_products.end(), product) !=
            config.train_products.end();
   };
-  spec.training = {trains("forward"), trains("input_gradient"), trains("weight_gradient")};
+  spec.training = {trains("forward"), trains("input_gradient"), trains("weight_gradient"), false};
   try {
     return std::make_shared<DaismSpec>(spec);
   } catch (const std::invalid_argument& error) {

@@ -30,10 +30,11 @@
 #include "app/macros/daism.h"
 #include "app/macros/ddc_pim.h"
 #include "app/macros/digital_sram.h"
+#include "app/macros/sot_mram_fp.h"
 
 namespace bitline::app {
 
-using MacroTypes = std::tuple<AnalogSramType, DigitalSramType, DaismType, DdcPimType>;
+using MacroTypes = std::tuple<AnalogSramType, DigitalSramType, DaismType, DdcPimType, SotMramFpType>;
 
 constexpr std::size_t kMacroTypeCount = std::tuple_size_v<MacroTypes>;
 
