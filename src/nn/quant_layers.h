@@ -135,9 +135,10 @@ class QuantLayer : public torch::nn::Module {
   // differentiable: while training, each product (forward, input gradient, weight gradient) runs on
   // the macro where its training_products() say so and in exact fp32 otherwise. Records the events,
   // and outside training the CSNR against the exact fp32 product.
+  // exact_rows: the exact fp32 product when the caller has it (evaluation), else computed here.
   torch::Tensor float_macro_product(const torch::Tensor& x, const torch::Tensor& w, int64_t channels,
                                     int64_t kernel_area, uint64_t key_part, int64_t rows_per_sample,
-                                    uint64_t first_sample_of_rows);
+                                    uint64_t first_sample_of_rows, const torch::Tensor& exact_rows = {});
   // Simulate mode on a lossless macro (outside a readout calibration): its result is the exact
   // product the caller already has, so the macro is not run; records the events of `products`
   // products of `shape` and returns true. Otherwise returns false.

@@ -70,6 +70,7 @@ int guard_bits(const NumberFormat& format, Rounding rounding) {
 
 float to_format(float x, const NumberFormat& format) {
   if (std::isnan(x)) return std::numeric_limits<float>::quiet_NaN();
+  if (std::fpclassify(x) == FP_SUBNORMAL) return std::copysign(0.0f, x);  // below every format's normals
   if (std::isinf(x) || x == 0.0f) return x;
   return finish(round_significand(x, format.mantissa_bits, Rounding::NearestEven), format);
 }

@@ -42,8 +42,8 @@ int exponent_bias(const NumberFormat& format);
 double smallest_normal(const NumberFormat& format);
 double largest_finite(const NumberFormat& format);
 
-// A float rounded to the format: the mantissa to nearest even (operands entering the engine [A]),
-// then the range checks; NaN stays NaN.
+// A float rounded to the format: fp32 subnormals flushed to ±0, the mantissa to nearest even
+// (operands entering the engine [A]), then the range checks; NaN stays NaN.
 float to_format(float x, const NumberFormat& format);
 
 // The engine's two operations on values of the format (the results are values of the format).

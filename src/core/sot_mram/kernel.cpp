@@ -6,6 +6,14 @@
 #include <limits>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#if !defined(__clang__)
+// GCC 12 warns inside its own AVX-512 intrinsics (their _mm512_undefined pass-through operands).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#endif
+
 #include "core/sot_mram/fp_format.h"
 
 // Vectors of 64 bytes (GCC/Clang vector extensions, lowered to AVX-512, AVX2 or SSE by target).
@@ -54,9 +62,11 @@ struct Lanes {
     bool truncate = true;
     Bits drop_mask = 0;       // the field bits below the format's mantissa
     Bits half_minus_one = 0;  // nearest even: added before the mask, with the kept LSB
+    Bits lsb_mask = 0;        // 1, or 0 when no bit is dropped (the format fills the field)
     int drop = 0;
     Signed clear_offset = 0;  // field bits of the smaller addend to clear: exponent distance + this
     T smallest = 0, largest = 0;
+    NumberFormat format;
   };
   static Plan plan_of(const NumberFormat& format, Rounding rounding) {
     Plan plan;
@@ -64,9 +74,11 @@ struct Lanes {
     plan.drop = Traits::kFieldBits - format.mantissa_bits;
     plan.drop_mask = (Bits{1} << plan.drop) - 1;
     plan.half_minus_one = (plan.drop_mask >> 1);
+    plan.lsb_mask = plan.drop > 0 ? 1 : 0;
     plan.clear_offset = plan.drop - guard_bits(format, rounding);
     plan.smallest = static_cast<T>(smallest_normal(format));
     plan.largest = static_cast<T>(largest_finite(format));
+    plan.format = format;
     return plan;
   }
 
@@ -76,7 +88,7 @@ struct Lanes {
   // Rounding to the format's mantissa, then the range checks (fp_format.cpp's finish).
   [[gnu::always_inline]] static inline Value finish(Value v, const Plan& plan) {
     BitVector b = bits(v);
-    if (!plan.truncate) b += plan.half_minus_one + ((b >> plan.drop) & 1);
+    if (!plan.truncate) b += plan.half_minus_one + ((b >> plan.drop) & plan.lsb_mask);
     b &= ~plan.drop_mask;
     const BitVector sign = b & kSignBit;
     const Value magnitude = value(b & ~kSignBit);
@@ -169,6 +181,95 @@ void gemm_double_lanes(const Lanes<double>::Plan& plan, int64_t first_row, int64
   gemm_rows<double>(plan, first_row, end_row, n_padded, n, d, driving, stored_by_depth, out);
 }
 
+#if defined(__x86_64__) && !defined(__clang__)
+// Truncation in formats with fp32's exponent range (bf16) on AVX-512: the same operations as
+// Lanes<float> with the masks in mask registers, and without the overflow checks, which cannot fire
+// (a product or truncated sum above the format's largest finite is a float infinity already).
+#define BITLINE_SOT_MRAM_AVX512 1
+
+bool cpu_has_avx512() {
+  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return supported;
+}
+
+struct TruncationE8 {
+  __m512i drop_mask;  // the field bits below the format's mantissa (cleared)
+  __m512i clear_offset;
+};
+
+__attribute__((target("avx512f,avx512dq"), always_inline)) inline __m512 flush_below_normal(__m512i bits) {
+  // An exponent field of 0 (fp32 subnormals and zeros): below the format's smallest normal, ±0.
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __mmask16 below = _mm512_testn_epi32_mask(bits, _mm512_set1_epi32(0x7f800000));
+  return _mm512_castsi512_ps(_mm512_mask_and_epi32(bits, below, bits, sign));
+}
+
+__attribute__((target("avx512f,avx512dq"), always_inline)) inline __m512 multiply_e8(__m512 a, __m512 b,
+                                                                                      const TruncationE8& plan) {
+  const __m512i product = _mm512_castps_si512(_mm512_mul_ps(a, b));  // exact
+  return flush_below_normal(_mm512_andnot_si512(plan.drop_mask, product));
+}
+
+__attribute__((target("avx512f,avx512dq"), always_inline)) inline __m512 add_e8(__m512 a, __m512 b,
+                                                                                 const TruncationE8& plan) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  const __m512i a_bits = _mm512_castps_si512(a), b_bits = _mm512_castps_si512(b);
+  const __m512i a_magnitude = _mm512_and_si512(a_bits, magnitude), b_magnitude = _mm512_and_si512(b_bits, magnitude);
+  const __mmask16 swap = _mm512_cmpgt_epu32_mask(b_magnitude, a_magnitude);
+  const __m512i larger = _mm512_mask_blend_epi32(swap, a_bits, b_bits);
+  const __m512i smaller = _mm512_mask_blend_epi32(swap, b_bits, a_bits);
+  const __m512i distance = _mm512_abs_epi32(
+      _mm512_sub_epi32(_mm512_srli_epi32(a_magnitude, 23), _mm512_srli_epi32(b_magnitude, 23)));
+  const __m512i cleared = _mm512_add_epi32(distance, plan.clear_offset);
+  const __mmask16 kept = _mm512_cmple_epi32_mask(cleared, _mm512_set1_epi32(23));  // else shifted out whole
+  const __m512i keep = _mm512_sllv_epi32(_mm512_set1_epi32(-1), cleared);
+  const __m512i aligned = _mm512_maskz_and_epi32(kept, smaller, keep);
+  const __m512i sum = _mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(larger), _mm512_castsi512_ps(aligned)));
+  return flush_below_normal(_mm512_andnot_si512(plan.drop_mask, sum));
+}
+
+template <int kRows>
+__attribute__((target("avx512f,avx512dq"), always_inline)) inline void gemm_block_e8(
+    const TruncationE8& plan, int64_t first, int64_t n_padded, int64_t n, int64_t d, const float* driving,
+    const float* stored_by_depth, float* out) {
+  constexpr int kVectors = 2;
+  for (int64_t j0 = 0; j0 < n_padded; j0 += 16 * kVectors) {
+    __m512 sum[kRows][kVectors];
+    for (auto& row : sum) {
+      for (auto& s : row) s = _mm512_setzero_ps();
+    }
+    for (int64_t k = 0; k < d; ++k) {
+      const float* w = stored_by_depth + k * n_padded + j0;
+      const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+      for (int r = 0; r < kRows; ++r) {
+        const __m512 x = _mm512_set1_ps(driving[(first + r) * d + k]);
+        sum[r][0] = add_e8(sum[r][0], multiply_e8(x, w0, plan), plan);
+        sum[r][1] = add_e8(sum[r][1], multiply_e8(x, w1, plan), plan);
+      }
+    }
+    for (int r = 0; r < kRows; ++r) {
+      alignas(64) float lanes[16 * kVectors];
+      _mm512_store_ps(lanes, sum[r][0]);
+      _mm512_store_ps(lanes + 16, sum[r][1]);
+      for (int64_t j = j0; j < std::min<int64_t>(j0 + 16 * kVectors, n); ++j) out[(first + r) * n + j] = lanes[j - j0];
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512dq"))) void gemm_truncation_e8(const Lanes<float>::Plan& lanes_plan,
+                                                                   int64_t first_row, int64_t end_row, int64_t n_padded,
+                                                                   int64_t n, int64_t d, const float* driving,
+                                                                   const float* stored_by_depth, float* out) {
+  const TruncationE8 plan{_mm512_set1_epi32(static_cast<int>(lanes_plan.drop_mask)),
+                          _mm512_set1_epi32(static_cast<int>(lanes_plan.clear_offset))};
+  int64_t i = first_row;
+  for (; i + kRowsPerBlock <= end_row; i += kRowsPerBlock) {
+    gemm_block_e8<kRowsPerBlock>(plan, i, n_padded, n, d, driving, stored_by_depth, out);
+  }
+  for (; i < end_row; ++i) gemm_block_e8<1>(plan, i, n_padded, n, d, driving, stored_by_depth, out);
+}
+#endif
+
 // The stored operand as [d][n_padded] in the lanes' type, zeros past n.
 template <class T>
 std::vector<T> stored_by_depth(const float* stored, int64_t n, int64_t d, int64_t n_padded, StoredLayout layout) {
@@ -195,12 +296,49 @@ void run_lanes(const NumberFormat& format, Rounding rounding, int64_t m, int64_t
   }
 }
 
+// to_format on float lanes: fp32 subnormals flushed, the mantissa rounded to nearest even (a carry
+// renormalises), the range checks; NaN made the quiet NaN.
+#if defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#endif
+void to_format_block(const Lanes<float>::Plan& plan, const float* values, int64_t count, float* out) {
+  using L = Lanes<float>;
+  using BitVector = L::BitVector;
+  int64_t i = 0;
+  for (; i + L::kCount <= count; i += L::kCount) {
+    L::Value v;
+    std::memcpy(&v, values + i, sizeof(v));
+    BitVector b = L::bits(v);
+    b = (b & 0x7f800000u) == 0 ? (b & L::kSignBit) : b;  // fp32 subnormals
+    const BitVector nan = v != v;
+    v = L::finish(L::value(b), plan);
+    v = L::value(nan ? BitVector{} + 0x7fc00000u : L::bits(v));
+    std::memcpy(out + i, &v, sizeof(v));
+  }
+  for (; i < count; ++i) out[i] = to_format(values[i], plan.format);
+}
+
 }  // namespace
+
+void to_format_lanes(const float* values, int64_t count, const NumberFormat& format, float* out) {
+  auto plan = Lanes<float>::plan_of(format, Rounding::NearestEven);
+  constexpr int64_t kChunk = 1 << 14;
+#pragma omp parallel for schedule(static)
+  for (int64_t first = 0; first < count; first += kChunk) {
+    to_format_block(plan, values + first, std::min(kChunk, count - first), out + first);
+  }
+}
 
 void fp_gemm(const NumberFormat& format, Rounding rounding, int64_t m, int64_t n, int64_t d, const float* driving,
              const float* stored, float* out, StoredLayout layout) {
   if (m == 0 || n == 0) return;
   if (format.mantissa_bits <= 10) {
+#ifdef BITLINE_SOT_MRAM_AVX512
+    if (format.exponent_bits == 8 && rounding == Rounding::TowardZero && cpu_has_avx512()) {
+      run_lanes<float>(format, rounding, m, n, d, driving, stored, out, layout, gemm_truncation_e8);
+      return;
+    }
+#endif
     run_lanes<float>(format, rounding, m, n, d, driving, stored, out, layout, gemm_float_lanes);
   } else {
     run_lanes<double>(format, rounding, m, n, d, driving, stored, out, layout, gemm_double_lanes);

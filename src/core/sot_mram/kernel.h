@@ -20,7 +20,10 @@ enum class StoredLayout { ByElement, ByDepth };
 // (to_format). The lanes run in parallel over row blocks (OpenMP); the result does not depend on it.
 void fp_gemm(const NumberFormat& format, Rounding rounding, int64_t m, int64_t n, int64_t d, const float* driving,
              const float* stored, float* out, StoredLayout layout);
-// The same with the scalar functional model, one operation at a time (the tests' reference).
+// out[i] = to_format(values[i]) for count values, on the lanes (in parallel); out may be values.
+void to_format_lanes(const float* values, int64_t count, const NumberFormat& format, float* out);
+
+// The same GEMM with the scalar functional model, one operation at a time (the tests' reference).
 void fp_gemm_reference(const NumberFormat& format, Rounding rounding, int64_t m, int64_t n, int64_t d,
                        const float* driving, const float* stored, float* out, StoredLayout layout);
 

@@ -114,7 +114,7 @@ Events SotMramFpMacro::count(const ProductShape& shape) const {
 namespace {
 std::vector<float> in_format(const float* values, int64_t count, const NumberFormat& format) {
   std::vector<float> result(static_cast<std::size_t>(count));
-  for (int64_t i = 0; i < count; ++i) result[i] = to_format(values[i], format);
+  to_format_lanes(values, count, format, result.data());
   return result;
 }
 }  // namespace
@@ -142,9 +142,10 @@ void SotMramFpMacro::input_gradient(const ProductShape& shape, const float* dy, 
 void SotMramFpMacro::weight_gradient(const ProductShape& shape, const float* dy, const float* x, const NoiseKey&,
                                      float* dw, Events* events) const {
   const auto& engine = spec_->engine;
-  std::vector<float> dy_by_column(static_cast<std::size_t>(shape.rows * shape.cols));
+  const auto dy_format = in_format(dy, shape.rows * shape.cols, engine.format);
+  std::vector<float> dy_by_column(dy_format.size());
   for (int64_t r = 0; r < shape.rows; ++r) {
-    for (int64_t c = 0; c < shape.cols; ++c) dy_by_column[c * shape.rows + r] = to_format(dy[r * shape.cols + c], engine.format);
+    for (int64_t c = 0; c < shape.cols; ++c) dy_by_column[c * shape.rows + r] = dy_format[r * shape.cols + c];
   }
   const auto x_format = in_format(x, shape.rows * shape.depth(), engine.format);
   fp_gemm(engine.format, engine.rounding, shape.cols, shape.depth(), shape.rows, dy_by_column.data(), x_format.data(),

@@ -36,7 +36,7 @@ bool same_bits_or_both_nan(float expected, float actual) {
 }
 
 TEST(SotMramKernel, LanesEqualTheFunctionalModelBitForBit) {
-  const std::vector<NumberFormat> formats = {{8, 7}, {5, 10}, {8, 23}, {4, 3}, {6, 12}};
+  const std::vector<NumberFormat> formats = {{8, 7}, {5, 10}, {8, 23}, {4, 3}, {6, 12}, {8, 2}, {8, 10}};
   struct Shape {
     int64_t m, n, d;
   };
@@ -60,6 +60,24 @@ TEST(SotMramKernel, LanesEqualTheFunctionalModelBitForBit) {
           }
         }
       }
+    }
+  }
+}
+
+TEST(SotMramKernel, LaneConversionEqualsToFormat) {
+  std::mt19937 random(9);
+  std::vector<float> values(20000);
+  for (auto& v : values) {
+    uint32_t bits = random();  // every class of float: subnormals, huge, infinities, NaN
+    std::memcpy(&v, &bits, sizeof(v));
+  }
+  values[0] = std::ldexp(1.0f, -126) * (1.0f - std::ldexp(1.0f, -20));  // just below bf16's smallest normal
+  values[1] = std::numeric_limits<float>::denorm_min();
+  for (const NumberFormat format : {NumberFormat{8, 7}, NumberFormat{5, 10}, NumberFormat{8, 23}, NumberFormat{3, 2}}) {
+    std::vector<float> fast(values.size());
+    to_format_lanes(values.data(), static_cast<int64_t>(values.size()), format, fast.data());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ASSERT_TRUE(same_bits_or_both_nan(to_format(values[i], format), fast[i])) << format_name(format) << " " << values[i];
     }
   }
 }
