@@ -150,6 +150,28 @@ evaluation:
     - {name: paired, mode: simulate, macro: ddc, weights: paired}
     - {name: fcc, mode: simulate, macro: digital, weights: fcc}
 """)
+write("fuzz_layer_config", "sot_mram_fp", """layer: {type: conv2d, padding: 1, mode: simulate}
+macro: {type: sot_mram_fp, sot_mram_fp: {format: custom, exponent_bits: 5, mantissa_bits: 2, rounding: nearest_even,
+                                         logic: magic_nor, exponent_difference: subtract,
+                                         device: {nor_energy_fj: 10, nor_cycle_ns: 3}}}
+""")
+write("fuzz_experiment_config", "sot_mram_fp", """experiment: {name: seed, seed: 2, threads: 1}
+data: {train_samples: 100, test_samples: 50}
+model: {name: cnn, width_multiplier: 0.5}
+macros:
+  - name: mram
+    type: sot_mram_fp
+    sot_mram_fp: {format: fp16, rounding: toward_zero, train_products: [forward, weight_gradient, weight_update],
+                  device: {read_energy_fj: 5, write_energy_fj: 40, cell_area_f2: 30}}
+    hardware: {technology_node_nm: 28, array_rows: 1024, array_columns: 1024, tiles: 32, macros_per_tile: 256}
+train:
+  optimizer: sgd
+  float: {epochs: 0}
+  qat: {epochs: 1, mode: simulate, macro: mram}
+evaluation:
+  runs:
+    - {name: mram, mode: simulate, macro: mram}
+""")
 write("fuzz_pairing_file", "two_layers", """{"pairing_hash": "0123456789abcdef", "encoding": "twos_complement", "layers": [
  {"layer": "features.1.expand", "kind": "pointwise", "filters": 5, "depth": 16, "pairs": [[0, 3], [1, 4]],
   "unpaired": 2, "cost": 1234, "seconds": 0.001},

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -211,9 +214,24 @@ std::optional<double> SotMramFpMacro::own_energy_pj(const EventType& type) const
 
 // ---- the spec ----------------------------------------------------------------------------------
 
+namespace {
+// The sampled counts of an engine's options, computed once per process: configs build a spec per
+// layer, and an fp32 sample takes tens of milliseconds.
+std::shared_ptr<const ExpectedCounts> shared_expected_counts(const EngineOptions& options) {
+  static std::mutex mutex;
+  static std::map<std::tuple<int, int, int, int>, std::shared_ptr<const ExpectedCounts>> cache;
+  const auto key = std::make_tuple(options.format.exponent_bits, options.format.mantissa_bits,
+                                   static_cast<int>(options.rounding), static_cast<int>(options.exponent_difference));
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& counts = cache[key];
+  if (!counts) counts = std::make_shared<const ExpectedCounts>(expected_counts(options));
+  return counts;
+}
+}  // namespace
+
 SotMramFpSpec::SotMramFpSpec(Spec spec) {
   validate(spec);
-  counts_ = std::make_shared<const ExpectedCounts>(expected_counts(spec.engine));
+  counts_ = shared_expected_counts(spec.engine);
   spec_ = std::make_shared<const Spec>(std::move(spec));
 }
 
