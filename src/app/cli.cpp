@@ -15,6 +15,7 @@
 #include "app/layer_command.h"
 #include "app/chip_comparison_command.h"
 #include "app/fp_ops_command.h"
+#include "app/training_cost_report.h"
 #include "app/multiplier_command.h"
 #include "app/report.h"
 #include "core/error.h"
@@ -212,6 +213,12 @@ int command_cost(const ExperimentOptions& options) {
     io::write_file_atomically(json_path, cost_json(cost).dump(2) + "\n");
     io::write_file_atomically(csv_path, cost_csv(cost));
     fmt::print("wrote {} and {}\n", json_path.string(), csv_path.string());
+    if (const auto training = training_cost_comparison(*model, config, macro)) {
+      fmt::print("{}", training_cost_table(*training, fmt::format("macro '{}'", macro.name)));
+      const auto training_path = dir / fmt::format("training_{}.json", macro.name);
+      io::write_file_atomically(training_path, training_cost_json(*training).dump(2) + "\n");
+      fmt::print("wrote {}\n", training_path.string());
+    }
   }
   return 0;
 }

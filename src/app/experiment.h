@@ -63,7 +63,7 @@ std::filesystem::path checkpoint_dir(const Config& config);
 // an existing directory holding anything else is refused. "*.tmp-*": a killed writer's temporary file.
 inline const std::vector<std::string> kRunDirectoryEntries = {"results.json", "results.csv", "config.yaml", "checkpoints",
                                                               "cost_*.json",  "cost_*.csv",  "chip_comparison_*.json",
-                                                              "chip_comparison_*.csv", "*.tmp-*"};
+                                                              "chip_comparison_*.csv", "training_*.json", "*.tmp-*"};
 inline const std::vector<std::string> kCheckpointDirectoryEntries = {
     "float-*.ckpt", "qat-*.ckpt", "fcc_penalty-*.ckpt", "fcc-*.ckpt", "pairing-*.json", "*.tmp-*"};
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);

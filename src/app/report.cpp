@@ -211,7 +211,7 @@ std::string results_table(const RunReport& report) {
                          100 * row.result.accuracy, 100 * baseline->result.accuracy);
   }
   for (const auto& row : report.evaluations) {
-    if (row.training_cost) table += training_cost_table(*row.training_cost, row.run.name);
+    if (row.training_cost) table += training_cost_table(*row.training_cost, fmt::format("evaluation '{}'", row.run.name));
   }
   if (!report.config.quantization.layer_overrides.empty()) table += "* per-layer overrides apply\n";
   return table;

@@ -51,7 +51,9 @@ std::optional<TrainingCostComparison> training_cost_comparison(nn::Model& model,
   if (engine_spec == nullptr) return std::nullopt;
   std::vector<core::sot_mram::TrainingLayer> layers;
   for (auto& [name, layer] : nn::quant_layers(model)) {
-    if (layer->spec().mode != nn::LayerMode::Simulate) continue;  // kept off the macro by an override
+    if (layer_spec(config.quantization, name, nn::LayerMode::Simulate, &macro).mode != nn::LayerMode::Simulate) {
+      continue;  // kept off the macro by an override
+    }
     const auto& products = layer->last_products();
     if (products.count == 0) throw std::logic_error("training_cost_comparison: layer " + name + " has not run");
     // The first layer's input gradient feeds nothing.
@@ -93,22 +95,22 @@ nlohmann::json training_cost_json(const TrainingCostComparison& comparison) {
   return out;
 }
 
-std::string training_cost_table(const TrainingCostComparison& comparison, const std::string& evaluation) {
+std::string training_cost_table(const TrainingCostComparison& comparison, const std::string& label) {
   const auto& e = comparison.engine;
   std::string table = fmt::format(
-      "training iteration on evaluation '{}''s macro (batch {}: forward, input and weight gradients, SGD update; "
+      "training iteration on {} (batch {}: forward, input and weight gradients, SGD update; "
       "docs/mram_validation.md):\n",
-      evaluation, e.batch_size);
-  table += fmt::format("  {:<66} {:>12} {:>12} {:>10}\n", "engine", "energy uJ", "latency ms", "area mm^2");
+      label, e.batch_size);
+  table += fmt::format("  {:<76} {:>12} {:>12} {:>10}\n", "engine", "energy uJ", "latency ms", "area mm^2");
   const auto row = [&](const std::string& name, const TrainingCost& cost) {
-    table += fmt::format("  {:<66} {:>12.4g} {:>12.4g} {:>10.4g}\n", name, cost.total.energy_pj * 1e-6,
+    table += fmt::format("  {:<76} {:>12.4g} {:>12.4g} {:>10.4g}\n", name, cost.total.energy_pj * 1e-6,
                          cost.total.latency_ns * 1e-6, cost.area_mm2);
   };
   row(comparison.engine_readout, e);
   if (comparison.baseline) {
     const auto& b = *comparison.baseline;
     row(comparison.baseline_readout + " (baseline)", b);
-    table += fmt::format("  {:<66} {:>11.3g}x {:>11.3g}x {:>9.3g}x\n", "baseline / engine (paper: 3.3x, 1.8x, 2.5x)",
+    table += fmt::format("  {:<76} {:>11.3g}x {:>11.3g}x {:>9.3g}x\n", "baseline / engine (paper: 3.3x, 1.8x, 2.5x)",
                          b.total.energy_pj / e.total.energy_pj, b.total.latency_ns / e.total.latency_ns,
                          b.area_mm2 / e.area_mm2);
   }

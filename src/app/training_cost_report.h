@@ -25,6 +25,7 @@ struct TrainingCostComparison {
 std::optional<TrainingCostComparison> training_cost_comparison(nn::Model& model, const Config& config,
                                                                const MacroConfig& macro);
 nlohmann::json training_cost_json(const TrainingCostComparison& comparison);
-std::string training_cost_table(const TrainingCostComparison& comparison, const std::string& evaluation);
+// label: what it is for, e.g. "evaluation 'mram'".
+std::string training_cost_table(const TrainingCostComparison& comparison, const std::string& label);
 
 }  // namespace bitline::app
