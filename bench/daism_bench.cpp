@@ -7,10 +7,9 @@
 #include "nn/model.h"
 #include "nn/quant_layers.h"
 #include "nn/runtime.h"
+#include "macro_bench.h"
 
 namespace {
-
-using bitline::nn::LayerMode;
 
 // PC2 on bf16 (the paper's target), fp32 accumulation, all three training products.
 std::shared_ptr<const bitline::core::MacroSpec> daism_pc2() {
@@ -18,31 +17,14 @@ std::shared_ptr<const bitline::core::MacroSpec> daism_pc2() {
   spec.multiplier.operand_bits = spec.format.operand_bits();
   spec.multiplier.variant = bitline::core::daism::Variant::PrecomputedDigits;
   spec.multiplier.k = 2;
-  spec.training = {true, true, true};
+  spec.training = {true, true, true, false};
   return std::make_shared<bitline::core::daism::DaismSpec>(spec);
 }
 
-void on_daism(bitline::nn::QuantLayer& layer) {
-  auto spec = layer.spec();
-  spec.mode = LayerMode::Simulate;
-  spec.macro = daism_pc2();
-  layer.set_spec(spec);
-}
-
-// DESIGN.md's reference layer: conv 64->64, 3x3, pad 1, 32x32, batch 8, forward. Variant 0 = fp32,
-// 1 = on DAISM PC2 bf16.
+// DESIGN.md's reference layer's forward pass. Variant 0 = fp32, 1 = on DAISM PC2 bf16.
 void BM_DaismReferenceConv(benchmark::State& state) {
-  const bool daism = state.range(0) == 1;
-  bitline::nn::set_threads(static_cast<int>(state.range(1)));
-  torch::manual_seed(0);
-  bitline::nn::QConv2d conv(bitline::nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
-  if (daism) on_daism(*conv);
-  auto input = torch::randn({8, 64, 32, 32});
-  torch::NoGradGuard no_grad;
-  for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
-  state.SetLabel(daism ? "DAISM PC2 bf16" : "fp32");
-  state.counters["GMAC/s"] = benchmark::Counter(8.0 * 64 * 64 * 9 * 32 * 32 * 1e-9 * state.iterations(),
-                                                benchmark::Counter::kIsRate);
+  bitline::bench::reference_conv_forward(state, state.range(0) == 1 ? daism_pc2() : nullptr,
+                                         static_cast<int>(state.range(1)), "DAISM PC2 bf16");
 }
 BENCHMARK(BM_DaismReferenceConv)
     ->ArgsProduct({{0, 1}, {1, 2}})
@@ -69,31 +51,11 @@ void BM_DaismGemm(benchmark::State& state) {
 }
 BENCHMARK(BM_DaismGemm)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// One training step of the default cnn (forward, backward, SGD update) on a batch of 128
-// Fashion-MNIST-shaped images: an epoch is 469 such steps plus data loading, so the ratio of steps
-// is that of epochs. Variant 0 = fp32, 1 = DAISM PC2 bf16 in all three products of every layer.
+// A training step of the default cnn. Variant 0 = fp32, 1 = DAISM PC2 bf16 in all three products of
+// every layer.
 void BM_DaismTrainingStep(benchmark::State& state) {
-  const bool daism = state.range(0) == 1;
-  bitline::nn::set_threads(static_cast<int>(state.range(1)));
-  torch::manual_seed(0);
-  bitline::nn::ModelSpec model_spec;
-  model_spec.name = "cnn";
-  auto model = bitline::nn::build_model(model_spec);
-  if (daism) {
-    for (const auto& [name, layer] : bitline::nn::quant_layers(*model)) on_daism(*layer);
-  }
-  model->train();
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-  auto images = torch::randn({128, 1, 28, 28});
-  auto labels = torch::randint(0, 10, {128}, torch::kLong);
-  for (auto _ : state) {
-    optimizer.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model->forward(images), labels);
-    loss.backward();
-    optimizer.step();
-  }
-  state.SetLabel(daism ? "DAISM PC2 bf16, 3 products" : "fp32");
-  state.counters["images/s"] = benchmark::Counter(128.0 * state.iterations(), benchmark::Counter::kIsRate);
+  bitline::bench::cnn_training_step(state, state.range(0) == 1 ? daism_pc2() : nullptr,
+                                    static_cast<int>(state.range(1)), "DAISM PC2 bf16, 3 products");
 }
 BENCHMARK(BM_DaismTrainingStep)
     ->ArgsProduct({{0, 1}, {1, 2}})

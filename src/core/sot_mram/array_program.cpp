@@ -283,9 +283,13 @@ ProgramRun run_add(float a, float b, const EngineOptions& options) {
   if (difference < 0) std::swap(x, y);
   const int shift = std::abs(difference);
   if (shift > window) {  // the smaller operand is shifted out whole: the larger's fields are the result
-    Bits fields(1 + e + p - 1);
-    for (auto& cell : fields) column.copy(0, cell);
-    run.value = difference > 0 ? a : b;
+    uint8_t sign_cell = 0;
+    Bits exponent_cells(e), mantissa_cells(p - 1);
+    column.copy(x.sign, sign_cell);
+    for (int i = 0; i < e; ++i) column.copy(x.exponent[i], exponent_cells[i]);
+    for (int j = 0; j + 1 < p; ++j) column.copy(x.mantissa[j], mantissa_cells[j]);
+    run.value = value_of({sign_cell != 0, value_of_bits(exponent_cells, 0, e), value_of_bits(mantissa_cells, 0, p - 1)},
+                         format);
     run.counts = column.counts;
     return run;
   }

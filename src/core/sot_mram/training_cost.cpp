@@ -28,10 +28,11 @@ PhaseCost product_cost(const SotMramFpMacro& engine, double lanes, double macs, 
   const auto& counts = engine.counts();
   const auto& costs = engine.costs();
   const auto& format = engine.spec().engine.format;
+  const double value_bits = 1 + format.exponent_bits + format.mantissa_bits;
   PhaseCost cost;
   cost.multiplies = macs;
   cost.adds = macs;
-  cost.copies = macs * (1 + format.exponent_bits + format.mantissa_bits);
+  cost.copies = macs * value_bits;
   add_programs(cost, counts.multiply, macs, costs);
   add_programs(cost, counts.add, macs, costs);
   std::array<double, kPrimitiveCount> copy{};
@@ -39,7 +40,7 @@ PhaseCost product_cost(const SotMramFpMacro& engine, double lanes, double macs, 
   add_programs(cost, copy, cost.copies, costs);
   const double outputs = macs / depth;
   const double cycles = waves(macs, lanes) * (program_cycles(counts.multiply, costs) +
-                                              (cost.copies / macs) * costs[Primitive::Copy].cycles) +
+                                              value_bits * costs[Primitive::Copy].cycles) +
                         waves(outputs, lanes) * depth * program_cycles(counts.add, costs);
   cost.latency_ns = cycles * costs.cycle_ns;
   return cost;

@@ -10,6 +10,7 @@
 
 #include "core/sot_mram/fp_format.h"
 #include "core/sot_mram/macro.h"
+#include "core/sot_mram/training_cost.h"
 
 namespace bitline::core::sot_mram {
 namespace {
@@ -114,6 +115,40 @@ TEST(SotMramMacro, TheNorBaselinePaysForEveryPrimitiveInNorCycles) {
   EXPECT_EQ(n.counts().multiply, m.counts().multiply);
   EXPECT_GT(n.multiply_cycles(), 4 * m.multiply_cycles());  // 18-cycle full adds against 3-cycle ones
   EXPECT_EQ(18.0, n.costs()[Primitive::FullAdd].cycles);    // AritPIM: 9 NOR + 9 INIT
+}
+
+// One linear layer by hand: 2 outputs of K = 3, a batch of 4, on a chip of 2 blocks of 3 rows (6 lanes).
+TEST(SotMramMacro, ATrainingIterationCostsItsWavesOfPrograms) {
+  const Spec spec;  // bf16: a value is 16 bits
+  const auto macro_ptr = SotMramFpSpec(spec).for_format(spec.engine.format);
+  const auto& macro = dynamic_cast<const SotMramFpMacro&>(*macro_ptr);
+  EngineChip chip;
+  chip.block_rows = 3;
+  chip.block_columns = 8;
+  chip.blocks = 2;
+  const std::vector<TrainingLayer> layers = {{"fc", {1, 2, 3, 1}, 1, true}};
+  const auto cost = training_cost(macro, chip, layers, 4);
+  const double ns = macro.costs().cycle_ns, copy = macro.costs()[Primitive::Copy].cycles;
+  const double mul = macro.multiply_cycles(), add = macro.add_cycles();
+  // Forward: 24 MACs in ceil(24 / 6) = 4 waves of a multiply and a 16-bit copy; 8 outputs of 3 terms:
+  // ceil(8 / 6) = 2 waves of 3 adds.
+  const auto& forward = cost.phases[static_cast<int>(TrainingPhase::Forward)];
+  EXPECT_DOUBLE_EQ((4 * (mul + 16 * copy) + 2 * 3 * add) * ns, forward.latency_ns);
+  EXPECT_DOUBLE_EQ(24, forward.multiplies);
+  EXPECT_DOUBLE_EQ(24 * 16, forward.copies);
+  // Input gradient: 12 outputs of 2 terms: 2 waves of 2 adds. Weight gradient: 6 outputs of 4 terms.
+  EXPECT_DOUBLE_EQ((4 * (mul + 16 * copy) + 2 * 2 * add) * ns,
+                   cost.phases[static_cast<int>(TrainingPhase::InputGradient)].latency_ns);
+  EXPECT_DOUBLE_EQ((4 * (mul + 16 * copy) + 1 * 4 * add) * ns,
+                   cost.phases[static_cast<int>(TrainingPhase::WeightGradient)].latency_ns);
+  // The update: 6 weights, one wave of a multiply and an add.
+  EXPECT_DOUBLE_EQ((mul + add) * ns, cost.phases[static_cast<int>(TrainingPhase::Update)].latency_ns);
+  const double energy = 3 * 24 * (macro.multiply_energy_pj() + macro.add_energy_pj()) +
+                        3 * 24 * 16 * macro.costs()[Primitive::Copy].energy_fj * 1e-3 +
+                        6 * (macro.multiply_energy_pj() + macro.add_energy_pj());
+  EXPECT_NEAR(energy, cost.total.energy_pj, 1e-9 * energy);
+  // Area: 48 cells of 60 F^2 at 28 nm over the 95.1 % crossbar share.
+  EXPECT_NEAR(48 * 60 * 0.028 * 0.028 / 0.951 * 1e-6, cost.area_mm2, 1e-15);
 }
 
 }  // namespace

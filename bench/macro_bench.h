@@ -1,0 +1,80 @@
+#pragma once
+// What the macro benchmarks share: the reference conv's forward pass and a training step of the
+// default cnn, each on a macro (every layer in simulate mode) or in fp32 (no macro), measured the
+// same way for every macro type so that their ratios to fp32 compare.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/macro.h"
+#include "nn/model.h"
+#include "nn/quant_layers.h"
+#include "nn/runtime.h"
+
+namespace bitline::bench {
+
+inline void put_on_macro(nn::QuantLayer& layer, const std::shared_ptr<const core::MacroSpec>& macro) {
+  auto spec = layer.spec();
+  spec.mode = nn::LayerMode::Simulate;
+  spec.macro = macro;
+  layer.set_spec(spec);
+}
+
+// DESIGN.md's reference layer: conv 64->64, 3x3, pad 1, 32x32, batch 8, forward; on `macro`, or in
+// fp32 when it is null.
+inline void reference_conv_forward(benchmark::State& state, const std::shared_ptr<const core::MacroSpec>& macro,
+                                   int threads, const std::string& label) {
+  nn::set_threads(threads);
+  torch::manual_seed(0);
+  nn::QConv2d conv(nn::QConv2dOptions{64, 64, 3, 1, 1, 1, 1, false});
+  if (macro) put_on_macro(*conv, macro);
+  auto input = torch::randn({8, 64, 32, 32});
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(conv->forward(input));
+  state.SetLabel(macro ? label : "fp32");
+  state.counters["GMAC/s"] = benchmark::Counter(8.0 * 64 * 64 * 9 * 32 * 32 * 1e-9 * state.iterations(),
+                                                benchmark::Counter::kIsRate);
+}
+
+// One training step of the default cnn (forward, backward, update) on a batch of 128
+// Fashion-MNIST-shaped images, as nn::train_stage runs it: SGD with momentum, except for the weights
+// a macro updates in place. An epoch is 469 such steps plus data loading, the same for both, so the
+// ratio of steps bounds that of epochs.
+inline void cnn_training_step(benchmark::State& state, const std::shared_ptr<const core::MacroSpec>& macro,
+                              int threads, const std::string& label) {
+  nn::set_threads(threads);
+  torch::manual_seed(0);
+  nn::ModelSpec model_spec;
+  model_spec.name = "cnn";
+  auto model = nn::build_model(model_spec);
+  std::vector<std::shared_ptr<nn::QuantLayer>> updated_on_macro;
+  for (const auto& [name, layer] : nn::quant_layers(*model)) {
+    if (!macro) continue;
+    put_on_macro(*layer, macro);
+    if (layer->updates_weight_on_macro()) updated_on_macro.push_back(layer);
+  }
+  model->train();
+  std::vector<torch::Tensor> parameters;
+  for (const auto& parameter : model->parameters()) {
+    bool on_macro = false;
+    for (const auto& layer : updated_on_macro) on_macro |= layer->stored_weight().is_same(parameter);
+    if (!on_macro) parameters.push_back(parameter);
+  }
+  torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(0.01).momentum(0.9));
+  auto images = torch::randn({128, 1, 28, 28});
+  auto labels = torch::randint(0, 10, {128}, torch::kLong);
+  for (auto _ : state) {
+    model->zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model->forward(images), labels);
+    loss.backward();
+    optimizer.step();
+    for (auto& layer : updated_on_macro) layer->update_weight_on_macro(0.01);
+  }
+  state.SetLabel(macro ? label : "fp32");
+  state.counters["images/s"] = benchmark::Counter(128.0 * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+}  // namespace bitline::bench
