@@ -39,10 +39,10 @@ def training_tables(runs):
     print("|---|---|---|---|---|---|")
     for run, results in runs:
         for stage in results["training"]:
-            if stage.get("reused_cached_checkpoint"):
-                continue
+            # A stage a run reused from the cache shows the history of the run that trained it.
+            cached = " (cached)" if stage.get("reused_cached_checkpoint") else ""
             for epoch in stage["history"]:
-                print(f"| {run} | {stage['stage']} | {epoch['epoch']} | {epoch['train_loss']:.4f} "
+                print(f"| {run} | {stage['stage']}{cached} | {epoch['epoch']} | {epoch['train_loss']:.4f} "
                       f"| {100 * epoch['train_accuracy']:.2f} | {epoch['seconds']:.1f} |")
     print()
     print("| run | evaluation | weights | precision | test accuracy % | min layer CSNR dB | engine energy / iteration µJ "
