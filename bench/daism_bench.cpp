@@ -32,22 +32,10 @@ BENCHMARK(BM_DaismReferenceConv)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// The macro's product alone on the reference layer's im2col shape (rows 8 x 32 x 32, K = 64 x 3 x 3,
-// 64 outputs): what the layer adds around it (im2col, the CSNR's exact product) is the difference.
+// The macro's product alone on the reference layer's im2col shape.
 void BM_DaismGemm(benchmark::State& state) {
   bitline::nn::set_threads(static_cast<int>(state.range(0)));
-  const bitline::core::ProductShape shape{8 * 32 * 32, 64, 64, 9};
-  const auto macro = daism_pc2()->for_format({8, 23});
-  torch::manual_seed(0);
-  const auto x = torch::randn({shape.rows, shape.depth()});
-  const auto w = torch::randn({shape.cols, shape.depth()});
-  auto y = torch::empty({shape.rows, shape.cols});
-  for (auto _ : state) {
-    macro->forward(shape, x.data_ptr<float>(), w.data_ptr<float>(), {}, y.data_ptr<float>(), nullptr);
-  }
-  state.counters["Gproducts/s"] = benchmark::Counter(static_cast<double>(shape.rows * shape.cols * shape.depth()) * 1e-9 *
-                                                         static_cast<double>(state.iterations()),
-                                                     benchmark::Counter::kIsRate);
+  bitline::bench::reference_conv_product(state, *daism_pc2()->for_format({8, 23}));
 }
 BENCHMARK(BM_DaismGemm)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -39,6 +39,23 @@ inline void reference_conv_forward(benchmark::State& state, const std::shared_pt
                                                 benchmark::Counter::kIsRate);
 }
 
+// The macro's forward product alone on the reference layer's im2col shape (rows 8 x 32 x 32, K =
+// 64 x 3 x 3, 64 outputs, 302 M MACs) with fp32 operands: what the layer adds around it (im2col, the
+// CSNR's exact product) is the difference from reference_conv_forward.
+inline void reference_conv_product(benchmark::State& state, const core::Macro& macro) {
+  const core::ProductShape shape{8 * 32 * 32, 64, 64, 9};
+  torch::manual_seed(0);
+  const auto x = torch::randn({shape.rows, shape.depth()});
+  const auto w = torch::randn({shape.cols, shape.depth()});
+  auto y = torch::empty({shape.rows, shape.cols});
+  for (auto _ : state) {
+    macro.forward(shape, x.data_ptr<float>(), w.data_ptr<float>(), {}, y.data_ptr<float>(), nullptr);
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(shape.rows * shape.cols * shape.depth()) * 1e-9 *
+                                                    static_cast<double>(state.iterations()),
+                                                benchmark::Counter::kIsRate);
+}
+
 // One training step of the default cnn (forward, backward, update) on a batch of 128
 // Fashion-MNIST-shaped images, as nn::train_stage runs it: SGD with momentum, except for the weights
 // a macro updates in place. An epoch is 469 such steps plus data loading, the same for both, so the

@@ -33,21 +33,10 @@ BENCHMARK(BM_SotMramReferenceConv)
 // (double lanes).
 void BM_SotMramGemm(benchmark::State& state) {
   bitline::nn::set_threads(2);
-  const bitline::core::ProductShape shape{8 * 32 * 32, 64, 64, 9};
   bitline::core::sot_mram::Spec spec;
   if (state.range(0) == 1) spec.engine.format = {8, 23};
-  const auto macro = bitline::core::sot_mram::SotMramFpSpec(spec).for_format(spec.engine.format);
-  torch::manual_seed(0);
-  const auto x = torch::randn({shape.rows, shape.depth()});
-  const auto w = torch::randn({shape.cols, shape.depth()});
-  auto y = torch::empty({shape.rows, shape.cols});
-  for (auto _ : state) {
-    macro->forward(shape, x.data_ptr<float>(), w.data_ptr<float>(), {}, y.data_ptr<float>(), nullptr);
-  }
+  bitline::bench::reference_conv_product(state, *bitline::core::sot_mram::SotMramFpSpec(spec).for_format(spec.engine.format));
   state.SetLabel(state.range(0) == 1 ? "fp32 (double lanes)" : "bf16 (float lanes)");
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(shape.rows * shape.cols * shape.depth()) * 1e-9 *
-                                                    static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SotMramGemm)->Arg(0)->Arg(1)->ArgName("format")->Unit(benchmark::kMillisecond)->UseRealTime();
 
