@@ -13,6 +13,7 @@
 #include "nn/model.h"
 #include "nn/quant_layers.h"
 #include "nn/runtime.h"
+#include "nn/train.h"
 
 namespace bitline::bench {
 
@@ -67,20 +68,13 @@ inline void cnn_training_step(benchmark::State& state, const std::shared_ptr<con
   nn::ModelSpec model_spec;
   model_spec.name = "cnn";
   auto model = nn::build_model(model_spec);
-  std::vector<std::shared_ptr<nn::QuantLayer>> updated_on_macro;
-  for (const auto& [name, layer] : nn::quant_layers(*model)) {
-    if (!macro) continue;
-    put_on_macro(*layer, macro);
-    if (layer->updates_weight_on_macro()) updated_on_macro.push_back(layer);
+  if (macro) {
+    for (const auto& [name, layer] : nn::quant_layers(*model)) put_on_macro(*layer, macro);
   }
   model->train();
-  std::vector<torch::Tensor> parameters;
-  for (const auto& parameter : model->parameters()) {
-    bool on_macro = false;
-    for (const auto& layer : updated_on_macro) on_macro |= layer->stored_weight().is_same(parameter);
-    if (!on_macro) parameters.push_back(parameter);
-  }
-  torch::optim::SGD optimizer(parameters, torch::optim::SGDOptions(0.01).momentum(0.9));
+  const auto updated_on_macro = nn::layers_updated_on_macro(*model);
+  torch::optim::SGD optimizer(nn::optimizer_parameters(*model, updated_on_macro),
+                              torch::optim::SGDOptions(0.01).momentum(0.9));
   auto images = torch::randn({128, 1, 28, 28});
   auto labels = torch::randint(0, 10, {128}, torch::kLong);
   for (auto _ : state) {

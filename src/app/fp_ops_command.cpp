@@ -69,7 +69,7 @@ int run_fp_ops_command(const FpOpsOptions& options) {
     spec.logic = logic;
     const auto counts = std::make_shared<const ExpectedCounts>(expected_counts(spec.engine, options.samples));
     const SotMramFpMacro macro(std::make_shared<const Spec>(spec), counts);
-    const auto row = [&](const char* op, const std::array<double, kPrimitiveCount>& c, double cycles, double energy_pj) {
+    const auto row = [&](const char* op, const ProgramCounts& c, double cycles, double energy_pj) {
       fmt::print("{:<10} {:<9} {:>8.1f} {:>7.1f} {:>7.1f} {:>7.2f} {:>7.1f} {:>7.1f} {:>7.1f} {:>9.1f} {:>9.1f} {:>10.3f}\n",
                  to_string(logic), op, c[0], c[1], c[2], c[3], c[4], c[5], c[6], cycles, cycles * macro.costs().cycle_ns,
                  energy_pj);

@@ -18,16 +18,8 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The optimizer of every parameter but the weights that their macros update in place.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const OptimizerOptions& options,
-                                                        const std::vector<std::shared_ptr<QuantLayer>>& updated_on_macro) {
-  std::vector<torch::Tensor> parameters;
-  for (const auto& parameter : model.parameters()) {
-    const bool on_macro = std::any_of(updated_on_macro.begin(), updated_on_macro.end(), [&](const auto& layer) {
-      return layer->stored_weight().is_same(parameter);
-    });
-    if (!on_macro) parameters.push_back(parameter);
-  }
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& parameters,
+                                                        const OptimizerOptions& options) {
   if (options.kind == "adam") {
     return std::make_unique<torch::optim::Adam>(
         parameters, torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
@@ -45,6 +37,26 @@ int64_t batches_per_epoch(int64_t samples, int64_t batch_size) { return (samples
 
 }  // namespace
 
+std::vector<std::shared_ptr<QuantLayer>> layers_updated_on_macro(Model& model) {
+  std::vector<std::shared_ptr<QuantLayer>> layers;
+  for (auto& [name, layer] : quant_layers(model)) {
+    if (layer->updates_weight_on_macro()) layers.push_back(layer);
+  }
+  return layers;
+}
+
+std::vector<torch::Tensor> optimizer_parameters(Model& model,
+                                                const std::vector<std::shared_ptr<QuantLayer>>& updated_on_macro) {
+  std::vector<torch::Tensor> parameters;
+  for (const auto& parameter : model.parameters()) {
+    const bool on_macro = std::any_of(updated_on_macro.begin(), updated_on_macro.end(), [&](const auto& layer) {
+      return layer->stored_weight().is_same(parameter);
+    });
+    if (!on_macro) parameters.push_back(parameter);
+  }
+  return parameters;
+}
+
 double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t total_steps) {
   const double progress = total_steps > 0 ? static_cast<double>(step) / static_cast<double>(total_steps) : 0.0;
   if (options.schedule == "cosine") return options.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));
@@ -59,11 +71,8 @@ double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t t
 }
 
 StageResult train_stage(Model& model, const ImageDataset& train_set, const StageOptions& options) {
-  std::vector<std::shared_ptr<QuantLayer>> updated_on_macro;  // plain SGD in the macro's format, in place
-  for (auto& [name, layer] : quant_layers(model)) {
-    if (layer->updates_weight_on_macro()) updated_on_macro.push_back(layer);
-  }
-  auto optimizer = make_optimizer(model, options.optimizer, updated_on_macro);
+  const auto updated_on_macro = layers_updated_on_macro(model);  // plain SGD in the macro's format, in place
+  auto optimizer = make_optimizer(optimizer_parameters(model, updated_on_macro), options.optimizer);
   StageResult result;
   result.info.stage = options.stage;
   result.info.config_hash = options.config_hash;

@@ -2,12 +2,14 @@
 // Training (one stage: fp32 or QAT), evaluation and calibration loops.
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/model.h"
+#include "nn/quant_layers.h"
 
 namespace bitline::nn {
 
@@ -20,6 +22,13 @@ struct OptimizerOptions {
   std::vector<double> milestones = {0.6, 0.9};  // fractions of the stage
   double gamma = 0.1;
 };
+
+// The layers whose stored weights their macros update in place (QuantLayer::updates_weight_on_macro),
+// and the model's parameters but those weights: what the optimizer trains. train_stage calls each
+// such layer's update_weight_on_macro after the optimizer's step.
+std::vector<std::shared_ptr<QuantLayer>> layers_updated_on_macro(Model& model);
+std::vector<torch::Tensor> optimizer_parameters(Model& model,
+                                                const std::vector<std::shared_ptr<QuantLayer>>& updated_on_macro);
 
 // Learning rate of a step: a pure function of the step, so a resumed run needs no scheduler state.
 double learning_rate_at(const OptimizerOptions& options, int64_t step, int64_t total_steps);

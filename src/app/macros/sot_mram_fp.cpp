@@ -24,9 +24,7 @@ std::shared_ptr<const core::MacroSpec> SotMramFpType::build(const Config& config
     return std::find(config.train_products.begin(), config.train_products.end(), product) != config.train_products.end();
   };
   spec.training = {trains("forward"), trains("input_gradient"), trains("weight_gradient"), trains("weight_update")};
-  const auto& d = config.device;
-  spec.device = {d.read_energy_fj, d.write_energy_fj, d.cycle_ns, d.cell_area_f2, d.nor_energy_fj, d.nor_cycle_ns,
-                 d.nor_cell_area_f2};
+  spec.device = config.device;
   try {
     return std::make_shared<SotMramFpSpec>(spec);
   } catch (const std::invalid_argument& error) {

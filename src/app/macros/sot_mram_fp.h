@@ -10,21 +10,15 @@
 #include "app/config_schema.h"
 #include "app/macros/macro_example.h"
 #include "core/macro.h"
+#include "core/sot_mram/macro.h"
 
 namespace bitline::app {
 
 struct LayerQuantizationConfig;
 
-// The device figures behind the primitives' costs; defaults and sources in core/sot_mram/macro.h.
-struct SotMramDeviceConfig {
-  double read_energy_fj = 20.0;
-  double write_energy_fj = 100.0;
-  double cycle_ns = 1.0;
-  double cell_area_f2 = 60.0;
-  double nor_energy_fj = 6.4;
-  double nor_cycle_ns = 1.0;
-  double nor_cell_area_f2 = 4.0;
-};
+// The device figures behind the primitives' costs: the core's struct (its defaults and sources are in
+// core/sot_mram/macro.h), as an app type so that describe() is found beside it.
+struct SotMramDeviceConfig : core::sot_mram::DeviceFigures {};
 template <class V>
 void describe(V& v, SotMramDeviceConfig& c) {
   v.field("read_energy_fj", c.read_energy_fj,

@@ -58,6 +58,18 @@ LogicCosts logic_costs(Logic logic, const DeviceFigures& device) {
   return costs;
 }
 
+double program_cycles(const ProgramCounts& counts, const LogicCosts& costs) {
+  double cycles = 0;
+  for (int k = 0; k < kPrimitiveCount; ++k) cycles += counts[k] * costs.by_primitive[k].cycles;
+  return cycles;
+}
+
+double program_energy_pj(const ProgramCounts& counts, const LogicCosts& costs) {
+  double energy_fj = 0;
+  for (int k = 0; k < kPrimitiveCount; ++k) energy_fj += counts[k] * costs.by_primitive[k].energy_fj;
+  return energy_fj * 1e-3;
+}
+
 ExpectedCounts expected_counts(const EngineOptions& options, int samples) {
   ExpectedCounts counts;
   std::mt19937_64 random(kCountSeed);
@@ -179,26 +191,10 @@ ArrayFootprint SotMramFpMacro::footprint(const ProductShape& shape) const {
   return footprint;
 }
 
-double SotMramFpMacro::multiply_cycles() const {
-  double cycles = 0;
-  for (int k = 0; k < kPrimitiveCount; ++k) cycles += counts_->multiply[k] * costs_.by_primitive[k].cycles;
-  return cycles;
-}
-double SotMramFpMacro::add_cycles() const {
-  double cycles = 0;
-  for (int k = 0; k < kPrimitiveCount; ++k) cycles += counts_->add[k] * costs_.by_primitive[k].cycles;
-  return cycles;
-}
-double SotMramFpMacro::multiply_energy_pj() const {
-  double energy = 0;
-  for (int k = 0; k < kPrimitiveCount; ++k) energy += counts_->multiply[k] * costs_.by_primitive[k].energy_fj;
-  return energy * 1e-3;
-}
-double SotMramFpMacro::add_energy_pj() const {
-  double energy = 0;
-  for (int k = 0; k < kPrimitiveCount; ++k) energy += counts_->add[k] * costs_.by_primitive[k].energy_fj;
-  return energy * 1e-3;
-}
+double SotMramFpMacro::multiply_cycles() const { return program_cycles(counts_->multiply, costs_); }
+double SotMramFpMacro::add_cycles() const { return program_cycles(counts_->add, costs_); }
+double SotMramFpMacro::multiply_energy_pj() const { return program_energy_pj(counts_->multiply, costs_); }
+double SotMramFpMacro::add_energy_pj() const { return program_energy_pj(counts_->add, costs_); }
 
 double SotMramFpMacro::cycles_per_activation(const cost::Hardware& hardware, const cost::ComponentLibrary&) const {
   // The engine's own clock, in the chip's clock cycles.

@@ -56,11 +56,17 @@ struct DeviceFigures {
 // 2; a write one INIT; a read one sense cycle [A]; no search.
 LogicCosts logic_costs(Logic logic, const DeviceFigures& device);
 
+// One operation's program at these (expected) primitive counts on a family: its cycles and its
+// energy.
+using ProgramCounts = std::array<double, kPrimitiveCount>;
+double program_cycles(const ProgramCounts& counts, const LogicCosts& costs);
+double program_energy_pj(const ProgramCounts& counts, const LogicCosts& costs);
+
 // The mean primitive counts of one multiply and one add, from the programs run on a sample of
 // operands [A: nonzero values, |x| log-uniform over 8 binades around 1, both signs; zeros, which
 // take the cheap side path, are not credited].
 struct ExpectedCounts {
-  std::array<double, kPrimitiveCount> multiply{}, add{};
+  ProgramCounts multiply{}, add{};
 };
 ExpectedCounts expected_counts(const EngineOptions& options, int samples = 2048);
 

@@ -8,19 +8,10 @@ namespace {
 
 double waves(double operations, double lanes) { return std::ceil(operations / lanes); }
 
-// Programs of `count` operations of one kind: their expected primitives, energy and cycles.
-void add_programs(PhaseCost& cost, const std::array<double, kPrimitiveCount>& per_operation, double count,
-                  const LogicCosts& costs) {
-  for (int k = 0; k < kPrimitiveCount; ++k) {
-    cost.primitives[k] += per_operation[k] * count;
-    cost.energy_pj += per_operation[k] * count * costs.by_primitive[k].energy_fj * 1e-3;
-  }
-}
-
-double program_cycles(const std::array<double, kPrimitiveCount>& per_operation, const LogicCosts& costs) {
-  double cycles = 0;
-  for (int k = 0; k < kPrimitiveCount; ++k) cycles += per_operation[k] * costs.by_primitive[k].cycles;
-  return cycles;
+// Programs of `count` operations of one kind: their expected primitives and energy.
+void add_programs(PhaseCost& cost, const ProgramCounts& per_operation, double count, const LogicCosts& costs) {
+  for (int k = 0; k < kPrimitiveCount; ++k) cost.primitives[k] += per_operation[k] * count;
+  cost.energy_pj += program_energy_pj(per_operation, costs) * count;
 }
 
 // A product of `macs` MACs reducing over `depth` terms.
@@ -35,7 +26,7 @@ PhaseCost product_cost(const SotMramFpMacro& engine, double lanes, double macs, 
   cost.copies = macs * value_bits;
   add_programs(cost, counts.multiply, macs, costs);
   add_programs(cost, counts.add, macs, costs);
-  std::array<double, kPrimitiveCount> copy{};
+  ProgramCounts copy{};
   copy[static_cast<int>(Primitive::Copy)] = 1;
   add_programs(cost, copy, cost.copies, costs);
   const double outputs = macs / depth;

@@ -46,7 +46,7 @@ std::string to_string(TrainingPhase phase);  // "forward", "input_gradient", "we
 struct PhaseCost {
   double multiplies = 0, adds = 0, copies = 0;  // operations (copies: bits transferred)
   double energy_pj = 0, latency_ns = 0;
-  std::array<double, kPrimitiveCount> primitives{};  // expected primitive counts
+  ProgramCounts primitives{};  // expected primitive counts
   PhaseCost& operator+=(const PhaseCost& other);
 };
 
