@@ -18,6 +18,8 @@
 #include "app/training_cost_report.h"
 #include "app/multiplier_command.h"
 #include "app/report.h"
+#include "app/report_html.h"
+#include "app/sweep.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "nn/quant_layers.h"
@@ -26,7 +28,6 @@
 namespace bitline::app {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
 constexpr const char* kEmbeddedSource = "<embedded default config>";
 
 // Options shared by the commands that run an experiment.
@@ -49,29 +50,6 @@ void add_experiment_options(CLI::App& command, ExperimentOptions& options) {
   command.add_flag("--csnr", options.csnr, "print each simulated layer's CSNR (also in results.json)");
 }
 
-// Applies `key.path=value` to the YAML tree; the value is parsed as YAML (numbers, lists...).
-void apply_setting(YAML::Node& root, const std::string& setting) {
-  const auto equals = setting.find('=');
-  if (equals == std::string::npos || equals == 0) {
-    throw InputError(fmt::format("--set '{}': expected key.path=value, e.g. train.float.epochs=2", setting));
-  }
-  const std::string path = setting.substr(0, equals);
-  const YAML::Node value = parse_yaml(setting.substr(equals + 1), fmt::format("--set '{}': the value", setting));
-  std::vector<YAML::Node> chain{root};
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (dot == std::string::npos) {
-      chain.back()[key] = value;
-      break;
-    }
-    if (!chain.back()[key] || !chain.back()[key].IsMap()) chain.back()[key] = YAML::Node(YAML::NodeType::Map);
-    chain.push_back(chain.back()[key]);
-    start = dot + 1;
-  }
-}
-
 struct LoadedConfig {
   Config config;
   std::string source;
@@ -82,10 +60,8 @@ LoadedConfig load_experiment_config(const ExperimentOptions& options) {
   YAML::Node root = options.config_path.empty() ? YAML::Load(embedded_default_config_text())
                                                 : resolve_config_file(options.config_path);
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  for (const auto& setting : options.settings) apply_setting(root, setting);
-  YAML::Emitter out;
-  out << root;
-  LoadedConfig loaded{parse_config(out.c_str(), options.settings.empty() ? source : source + " with --set"), source};
+  for (const auto& setting : options.settings) apply_config_setting(root, setting);
+  LoadedConfig loaded{parse_config(dump_yaml(root), options.settings.empty() ? source : source + " with --set"), source};
   if (options.threads > 0) loaded.config.experiment.threads = options.threads;
   if (!options.run_dir.empty()) loaded.config.experiment.run_dir = options.run_dir;
   return loaded;
@@ -101,31 +77,6 @@ std::string prepare_runtime(const Config& config) {
                blas.sgemm_library.empty() ? "nothing" : blas.sgemm_library);
   }
   return blas.sgemm_library;
-}
-
-// The model after one fp32 forward pass on a random image, which records each layer's products;
-// the observers calibrate on it, so that activation_sign auto resolves as it would on data.
-std::shared_ptr<nn::Model> probed_model(const Config& config) {
-  const InputShape shape = input_shape(config.data);
-  auto model = build_configured_model(config);
-  // A network with FCC pairs: as many pairs per layer as the pairing will make.
-  if (pairs_filters(config)) apply_pairing(*model, nominal_pairing(*model, config));
-  torch::NoGradGuard no_grad;
-  model->eval();
-  nn::set_observer_phase(*model, nn::ObserverPhase::Calibrate);
-  torch::manual_seed(0);
-  model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
-  return model;
-}
-
-// The cost of the probed model on a macro, errors prefixed with the config's source.
-core::cost::NetworkCost probed_cost(nn::Model& model, const Config& config, const MacroConfig& macro,
-                                    const std::string& source) {
-  try {
-    return model_cost(model, config, macro);
-  } catch (const InputError& error) {
-    throw InputError(fmt::format("{}: {}", source, error.what()));
-  }
 }
 
 int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
@@ -147,7 +98,7 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
   const auto data = nn::load_datasets(data_options(config.data));
   io::prepare_output_directory(config.experiment.run_dir, kRunDirectoryEntries, "experiment.run_dir");
   io::prepare_output_directory(checkpoint_dir(config), kCheckpointDirectoryEntries, "experiment.checkpoint_dir");
-  fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kVersion, config.experiment.name, source,
+  fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kBitlineVersion, config.experiment.name, source,
              config.model.name, config.data.dataset, report.threads);
   RunOptions run_options;
   run_options.show_progress = !options.no_progress;
@@ -244,7 +195,7 @@ int command_macros() {
 
 int command_info() {
   const auto blas = nn::detect_blas();
-  fmt::print("bitline {}\nLibTorch {}\nBLAS (sgemm_): {}{}\nOpenBLAS config: {}\nLibTorch threads: {}\n", kVersion,
+  fmt::print("bitline {}\nLibTorch {}\nBLAS (sgemm_): {}{}\nOpenBLAS config: {}\nLibTorch threads: {}\n", kBitlineVersion,
              TORCH_VERSION, blas.sgemm_library, blas.is_openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: slow)",
              blas.openblas_config.empty() ? "not loaded" : blas.openblas_config, nn::threads());
   return blas.is_openblas ? 0 : 1;
@@ -254,7 +205,7 @@ int command_info() {
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"bitline: accuracy and cost of compute-in-memory DNN accelerators", "bitline"};
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", kBitlineVersion);
   app.require_subcommand(1);
 
   ExperimentOptions run_options, train_options, eval_options, layers_options, cost_options;
@@ -333,6 +284,38 @@ int run_cli(int argc, char** argv) {
   chip->add_option("--gemm", chip_options.gemm, "m,n,k of the GEMM out[m,n] = x[m,k] w[n,k]^T (default: the reference conv)")
       ->capture_default_str();
 
+  SweepCommandOptions sweep_options;
+  auto* sweep = app.add_subcommand("sweep",
+                                   "run a design-space sweep: the config's `sweep:` axes, one point per combination, "
+                                   "locally or on Slurm; sweep.csv and sweep.json gathered as points finish (docs/sweeps.md)");
+  sweep->add_option("-c,--config", sweep_options.config_path, "config with a `sweep:` section");
+  sweep->add_option("--set", sweep_options.settings, "override a config key before the sweep expands (repeatable)");
+  sweep->add_option("--jobs", sweep_options.jobs, "points run at once, each in its own process (local executor)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  sweep->add_option("--threads", sweep_options.threads, "CPU threads per point (default: experiment.threads / jobs)")
+      ->check(CLI::Range(1, 1024));
+  sweep->add_flag("--cost-only", sweep_options.cost_only,
+                  "price every point (energy, latency, TOPS/W, area) without training or evaluating");
+  sweep->add_flag("--dry-run", sweep_options.dry_run, "list the points and stop");
+  sweep->add_option("--executor", sweep_options.executor, "local (processes on this machine) or slurm (a job array)")
+      ->capture_default_str();
+  sweep->add_option("--partition", sweep_options.partition, "Slurm partition (default: sweep.slurm.partition)");
+  sweep->add_option("--time", sweep_options.time, "Slurm time limit per point, e.g. 02:00:00 (default: sweep.slurm.time)");
+  sweep->add_option("--cpus-per-task", sweep_options.cpus_per_task, "Slurm CPUs (and threads) per point")
+      ->check(CLI::Range(1, 1024));
+  sweep->add_option("--mem", sweep_options.memory, "Slurm memory per point, e.g. 8G");
+  sweep->add_option("--max-parallel", sweep_options.max_parallel, "Slurm array tasks that run at once")->check(CLI::Range(1, 100000));
+  sweep->add_option("--sbatch-arg", sweep_options.sbatch_args, "a further sbatch option, e.g. --sbatch-arg=--account=abc (repeatable)");
+  sweep->add_option("--status", sweep_options.status_dir, "show the state of each point of the sweep in DIR and gather its table");
+  sweep->add_option("--gather", sweep_options.gather_dir, "rewrite sweep.csv and sweep.json of the sweep in DIR from its finished points");
+  sweep->add_flag("--no-progress", sweep_options.no_progress, "(accepted for symmetry with run; points never draw bars)");
+
+  ReportCommandOptions report_options;
+  auto* report = app.add_subcommand("report", "write report.html, a self-contained offline report with figures, for a run or a sweep directory");
+  report->add_option("dir", report_options.dir, "a run directory (results.json) or a sweep directory (sweep.json)")->required();
+  report->add_option("-o,--output", report_options.output, "output file (default: DIR/report.html)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -353,6 +336,8 @@ int run_cli(int argc, char** argv) {
     if (multiplier->parsed()) return run_multiplier_command(multiplier_options);
     if (chip->parsed()) return run_chip_comparison_command(chip_options);
     if (fp_ops->parsed()) return run_fp_ops_command(fp_ops_options);
+    if (sweep->parsed()) return run_sweep_command(sweep_options);
+    if (report->parsed()) return run_report_command(report_options);
     if (adc->parsed()) return run_adc_command(adc_config_path.empty() ? adc_config_positional : adc_config_path);
   } catch (const InputError& error) {
     fmt::print(stderr, "error: {}\n", error.what());

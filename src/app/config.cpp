@@ -15,15 +15,16 @@
 #include "io/atomic_file.h"
 
 namespace bitline::app {
-namespace {
 
-std::string fnv1a_hex(const std::string& text) { return core::hex64(core::fnv1a64(text.data(), text.size())); }
-
-std::string dump(const YAML::Node& node) {
+std::string dump_yaml(const YAML::Node& node) {
   YAML::Emitter out;
   out << node;
   return out.c_str();
 }
+
+namespace {
+
+std::string fnv1a_hex(const std::string& text) { return core::hex64(core::fnv1a64(text.data(), text.size())); }
 
 bool glob_matches(const std::string& pattern, const std::string& name) {
   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
@@ -294,6 +295,116 @@ void check_parser_progress(const std::string& text, const std::string& source) {
 
 }  // namespace
 
+namespace {
+
+struct KeyPathStep {
+  std::string key;
+  std::optional<std::string> entry;  // [index] or [name] after the key
+};
+
+std::vector<KeyPathStep> parse_key_path(const std::string& key_path, const std::string& what) {
+  std::vector<KeyPathStep> steps;
+  std::size_t start = 0;
+  const auto bad = [&](const std::string& why) {
+    return InputError(fmt::format("{}: key path '{}': {}; expected keys joined by '.', a list entry as key[index] or "
+                                  "key[name], e.g. macros[0].analog_sram.adc.bits",
+                                  what, key_path, why));
+  };
+  while (start <= key_path.size()) {
+    const auto dot = key_path.find('.', start);
+    std::string part = key_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    KeyPathStep step;
+    const auto open = part.find('[');
+    if (open != std::string::npos) {
+      if (part.back() != ']' || part.size() - open < 3) throw bad("an unclosed or empty [ ]");
+      step.entry = part.substr(open + 1, part.size() - open - 2);
+      part.resize(open);
+    }
+    if (part.empty()) throw bad("an empty key");
+    if (part.find_first_of("[]") != std::string::npos || (step.entry && step.entry->find_first_of("[]") != std::string::npos)) {
+      throw bad("a stray bracket");
+    }
+    step.key = part;
+    steps.push_back(step);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return steps;
+}
+
+// The entry of a list that `selector` names: its index, or the entry whose `name` is `selector`.
+YAML::Node list_entry(const YAML::Node& list, const std::string& selector, const std::string& list_path,
+                      const std::string& what) {
+  const bool is_index = !selector.empty() && selector.find_first_not_of("0123456789") == std::string::npos;
+  if (is_index) {
+    const auto index = std::stoull(selector.substr(0, 9));
+    if (selector.size() > 9 || index >= list.size()) {
+      throw InputError(fmt::format("{}: key '{}[{}]': expected an index below {}, the length of the list", what, list_path,
+                                   selector, list.size()));
+    }
+    return list[index];
+  }
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node name = list[i].IsMap() ? list[i]["name"] : YAML::Node();
+    if (name && name.IsScalar()) {
+      if (name.Scalar() == selector) return list[i];
+      names.push_back(name.Scalar());
+    }
+  }
+  throw InputError(fmt::format("{}: key '{}[{}]': expected an index or the name of an entry ({}), found no entry named '{}'",
+                               what, list_path, selector, names.empty() ? "the list has no named entries" : fmt::format("{}", fmt::join(names, ", ")),
+                               selector));
+}
+
+}  // namespace
+
+void set_config_value(YAML::Node& root, const std::string& key_path, const YAML::Node& value, const std::string& what) {
+  const auto steps = parse_key_path(key_path, what);
+  std::vector<YAML::Node> chain{root};  // yaml-cpp nodes are handles: keep each level alive
+  std::string path;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto& step = steps[i];
+    YAML::Node parent = chain.back();
+    if (!parent.IsMap()) {
+      throw InputError(fmt::format("{}: key '{}': expected a map of keys to go into, found a {}", what, path,
+                                   parent.IsSequence() ? "list" : "value"));
+    }
+    path += (path.empty() ? "" : ".") + step.key;
+    const bool last = i + 1 == steps.size();
+    if (!step.entry) {
+      if (last) {
+        parent[step.key] = value;
+        return;
+      }
+      if (!parent[step.key] || parent[step.key].IsNull()) parent[step.key] = YAML::Node(YAML::NodeType::Map);
+      chain.push_back(parent[step.key]);
+      continue;
+    }
+    const YAML::Node list = parent[step.key];
+    if (!list || !list.IsSequence()) {
+      throw InputError(fmt::format("{}: key '{}': expected a list to select [{}] from, found {}", what, path, *step.entry,
+                                   !list || list.IsNull() ? "none (the list must be given in the config)" : "a map or a value"));
+    }
+    YAML::Node entry = list_entry(list, *step.entry, path, what);
+    path += "[" + *step.entry + "]";
+    if (last) {
+      entry = value;  // assigns through the handle into the list
+      return;
+    }
+    chain.push_back(entry);
+  }
+}
+
+void apply_config_setting(YAML::Node& root, const std::string& setting) {
+  const auto equals = setting.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw InputError(fmt::format("--set '{}': expected key.path=value, e.g. train.float.epochs=2", setting));
+  }
+  const std::string what = fmt::format("--set '{}'", setting);
+  set_config_value(root, setting.substr(0, equals), parse_yaml(setting.substr(equals + 1), what + ": the value"), what);
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> documents;
   try {
@@ -554,7 +665,17 @@ void validate_config(const Config& config, const std::string& source) {
   }
 }
 
-std::string to_yaml(const Config& config) { return dump(NodeEmitter::emit(config)) + "\n"; }
+std::string to_yaml(const Config& config) {
+  YAML::Node node = NodeEmitter::emit(config);
+  // Each macro with only its own type's section, so that the text loads again (a section of another
+  // type is an error). The hashes keep every section (NodeEmitter), so cached checkpoints stay valid.
+  for (auto macro : node["macros"]) {
+    for (const auto& type : macro_type_names()) {
+      if (type != macro["type"].Scalar()) macro.remove(type);
+    }
+  }
+  return dump_yaml(node) + "\n";
+}
 
 std::string documented_defaults() {
   DocumentedEmitter emitter;
@@ -576,7 +697,7 @@ void prune_defaults(YAML::Node node, const YAML::Node& defaults) {
     if (entry.second.IsMap() && default_value.IsMap()) {
       prune_defaults(entry.second, default_value);
       if (entry.second.size() == 0) equal_keys.push_back(key);
-    } else if (dump(entry.second) == dump(default_value)) {
+    } else if (dump_yaml(entry.second) == dump_yaml(default_value)) {
       equal_keys.push_back(key);
     }
   }
@@ -606,7 +727,7 @@ std::string float_stage_hash(const Config& config) {
   remove_entry(node, "data", "test_samples");  // evaluation only
   remove_entry(node, "train", "qat");
   remove_entry(node, "train", "fcc");
-  return fnv1a_hex(dump(node));
+  return fnv1a_hex(dump_yaml(node));
 }
 
 std::string qat_stage_hash(const Config& config) {
@@ -626,7 +747,7 @@ std::string qat_stage_hash(const Config& config) {
     }
     node["macro"] = macro;
   }
-  return fnv1a_hex(dump(node));
+  return fnv1a_hex(dump_yaml(node));
 }
 
 std::string pairing_hash(const Config& config) {
@@ -637,7 +758,7 @@ std::string pairing_hash(const Config& config) {
     fcc.remove(key);
   }
   node["fcc"] = fcc;
-  return fnv1a_hex(dump(node));
+  return fnv1a_hex(dump_yaml(node));
 }
 
 std::string fcc_penalty_stage_hash(const Config& config) {
@@ -647,14 +768,14 @@ std::string fcc_penalty_stage_hash(const Config& config) {
   node["penalty_weight"] = config.train.fcc_stage.penalty_weight;
   node["learning_rate"] = config.train.fcc_stage.learning_rate;
   node["samples_per_epoch"] = config.train.fcc_stage.samples_per_epoch.value_or(0);
-  return fnv1a_hex(dump(node));
+  return fnv1a_hex(dump_yaml(node));
 }
 
 std::string fcc_stage_hash(const Config& config) {
   YAML::Node node(YAML::NodeType::Map);
   node["pairing"] = pairing_hash(config);
   node["fcc"] = NodeEmitter::emit(config.train.fcc_stage);
-  return fnv1a_hex(dump(node));
+  return fnv1a_hex(dump_yaml(node));
 }
 
 nn::LayerMode parse_mode(const std::string& mode) {

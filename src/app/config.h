@@ -525,6 +525,16 @@ void describe(V& v, Config& c) {
 // syntax error, a second document, a key repeated in a map, a non-scalar key, or a tree nested
 // deeper than 64 levels or holding more than 100000 nodes (counting each use of an alias).
 YAML::Node parse_yaml(const std::string& yaml_text, const std::string& source);
+// A YAML tree as block-style text.
+std::string dump_yaml(const YAML::Node& node);
+// Sets the value at `key_path` in a config's YAML tree: keys joined by '.', a list entry by its
+// index or, for lists of named entries, its name (`macros[0].adc.bits`, `macros[asim_sram].adc.bits`).
+// Missing map keys are created; a missing list entry, or a path through a value, is an InputError
+// that starts with `what` (e.g. "--set 'x=1'").
+void set_config_value(YAML::Node& root, const std::string& key_path, const YAML::Node& value, const std::string& what);
+// Applies a `--set key.path=value` to a config's YAML tree; the value is parsed as YAML (numbers,
+// lists...).
+void apply_config_setting(YAML::Node& root, const std::string& setting);
 // The config embedded in the binary (a copy of configs/default.yaml).
 const std::string& embedded_default_config_text();
 // Parses and validates YAML text; `source` names it in errors (a path or "<embedded default>").
@@ -536,7 +546,8 @@ Config load_config(const std::filesystem::path& path);
 YAML::Node resolve_config_file(const std::filesystem::path& path);
 // Checks across fields (e.g. mean/std lengths); throws InputError naming `source` and the key.
 void validate_config(const Config& config, const std::string& source);
-// The config as YAML text (all keys, current values).
+// The config as YAML text (all keys, current values; each macro with its own type's section), which
+// loads again as the same config.
 std::string to_yaml(const Config& config);
 // Documented YAML of the built-in defaults: `bitline config --defaults`.
 std::string documented_defaults();

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <torch/torch.h>
+
+#include "app/experiment.h"
+#include "app/fcc.h"
 #include "core/error.h"
 #include "nn/quant_layers.h"
 
@@ -85,6 +89,28 @@ nlohmann::json events_json(const core::Events& events, bool every_macro_kind) {
     if (info.has_bits) out[std::string(info.name) + "_by_bits"][std::to_string(type.bits)] = count;
   }
   return out;
+}
+
+std::shared_ptr<nn::Model> probed_model(const Config& config) {
+  const InputShape shape = input_shape(config.data);
+  auto model = build_configured_model(config);
+  // A network with FCC pairs: as many pairs per layer as the pairing will make.
+  if (pairs_filters(config)) apply_pairing(*model, nominal_pairing(*model, config));
+  torch::NoGradGuard no_grad;
+  model->eval();
+  nn::set_observer_phase(*model, nn::ObserverPhase::Calibrate);
+  torch::manual_seed(0);
+  model->forward(torch::randn({1, shape.channels, shape.image_size, shape.image_size}));
+  return model;
+}
+
+core::cost::NetworkCost probed_cost(nn::Model& model, const Config& config, const MacroConfig& macro,
+                                    const std::string& source) {
+  try {
+    return model_cost(model, config, macro);
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}: {}", source, error.what()));
+  }
 }
 
 nlohmann::json cost_json(const core::cost::NetworkCost& cost) {

@@ -1,6 +1,7 @@
 #pragma once
 // Energy, latency and area of a config's model on each macro's chip (core/cost; docs/cost.md):
 // `bitline cost`, and the cost columns of `bitline run`'s results.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@ namespace bitline::app {
 // and are left out. Throws InputError naming the macro's hardware keys when the chip or a layer's
 // mapping is invalid.
 core::cost::NetworkCost model_cost(nn::Model& model, const Config& config, const MacroConfig& macro);
+
+// The model after one fp32 forward pass on a random image, which records each layer's products
+// (what model_cost prices); the observers calibrate on it, so that activation_sign auto resolves as
+// it would on data.
+std::shared_ptr<nn::Model> probed_model(const Config& config);
+// model_cost, its errors prefixed with `source` (the config's file).
+core::cost::NetworkCost probed_cost(nn::Model& model, const Config& config, const MacroConfig& macro,
+                                    const std::string& source);
 
 // Event counts by kind name (every kind a macro can record when every_macro_kind, zeros included,
 // so that reports of different macros have the same keys), and per width for kinds with one

@@ -15,6 +15,8 @@
 #include "core/analog_sram/macro_type.h"
 #include "core/counter_hash.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
+#include "io/file_lock.h"
 #include "nn/checkpoint.h"
 #include "nn/quant_layers.h"
 
@@ -81,6 +83,13 @@ StageSummary run_stage(const Config& config, const nn::Datasets& data, const std
   summary.config_hash = hash;
   auto model = seeded_model(config);
 
+  // Processes that share the checkpoint directory (the points of a sweep) train each stage once:
+  // the others wait here, then find the checkpoint complete and reuse it.
+  std::optional<io::FileLock> training_lock;
+  if (options.train_if_needed) {
+    io::create_output_directory(summary.checkpoint.parent_path(), "experiment.checkpoint_dir");
+    training_lock.emplace(io::FileLock::acquire(summary.checkpoint.string() + ".lock"));
+  }
   const auto cached = nn::read_checkpoint_info(summary.checkpoint);
   const bool matches = cached && cached->config_hash == hash && cached->stage == stage;
   if (matches && cached->complete()) {

@@ -65,7 +65,7 @@ inline const std::vector<std::string> kRunDirectoryEntries = {"results.json", "r
                                                               "cost_*.json",  "cost_*.csv",  "chip_comparison_*.json",
                                                               "chip_comparison_*.csv", "training_*.json", "*.tmp-*"};
 inline const std::vector<std::string> kCheckpointDirectoryEntries = {
-    "float-*.ckpt", "qat-*.ckpt", "fcc_penalty-*.ckpt", "fcc-*.ckpt", "pairing-*.json", "*.tmp-*"};
+    "float-*.ckpt", "qat-*.ckpt", "fcc_penalty-*.ckpt", "fcc-*.ckpt", "pairing-*.json", "*.ckpt.lock", "*.tmp-*"};
 std::filesystem::path checkpoint_path(const Config& config, const std::string& stage, const std::string& hash);
 
 struct RunOptions {
