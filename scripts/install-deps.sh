@@ -12,6 +12,8 @@ packages=(
   liblemon-dev  # LEMON's weighted perfect matching (DDC-PIM filter pairing, core/ddc_pim/pairing.h)
   clang-format clang-tidy
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh, docs/reliability.md)
+  slurmctld slurmd slurm-client munge  # a single-node Slurm on localhost for the sweep executor's tests (scripts/local_slurm.sh)
+  chromium  # headless browser for the web/ report's tests (renders file:// pages, no download by npm)
 )
 
 missing=()
@@ -21,12 +23,32 @@ done
 
 sudo_cmd=""
 [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+# apt-get and dpkg chatter (unpacking, invoke-rc.d refusing to start services without systemd) is kept
+# out of the way and shown only when the install fails.
+apt_install() {
+  local log
+  log=$(mktemp)
+  if ! { $sudo_cmd apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "install-deps: installing $* failed" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_install "${missing[@]}"
 else
   echo "install-deps: all ${#packages[@]} packages already installed"
+fi
+
+# Node and npm for web/. A NodeSource-style `nodejs` already ships /usr/bin/npm and conflicts with
+# Debian's `npm` package, so Debian's `nodejs npm` are installed only when there is no npm at all.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm"
+  apt_install nodejs npm
 fi
 
 # LibTorch calls BLAS through the libblas.so.3 alternative. Point it (and LAPACK) at the OpenMP
@@ -43,3 +65,19 @@ for alternative in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
     fi
   fi
 done
+
+# web/'s npm dependencies, pinned by its lock file. `npm ci` wipes and refills node_modules, so it runs
+# only when the lock file changed since the last install (its hash is stamped into node_modules).
+web_dir="$(cd "$(dirname "$0")/.." && pwd)/web"
+if [[ -f "$web_dir/package-lock.json" ]]; then
+  stamp="$web_dir/node_modules/.bitline-lock-sha256"
+  lock_hash=$(sha256sum "$web_dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
+    echo "install-deps: web/node_modules up to date"
+  else
+    echo "install-deps: npm ci in web/"
+    (cd "$web_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    mkdir -p "$web_dir/node_modules"
+    echo "$lock_hash" >"$stamp"
+  fi
+fi

@@ -36,10 +36,7 @@ int run_adc_command(const std::string& config_path) {
   } catch (const InputError& error) {
     throw InputError(fmt::format("{}: {}", config_path, error.what()));
   }
-  if (!converter) {  // model ideal: the same transfer as a threshold table without INL
-    const int bits = static_cast<int>(config.adc.bits);
-    converter = std::make_shared<core::adc::ThresholdConverter>(bits, core::adc::ThresholdConverter::ideal_thresholds_lsb(bits));
-  }
+  if (!converter) converter = converter_or_ideal(config.adc, "adc");  // model ideal: thresholds without INL
   core::adc::CharacterizeOptions options;
   options.noise_sigma_lsb = config.noise_sigma_lsb;
   options.ramp_steps_per_lsb = static_cast<int>(config.characterize.ramp_steps_per_lsb);

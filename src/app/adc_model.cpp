@@ -199,4 +199,10 @@ std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc,
   return make_adc_model(adc, key).converter;
 }
 
+std::shared_ptr<const core::adc::Converter> converter_or_ideal(const AdcConfig& adc, const std::string& key) {
+  if (auto converter = make_converter(adc, key)) return converter;
+  const int bits = static_cast<int>(adc.bits);
+  return std::make_shared<core::adc::ThresholdConverter>(bits, core::adc::ThresholdConverter::ideal_thresholds_lsb(bits));
+}
+
 }  // namespace bitline::app

@@ -25,4 +25,8 @@ AdcModel make_adc_model(const AdcConfig& adc, const std::string& key);
 // make_adc_model(...).converter.
 std::shared_ptr<const core::adc::Converter> make_converter(const AdcConfig& adc, const std::string& key);
 
+// make_converter, or for model ideal (no converter) the ideal threshold converter of its bits: the
+// transfer that `bitline adc` and the report characterize.
+std::shared_ptr<const core::adc::Converter> converter_or_ideal(const AdcConfig& adc, const std::string& key);
+
 }  // namespace bitline::app

@@ -165,6 +165,10 @@ void ConfigLoader::read(const YAML::Node& node, const std::string& key_path, YAM
   value = YAML::Clone(node);
 }
 
+void ConfigLoader::read(const YAML::Node& node, const std::string&, AnyYaml& value, const Doc&) const {
+  value.node = YAML::Clone(node);
+}
+
 // ---- DocumentedEmitter --------------------------------------------------------------------------
 
 void DocumentedEmitter::comment(const Doc& doc) {

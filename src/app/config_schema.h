@@ -14,6 +14,12 @@
 
 namespace bitline::app {
 
+// A field that holds any YAML value as it is (a scalar, list or map), e.g. a sweep axis's values;
+// its user validates it.
+struct AnyYaml {
+  YAML::Node node;
+};
+
 // Documentation and validation of one field.
 class Doc {
  public:
@@ -106,6 +112,7 @@ class ConfigLoader {
   void read(const YAML::Node& node, const std::string& key_path, std::string& value, const Doc& doc) const;
   // A YAML map kept as it is (validated by its user, e.g. macro layer overrides).
   void read(const YAML::Node& node, const std::string& key_path, YAML::Node& value, const Doc& doc) const;
+  void read(const YAML::Node& node, const std::string& key_path, AnyYaml& value, const Doc& doc) const;
   template <class T>
   void read(const YAML::Node& node, const std::string& key_path, std::optional<T>& value, const Doc& doc) const {
     if (node.IsNull()) { value.reset(); return; }
@@ -135,6 +142,7 @@ class ConfigLoader {
 std::string shortest_decimal(double value);  // e.g. 0.1, not 0.10000000000000001
 inline YAML::Node value_node(double value) { return YAML::Node(shortest_decimal(value)); }
 inline YAML::Node value_node(const YAML::Node& value) { return YAML::Clone(value); }
+inline YAML::Node value_node(const AnyYaml& value) { return YAML::Clone(value.node); }
 template <class T>
 YAML::Node value_node(const T& value) { return YAML::Node(value); }
 template <class T>
