@@ -215,3 +215,24 @@ evaluation:
     - {name: fp32, mode: float}
     - {name: sim, mode: simulate, macro: voting}
 """)
+
+# The sweep section (fuzz_sweep_config): grid and zip, values and ranges, list entries by name and index.
+write("fuzz_sweep_config", "grid", """experiment: {name: seed, threads: 1, run_dir: sweeps/seed}
+macros:
+  - {name: asim, type: analog_sram, analog_sram: {adc: {bits: 8}}}
+evaluation: {runs: [{name: analog, mode: simulate, macro: asim}]}
+sweep:
+  combine: grid
+  axes:
+    - {key: 'macros[asim].analog_sram.adc.bits', name: adc_bits, values: [4, 6, 8]}
+    - {key: 'macros[0].analog_sram.rows_per_conversion', range: {start: 32, stop: 128, step: 32}}
+  slurm: {partition: debug, time: '00:10:00', cpus_per_task: 1, memory: 4G, max_parallel: 2, sbatch_args: [--qos=short]}
+""")
+write("fuzz_sweep_config", "zip", """model: {name: mlp}
+sweep:
+  combine: zip
+  axes:
+    - {key: quantization.weight_bits, values: [8, 6, 4]}
+    - {key: 'quantization.layer_overrides', name: overrides, values: [[], [{layers: [fc1], weight_bits: 8}], []]}
+    - {key: train.float.learning_rate, range: {start: 0.1, stop: 0.05, step: -0.025}}
+""")

@@ -1,11 +1,12 @@
 // Prints a libFuzzer dictionary of the YAML configs: every key ("name:") and every choice of the
-// experiment, layer and ADC config schemas, walked with the same describe() lists the loader uses.
+// experiment, layer, ADC and sweep config schemas, walked with the same describe() lists the loader uses.
 #include <iostream>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "app/config.h"
+#include "app/sweep_config.h"
 
 namespace {
 
@@ -39,9 +40,12 @@ int main() {
   bitline::app::Config experiment;
   bitline::app::LayerCommandConfig layer;
   bitline::app::AdcCommandConfig adc;
+  bitline::app::SweepConfig sweep;
   describe(collector, experiment);
   describe(collector, layer);
   describe(collector, adc);
+  describe(collector, sweep);
+  collector.words.insert("sweep:");
   for (const char* yaml : {"base:", "null", "true", "false", "~", "- ", "{", "}", "[", "]", "---", "&a ", "*a", "<<: "}) {
     collector.words.insert(yaml);
   }

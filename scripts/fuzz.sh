@@ -26,7 +26,7 @@ fi
 "$build/fuzz/yaml_dictionary" > "$build/yaml.dict"
 dictionary_of() {
   case $1 in
-    fuzz_experiment_config | fuzz_layer_config | fuzz_adc_config) echo "$build/yaml.dict" ;;
+    fuzz_experiment_config | fuzz_sweep_config | fuzz_layer_config | fuzz_adc_config) echo "$build/yaml.dict" ;;
     fuzz_npy) echo fuzz/dictionaries/npy.dict ;;
     fuzz_idx) echo fuzz/dictionaries/idx.dict ;;
     fuzz_csv_table | fuzz_adc_table | fuzz_cco_table) echo fuzz/dictionaries/csv.dict ;;
