@@ -281,9 +281,13 @@ struct TableCounts {
 TableCounts gather_table(const SweepFiles& files) {
   const auto lock = io::FileLock::acquire(files.table_lock());
   json manifest = read_json_file(files.manifest());
+  TableCounts counts;
+  if (manifest.value("cost_only", false)) {  // priced by --cost-only: its rows stand until a sweep runs here
+    counts.rows = static_cast<int64_t>(manifest.at("rows").size());
+    return counts;
+  }
   const auto states = point_states(files, manifest);
   json rows = json::array();
-  TableCounts counts;
   for (std::size_t p = 0; p < manifest.at("points").size(); ++p) {
     auto& point = manifest["points"][p];
     point["state"] = state_name(states.states[p]);
@@ -636,15 +640,16 @@ int print_status(const SweepFiles& files) {
   }
   gather_table(files);
   const json manifest = read_json_file(files.manifest());
-  const auto states = point_states(files, manifest);
+  const bool cost_only = manifest.value("cost_only", false);  // every point "priced"
+  const auto states = cost_only ? PointStates{} : point_states(files, manifest);
   std::map<std::string, int> counts;
   fmt::print("{:<8} {:<12} {:<48} {}\n", "point", "state", "values", "detail");
   for (std::size_t p = 0; p < manifest.at("points").size(); ++p) {
     const auto& point = manifest["points"][p];
-    const std::string state = state_name(states.states[p]);
+    const std::string state = cost_only ? point.value("state", std::string("priced")) : state_name(states.states[p]);
     ++counts[state];
     fmt::print("{:<8} {:<12} {:<48} {}\n", point.at("id").get<std::string>(), state, point.at("label").get<std::string>(),
-               states.details[p]);
+               cost_only ? std::string() : states.details[p]);
   }
   std::vector<std::string> parts;
   for (const auto& [state, count] : counts) parts.push_back(fmt::format("{} {}", count, state));

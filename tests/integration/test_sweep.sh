@@ -102,6 +102,10 @@ for row in cost["rows"]:
     assert abs(row["energy_nj_per_image"] / full_rows[row["point"]]["energy_nj_per_image"] - 1) < 1e-9, row
 PY
 
+expect_exit 0 sweep --status sweeps/c
+expect_output "4 points: 4 priced"
+python3 -c "import json; assert len(json.load(open('sweeps/c/sweep.json'))['rows']) == 4" || fail "--status dropped the priced rows"
+
 # Bad sweep sections: exit 2 naming the point and the key; nothing is written.
 bad_sweep() {  # bad_sweep SWEEP_SECTION EXPECTED_TEXT...
   local section=$1; shift
