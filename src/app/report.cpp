@@ -55,13 +55,6 @@ std::string worst_csnr(const EvaluationRow& row) {
   return csnr_text(worst);
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 // The row a row's compare_to names, when both have a cost.
 const EvaluationRow* compared_row(const RunReport& report, const EvaluationRow& row) {
   if (!row.run.compare_to || !row.cost) return nullptr;
@@ -80,6 +73,13 @@ CostRatios cost_ratios(const core::cost::NetworkCost& run, const core::cost::Net
 }
 
 }  // namespace
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
 
 nlohmann::json to_json(const RunReport& report) {
   nlohmann::json training = nlohmann::json::array();

@@ -29,23 +29,6 @@ namespace fs = std::filesystem;
 constexpr std::size_t kMaxAdcCurves = 8;
 constexpr int kAdcRampStepsPerLsb = 4;
 
-json read_json(const fs::path& path) {
-  try {
-    return json::parse(io::read_text_file(path));
-  } catch (const json::exception& error) {
-    throw InputError(fmt::format("{}: expected JSON written by bitline, found a parse error: {}", path.string(), error.what()));
-  }
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 double number(const json& object, const char* key) {
   return object.contains(key) && object.at(key).is_number() ? object.at(key).get<double>() : 0.0;
 }
@@ -140,14 +123,14 @@ json cost_only_results(const fs::path& point_dir, const json& rows, int64_t poin
   for (const auto& row : rows) {
     if (row.at("point").get<int64_t>() != point || !row.at("macro").is_string()) continue;
     const fs::path cost = point_dir / fmt::format("cost_{}.json", row.at("macro").get<std::string>());
-    if (fs::exists(cost)) results["evaluations"].push_back({{"name", row.at("evaluation")}, {"cost", read_json(cost)}});
+    if (fs::exists(cost)) results["evaluations"].push_back({{"name", row.at("evaluation")}, {"cost", read_json_file(cost)}});
   }
   return results;
 }
 
 json empty_report(const std::string& dir, const std::string& kind, const std::string& title) {
   return {{"title", title},           {"kind", kind},         {"source_dir", dir},
-          {"generated_utc", utc_now()}, {"bitline_version", kBitlineVersion}, {"axes", json::array()},
+          {"generated_utc", utc_timestamp()}, {"bitline_version", kBitlineVersion}, {"axes", json::array()},
           {"rows", json::array()},     {"layers", json::array()}, {"components", json::array()},
           {"training", json::array()}, {"adc", json::array()},  {"adc_linearity", json::array()}};
 }
@@ -219,7 +202,7 @@ json report_data(const std::string& dir_text) {
   const fs::path dir = dir_text;
   std::set<std::string> adc_drawn;
   if (fs::exists(dir / "sweep.json")) {
-    const json manifest = read_json(dir / "sweep.json");
+    const json manifest = read_json_file(dir / "sweep.json");
     json data = empty_report(dir_text, "sweep", fmt::format("sweep '{}'", manifest.value("name", std::string("?"))));
     data["axes"] = json::array();
     for (const auto& axis : manifest.at("axes")) {
@@ -234,7 +217,7 @@ json report_data(const std::string& dir_text) {
       const std::string label = point.at("label");
       const fs::path point_dir = dir / point.at("dir").get<std::string>();
       add_details(data, index, label, cost_only ? cost_only_results(point_dir, manifest.at("rows"), index)
-                                                : read_json(point_dir / "results.json"));
+                                                : read_json_file(point_dir / "results.json"));
       if (const auto config = saved_config(cost_only ? dir / point.at("config").get<std::string>() : point_dir / "config.yaml")) {
         add_adc_curves(data, index, label, *config, adc_drawn);
       }
@@ -247,7 +230,7 @@ json report_data(const std::string& dir_text) {
                                  "found neither",
                                  dir_text));
   }
-  const json results = read_json(dir / "results.json");
+  const json results = read_json_file(dir / "results.json");
   json data = empty_report(dir_text, "run", fmt::format("run '{}'", results.value("experiment", std::string("?"))));
   for (auto row : result_rows(results)) {
     row["point"] = 0;

@@ -24,6 +24,7 @@
 #include "app/experiment.h"
 #include "app/fcc.h"
 #include "app/progress.h"
+#include "app/report.h"
 #include "app/sweep_config.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -52,24 +53,7 @@ struct SweepFiles {
   fs::path slurm_script() const { return dir / "slurm" / "array.sh"; }
 };
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text.data();
-}
-
 fs::path own_binary() { return fs::read_symlink("/proc/self/exe"); }
-
-json read_json_file(const fs::path& path) {
-  try {
-    return json::parse(io::read_text_file(path));
-  } catch (const json::exception& error) {
-    throw InputError(fmt::format("{}: expected JSON written by bitline, found a parse error: {}", path.string(), error.what()));
-  }
-}
 
 json yaml_to_json(const YAML::Node& value) {
   if (value.IsScalar()) {
@@ -236,11 +220,7 @@ std::string csv_cell(const json& value) {
   if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
   if (value.is_number()) return shortest_decimal(value.get<double>());
   if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+  return csv_field(value.is_string() ? value.get<std::string>() : value.dump());
 }
 
 const std::vector<std::string> kRowColumns = {"evaluation", "mode", "macro", "precision", "accuracy_percent", "loss",
@@ -299,7 +279,7 @@ TableCounts gather_table(const SweepFiles& files) {
   }
   counts.rows = static_cast<int64_t>(rows.size());
   manifest["rows"] = rows;
-  manifest["gathered_utc"] = utc_now();
+  manifest["gathered_utc"] = utc_timestamp();
   io::write_file_atomically(files.manifest(), manifest.dump(2) + "\n");
   io::write_file_atomically(files.table(), table_csv(manifest));
   return counts;
@@ -407,7 +387,7 @@ int run_cost_only(const SweepPlan& plan, const SweepFiles& files, const std::vec
   }
   manifest["rows"] = rows;
   manifest["cost_only"] = true;
-  manifest["gathered_utc"] = utc_now();
+  manifest["gathered_utc"] = utc_timestamp();
   const auto lock = io::FileLock::acquire(files.table_lock());
   io::write_file_atomically(files.manifest(), manifest.dump(2) + "\n");
   io::write_file_atomically(files.table(), table_csv(manifest));
@@ -482,7 +462,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
   while (next < order.size() || !running.empty()) {
     while (next < order.size() && static_cast<int>(running.size()) < jobs) {
       const auto& point = plan.points[order[next]];
-      write_status(files, point.id, "running " + utc_now());
+      write_status(files, point.id, "running " + utc_timestamp());
       running[spawn_point(files, point, threads)] = {order[next], Clock::now()};
       ++next;
     }
@@ -498,7 +478,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
     running.erase(it);
     const auto& point = plan.points[index];
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    write_status(files, point.id, fmt::format("finished {} {}", code, utc_now()));
+    write_status(files, point.id, fmt::format("finished {} {}", code, utc_timestamp()));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     ++finished;
     if (code != 0) ++failed;
@@ -625,7 +605,7 @@ int submit_to_slurm(const SweepPlan& plan, const SweepFiles& files, const SweepC
   if (code != 0) throw InputError(fmt::format("sbatch refused the job array (exit {}): {}", code, output));
   std::string job_id = output.substr(0, output.find_first_of(";\n"));
   json jobs = fs::exists(files.slurm_jobs()) ? read_json_file(files.slurm_jobs()) : json::array();
-  jobs.push_back({{"job_id", job_id}, {"submitted_utc", utc_now()}, {"array", array}, {"points", submitted}});
+  jobs.push_back({{"job_id", job_id}, {"submitted_utc", utc_timestamp()}, {"array", array}, {"points", submitted}});
   io::write_file_atomically(files.slurm_jobs(), jobs.dump(2) + "\n");
   fmt::print("submitted Slurm job array {} ({} points, --array={}); follow it with: bitline sweep --status {}\n", job_id,
              indices.size(), array, files.dir.string());
@@ -662,6 +642,23 @@ double number_or(const json& object, const char* key, double fallback) {
 }
 
 }  // namespace
+
+json read_json_file(const fs::path& path) {
+  try {
+    return json::parse(io::read_text_file(path));
+  } catch (const json::exception& error) {
+    throw InputError(fmt::format("{}: expected JSON written by bitline, found a parse error: {}", path.string(), error.what()));
+  }
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::array<char, 32> text{};
+  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text.data();
+}
 
 json result_rows(const json& results) {
   json rows = json::array();

@@ -29,6 +29,12 @@ struct SweepCommandOptions {
 
 int run_sweep_command(const SweepCommandOptions& options);
 
+// A JSON file that bitline wrote (results.json, sweep.json, cost_*.json); InputError naming it when it
+// is missing or does not parse.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+// The current time, e.g. 2026-12-01T07:05:00Z.
+std::string utc_timestamp();
+
 // What bitline writes into a sweep directory (io::prepare_output_directory).
 inline const std::vector<std::string> kSweepDirectoryEntries = {
     "sweep.json", "sweep.csv", "configs", "points", "logs", "checkpoints", "slurm", "report.html", "*.lock", "*.tmp-*"};
