@@ -34,7 +34,8 @@ double number(const json& object, const char* key) {
 }
 
 // The per-layer, per-component and training records of one finished point (or of the run).
-void add_details(json& data, int64_t point, const std::string& label, const json& results) {
+void add_details(json& data, int64_t point, const std::string& label, const json& results,
+                 std::set<std::string>& trained_checkpoints) {
   for (const auto& evaluation : results.value("evaluations", json::array())) {
     const std::string name = evaluation.at("name");
     std::map<std::string, json> csnr;
@@ -62,6 +63,8 @@ void add_details(json& data, int64_t point, const std::string& label, const json
     }
   }
   for (const auto& stage : results.value("training", json::array())) {
+    // A checkpoint that several points share is one training run: its curve is drawn once.
+    if (!trained_checkpoints.insert(stage.value("checkpoint", std::string())).second) continue;
     for (const auto& epoch : stage.value("history", json::array())) {
       data["training"].push_back({{"point", point}, {"label", label}, {"stage", stage.at("stage")}, {"epoch", epoch.at("epoch")},
                                   {"train_loss", epoch.at("train_loss")},
@@ -74,8 +77,11 @@ void add_details(json& data, int64_t point, const std::string& label, const json
 // one per distinct converter.
 void add_adc_curves(json& data, int64_t point, const std::string& label, const Config& config,
                     std::set<std::string>& drawn) {
+  bool has_adc = false;
   for (const auto& macro : config.macros) {
     if (macro.type != AnalogSramType::kName) continue;
+    if (!has_adc) data["adc_points"] = data.value("adc_points", 0) + 1;
+    has_adc = true;
     const auto section = macro_section<AnalogSramType>(macro, "");
     NodeEmitter emitter;
     describe(emitter, const_cast<AdcConfig&>(section.adc));
@@ -96,8 +102,10 @@ void add_adc_curves(json& data, int64_t point, const std::string& label, const C
                              {"ideal_code", std::clamp(std::round(ramp.input_lsb), 0.0, levels)}});
     }
     for (std::size_t k = 0; k < result.linearity.inl_lsb.size(); ++k) {
-      const double inl = result.linearity.inl_lsb[k];
-      const double dnl = k < result.linearity.dnl_lsb.size() ? result.linearity.dnl_lsb[k] : NAN;
+      // Rounding residue (1e-16 LSB for an ideal converter) as 0, so the axes stay readable.
+      const auto cleaned = [](double lsb) { return std::abs(lsb) < 1e-9 ? 0.0 : lsb; };
+      const double inl = cleaned(result.linearity.inl_lsb[k]);
+      const double dnl = cleaned(k < result.linearity.dnl_lsb.size() ? result.linearity.dnl_lsb[k] : NAN);
       data["adc_linearity"].push_back({{"point", point}, {"label", label}, {"macro", name}, {"code", k + 1},
                                        {"inl_lsb", std::isfinite(inl) ? json(inl) : json()},
                                        {"dnl_lsb", std::isfinite(dnl) ? json(dnl) : json()}});
@@ -200,7 +208,7 @@ void mark_pareto_fronts(json& rows) {
 
 json report_data(const std::string& dir_text) {
   const fs::path dir = dir_text;
-  std::set<std::string> adc_drawn;
+  std::set<std::string> adc_drawn, trained_checkpoints;
   if (fs::exists(dir / "sweep.json")) {
     const json manifest = read_json_file(dir / "sweep.json");
     json data = empty_report(dir_text, "sweep", fmt::format("sweep '{}'", manifest.value("name", std::string("?"))));
@@ -216,8 +224,9 @@ json report_data(const std::string& dir_text) {
       const int64_t index = point.at("point");
       const std::string label = point.at("label");
       const fs::path point_dir = dir / point.at("dir").get<std::string>();
-      add_details(data, index, label, cost_only ? cost_only_results(point_dir, manifest.at("rows"), index)
-                                                : read_json_file(point_dir / "results.json"));
+      add_details(data, index, label,
+                  cost_only ? cost_only_results(point_dir, manifest.at("rows"), index) : read_json_file(point_dir / "results.json"),
+                  trained_checkpoints);
       if (const auto config = saved_config(cost_only ? dir / point.at("config").get<std::string>() : point_dir / "config.yaml")) {
         add_adc_curves(data, index, label, *config, adc_drawn);
       }
@@ -237,7 +246,7 @@ json report_data(const std::string& dir_text) {
     row["label"] = row.at("evaluation");
     data["rows"].push_back(row);
   }
-  add_details(data, 0, "", results);
+  add_details(data, 0, "", results, trained_checkpoints);
   for (auto& layer : data["layers"]) layer["label"] = layer.at("evaluation");
   for (auto& component : data["components"]) component["label"] = component.at("evaluation");
   if (const auto config = saved_config(dir / "config.yaml")) add_adc_curves(data, 0, "", *config, adc_drawn);

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -665,7 +666,9 @@ json result_rows(const json& results) {
   for (const auto& evaluation : results.at("evaluations")) {
     json row = {{"evaluation", evaluation.at("name")}, {"mode", evaluation.value("mode", "")},
                 {"macro", evaluation.value("macro", json())}, {"precision", evaluation.value("precision", "")}};
-    row["accuracy_percent"] = evaluation.contains("accuracy") ? json(100.0 * evaluation.at("accuracy").get<double>()) : json();
+    // Percent to 10 decimals: an accuracy counts images, so 89.65, not 89.64999999999999.
+    row["accuracy_percent"] =
+        evaluation.contains("accuracy") ? json(std::round(1e12 * evaluation.at("accuracy").get<double>()) / 1e10) : json();
     row["loss"] = evaluation.value("loss", json());
     json worst;  // the lowest finite layer CSNR; null when every layer is exact or there is no simulation
     for (const auto& layer : evaluation.value("layers", json::array())) {

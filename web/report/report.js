@@ -456,7 +456,7 @@
         spec: {
           data: { values: data }, width: 480, height: 260,
           encoding: {
-            x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+            x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
             y: { field: 'value', type: 'quantitative', title: c.axis, scale: { zero: false } },
             color: { field: 'stage', type: 'nominal', title: 'stage', sort: distinct(data.map((d) => d.stage)) },
           },
@@ -501,6 +501,8 @@
     };
   }
 
+  // `points`: how many points the panels stand for; bitline sends each distinct ADC only once, with
+  // report.adc_points saying how many points have one.
   function panelCaption({ panels, points }) {
     if (panels <= 1) return points > 1 ? ` The ${points} points share one curve.` : '';
     return ` One panel per distinct curve: ${panels} for ${points} points.`;
@@ -524,7 +526,7 @@
         const x = { field: 'input', type: 'quantitative', title: 'input (LSB)', scale: { zero: false } };
         figure(sec, {
           id: `fig-adc-transfer-${macro}`, title: `ADC transfer curve — ${macro}`, mark: 'adc_transfer', expected: tp.panels,
-          caption: `Solid: output code; dashed: ideal code.${panelCaption(tp)}`,
+          caption: `Solid: output code; dashed: ideal code.${panelCaption({ panels: tp.panels, points: report.adc_points || tp.points })}`,
           spec: maybeFacet(tp.data, tp.panels, {
             layer: [
               {
@@ -552,7 +554,7 @@
         const lines = distinct(lp.data.map((d) => `${d.panel}\u0000${d.measure}`)).length;
         figure(sec, {
           id: `fig-adc-linearity-${macro}`, title: `ADC linearity — ${macro}`, mark: 'adc_linearity', expected: lines,
-          caption: `Integral and differential non-linearity per output code.${panelCaption(lp)}`,
+          caption: `Integral and differential non-linearity per output code.${panelCaption({ panels: lp.panels, points: report.adc_points || lp.points })}`,
           spec: maybeFacet(lp.data, lp.panels, {
             layer: [
               { mark: { type: 'rule', color: '#bbb' }, encoding: { y: { datum: 0 } } },
