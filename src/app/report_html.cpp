@@ -29,10 +29,6 @@ namespace fs = std::filesystem;
 constexpr std::size_t kMaxAdcCurves = 8;
 constexpr int kAdcRampStepsPerLsb = 4;
 
-double number(const json& object, const char* key) {
-  return object.contains(key) && object.at(key).is_number() ? object.at(key).get<double>() : 0.0;
-}
-
 // The per-layer, per-component and training records of one finished point (or of the run).
 void add_details(json& data, int64_t point, const std::string& label, const json& results,
                  std::set<std::string>& trained_checkpoints) {
@@ -46,8 +42,8 @@ void add_details(json& data, int64_t point, const std::string& label, const json
         const std::string layer_name = layer.at("layer");
         data["layers"].push_back({{"point", point}, {"label", label}, {"evaluation", name}, {"layer", layer_name},
                                   {"csnr_db", csnr.count(layer_name) ? csnr[layer_name] : json()},
-                                  {"energy_nj_per_image", number(layer, "energy_pj") / 1e3},
-                                  {"latency_us_per_image", number(layer, "latency_ns") / 1e3}});
+                                  {"energy_nj_per_image", json_number_or(layer, "energy_pj", 0) / 1e3},
+                                  {"latency_us_per_image", json_number_or(layer, "latency_ns", 0) / 1e3}});
         csnr.erase(layer_name);
       }
       const json energy = cost.value("energy_pj_by_part", json::object()), area = cost.value("area_um2_by_part", json::object());
@@ -95,8 +91,8 @@ void add_adc_curves(json& data, int64_t point, const std::string& label, const C
     options.sine_cycles = 1;
     const auto result = core::adc::characterize(*converter, options);
     const std::string name = macro.name;
+    const double levels = std::pow(2.0, static_cast<double>(section.adc.bits)) - 1;
     for (const auto& ramp : result.ramp) {
-      const double levels = std::pow(2.0, static_cast<double>(section.adc.bits)) - 1;
       data["adc"].push_back({{"point", point}, {"label", label}, {"macro", name}, {"input_lsb", ramp.input_lsb},
                              {"code", ramp.mean_code},
                              {"ideal_code", std::clamp(std::round(ramp.input_lsb), 0.0, levels)}});

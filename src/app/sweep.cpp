@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -120,17 +121,41 @@ const char* state_name(PointState state) {
   return "?";
 }
 
+// What a gather learnt of one point: whether it is done, and its rows. The local driver keeps them
+// between its gathers (one after each point), so a point's two configs are parsed and its results
+// read again only when one of its files changed, not once per finished point.
+struct GatheredPoint {
+  std::array<fs::file_time_type, 3> written{};  // configs/<id>.yaml, points/<id>/config.yaml, results.json
+  bool done = false;
+  json rows;  // result_rows of its results.json, when done
+};
+using GatherCache = std::map<std::string, GatheredPoint>;
+
+fs::file_time_type written_time(const fs::path& path) {
+  std::error_code error;
+  const auto time = fs::last_write_time(path, error);
+  return error ? fs::file_time_type::min() : time;
+}
+
 // A point is done when its run wrote results.json and config.yaml (the last file it writes) for
 // the config the point has now: a point whose config changed since runs again.
-bool point_done(const SweepFiles& files, const std::string& id) {
+const GatheredPoint& gathered_point(const SweepFiles& files, const std::string& id, GatherCache& cache) {
   const fs::path dir = files.point(id);
-  if (!fs::exists(dir / "results.json") || !fs::exists(dir / "config.yaml") || !fs::exists(files.config(id))) return false;
+  const std::array<fs::file_time_type, 3> written = {written_time(files.config(id)), written_time(dir / "config.yaml"),
+                                                     written_time(dir / "results.json")};
+  const auto cached = cache.find(id);
+  if (cached != cache.end() && cached->second.written == written) return cached->second;
+  GatheredPoint& point = cache[id];
+  point = GatheredPoint{written, false, json()};
+  if (std::count(written.begin(), written.end(), fs::file_time_type::min()) > 0) return point;
   try {
-    return comparable_config(io::read_text_file(dir / "config.yaml"), (dir / "config.yaml").string()) ==
-           comparable_config(io::read_text_file(files.config(id)), files.config(id).string());
+    point.done = comparable_config(io::read_text_file(dir / "config.yaml"), (dir / "config.yaml").string()) ==
+                 comparable_config(io::read_text_file(files.config(id)), files.config(id).string());
   } catch (const InputError&) {
-    return false;  // an unreadable or outdated result: run the point again
+    return point;  // an unreadable or outdated result: run the point again
   }
+  if (point.done) point.rows = result_rows(read_json_file(dir / "results.json"));
+  return point;
 }
 
 // The status file: "running <utc> [slurm <job>]" while a point runs, "finished <exit code> <utc>" after.
@@ -186,7 +211,7 @@ struct PointStates {
   std::vector<std::string> details;  // exit code, Slurm state
 };
 
-PointStates point_states(const SweepFiles& files, const json& manifest) {
+PointStates point_states(const SweepFiles& files, const json& manifest, GatherCache& cache) {
   const bool driver_alive = !io::FileLock::try_acquire(files.driver_lock()).has_value();
   const auto queue = slurm_queue(files);
   const auto tasks = slurm_tasks(files);
@@ -198,7 +223,7 @@ PointStates point_states(const SweepFiles& files, const json& manifest) {
     std::string detail;
     const auto task = tasks.find(id);
     const auto queued = task == tasks.end() ? queue.end() : queue.find(task->second);
-    if (point_done(files, id)) {
+    if (gathered_point(files, id, cache).done) {
       state = PointState::Done;
     } else if (queued != queue.end()) {
       state = queued->second == "RUNNING" ? PointState::Running : PointState::Queued;
@@ -259,7 +284,7 @@ struct TableCounts {
 
 // Rewrites sweep.json (the points, their states and the rows of the finished ones) and sweep.csv.
 // Safe to run from many processes at once (the Slurm tasks): they take turns.
-TableCounts gather_table(const SweepFiles& files) {
+TableCounts gather_table(const SweepFiles& files, GatherCache& cache) {
   const auto lock = io::FileLock::acquire(files.table_lock());
   json manifest = read_json_file(files.manifest());
   TableCounts counts;
@@ -267,16 +292,17 @@ TableCounts gather_table(const SweepFiles& files) {
     counts.rows = static_cast<int64_t>(manifest.at("rows").size());
     return counts;
   }
-  const auto states = point_states(files, manifest);
+  const auto states = point_states(files, manifest, cache);
   json rows = json::array();
   for (std::size_t p = 0; p < manifest.at("points").size(); ++p) {
     auto& point = manifest["points"][p];
     point["state"] = state_name(states.states[p]);
+    point.erase("detail");
+    if (!states.details[p].empty()) point["detail"] = states.details[p];
     if (states.states[p] == PointState::Failed) ++counts.failed;
     if (states.states[p] != PointState::Done) continue;
     ++counts.done;
-    const json results = read_json_file(files.point(point.at("id").get<std::string>()) / "results.json");
-    for (auto& row : point_rows(point, result_rows(results))) rows.push_back(std::move(row));
+    for (auto& row : point_rows(point, cache.at(point.at("id").get<std::string>()).rows)) rows.push_back(std::move(row));
   }
   counts.rows = static_cast<int64_t>(rows.size());
   manifest["rows"] = rows;
@@ -284,6 +310,12 @@ TableCounts gather_table(const SweepFiles& files) {
   io::write_file_atomically(files.manifest(), manifest.dump(2) + "\n");
   io::write_file_atomically(files.table(), table_csv(manifest));
   return counts;
+}
+
+// A gather from a one-off command (--status, --gather, a Slurm submission).
+TableCounts gather_table(const SweepFiles& files) {
+  GatherCache cache;
+  return gather_table(files, cache);
 }
 
 // ---- Planning and validation ---------------------------------------------------------------------
@@ -443,9 +475,10 @@ pid_t spawn_point(const SweepFiles& files, const SweepPoint& point, int threads)
 }
 
 int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepCommandOptions& options) {
+  GatherCache cache;
   std::vector<std::size_t> pending;
   for (std::size_t p = 0; p < plan.points.size(); ++p) {
-    if (!point_done(files, plan.points[p].id)) pending.push_back(p);
+    if (!gathered_point(files, plan.points[p].id, cache).done) pending.push_back(p);
   }
   const int jobs = std::max(1, options.jobs);
   const int threads = options.threads > 0 ? options.threads
@@ -454,7 +487,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
   fmt::print("bitline sweep: {} points in {} ({} already done), {} at a time with {} thread{} each\n", total,
              files.dir.string(), already, jobs, threads, threads == 1 ? "" : "s");
   std::fflush(stdout);
-  gather_table(files);
+  gather_table(files, cache);
 
   const auto order = run_order(plan, pending);
   std::map<pid_t, std::pair<std::size_t, Clock::time_point>> running;
@@ -483,7 +516,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     ++finished;
     if (code != 0) ++failed;
-    const auto counts = gather_table(files);
+    const auto counts = gather_table(files, cache);
     const std::size_t left = order.size() - finished;
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     // The time per point so far, spread over the jobs (wall / finished already reflects the parallelism).
@@ -493,7 +526,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
                point.label, counts.done, total, failed, left ? ", ETA " + format_duration(eta) : "");
     std::fflush(stdout);
   }
-  const auto counts = gather_table(files);
+  const auto counts = gather_table(files, cache);
   fmt::print("wrote {} ({} rows) and {}\nthe report: bitline report {}\n", files.table().string(), counts.rows,
              files.manifest().string(), files.dir.string());
   if (counts.done != static_cast<int64_t>(total)) {
@@ -619,18 +652,15 @@ int print_status(const SweepFiles& files) {
   if (!fs::exists(files.manifest())) {
     throw InputError(fmt::format("{}: expected a sweep directory (with sweep.json), found none", files.dir.string()));
   }
-  gather_table(files);
+  gather_table(files);  // records each point's state and detail in sweep.json (a --cost-only table: "priced")
   const json manifest = read_json_file(files.manifest());
-  const bool cost_only = manifest.value("cost_only", false);  // every point "priced"
-  const auto states = cost_only ? PointStates{} : point_states(files, manifest);
   std::map<std::string, int> counts;
   fmt::print("{:<8} {:<12} {:<48} {}\n", "point", "state", "values", "detail");
-  for (std::size_t p = 0; p < manifest.at("points").size(); ++p) {
-    const auto& point = manifest["points"][p];
-    const std::string state = cost_only ? point.value("state", std::string("priced")) : state_name(states.states[p]);
+  for (const auto& point : manifest.at("points")) {
+    const std::string state = point.at("state");
     ++counts[state];
     fmt::print("{:<8} {:<12} {:<48} {}\n", point.at("id").get<std::string>(), state, point.at("label").get<std::string>(),
-               cost_only ? std::string() : states.details[p]);
+               point.value("detail", std::string()));
   }
   std::vector<std::string> parts;
   for (const auto& [state, count] : counts) parts.push_back(fmt::format("{} {}", count, state));
@@ -638,9 +668,6 @@ int print_status(const SweepFiles& files) {
   return 0;
 }
 
-double number_or(const json& object, const char* key, double fallback) {
-  return object.contains(key) && object.at(key).is_number() ? object.at(key).get<double>() : fallback;
-}
 
 }  // namespace
 
@@ -650,6 +677,10 @@ json read_json_file(const fs::path& path) {
   } catch (const json::exception& error) {
     throw InputError(fmt::format("{}: expected JSON written by bitline, found a parse error: {}", path.string(), error.what()));
   }
+}
+
+double json_number_or(const json& object, const char* key, double fallback) {
+  return object.contains(key) && object.at(key).is_number() ? object.at(key).get<double>() : fallback;
 }
 
 std::string utc_timestamp() {
@@ -678,8 +709,8 @@ json result_rows(const json& results) {
     row["min_csnr_db"] = worst;
     if (evaluation.contains("cost")) {
       const json& cost = evaluation.at("cost");
-      row["energy_nj_per_image"] = number_or(cost, "energy_per_inference_pj", 0) / 1e3;
-      row["latency_us_per_image"] = number_or(cost, "latency_layer_by_layer_ns", 0) / 1e3;
+      row["energy_nj_per_image"] = json_number_or(cost, "energy_per_inference_pj", 0) / 1e3;
+      row["latency_us_per_image"] = json_number_or(cost, "latency_layer_by_layer_ns", 0) / 1e3;
       row["tops_per_w"] = cost.value("tops_per_w", json());
       row["area_mm2"] = cost.value("area_mm2", json());
     } else {

@@ -32,6 +32,8 @@ int run_sweep_command(const SweepCommandOptions& options);
 // A JSON file that bitline wrote (results.json, sweep.json, cost_*.json); InputError naming it when it
 // is missing or does not parse.
 nlohmann::json read_json_file(const std::filesystem::path& path);
+// object[key] when it is a number, else `fallback`.
+double json_number_or(const nlohmann::json& object, const char* key, double fallback);
 // The current time, e.g. 2026-12-01T07:05:00Z.
 std::string utc_timestamp();
 
