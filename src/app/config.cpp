@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app/adc_model.h"
+#include "app/sweep_config.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -681,9 +682,17 @@ std::string documented_defaults() {
   DocumentedEmitter emitter;
   Config defaults;
   describe(emitter, defaults);
+  // The sweep section, commented out: `bitline sweep` reads it, every other command refuses it.
+  DocumentedEmitter sweep_emitter(2);
+  SweepConfig sweep;
+  describe(sweep_emitter, sweep);
+  std::istringstream sweep_lines("sweep:\n" + sweep_emitter.text);
+  std::string sweep_text, line;
+  while (std::getline(sweep_lines, line)) sweep_text += "# " + line + "\n";
   return "# bitline configuration: every key with its default, unit and range.\n"
          "# Keys you leave out take these values; unknown keys are errors.\n" +
-         emitter.text;
+         emitter.text +
+         "# A config with this section is a design-space sweep for `bitline sweep` (docs/sweeps.md):\n" + sweep_text;
 }
 
 // Removes from `node` every entry equal to the same entry of `defaults`, so that config hashes do not

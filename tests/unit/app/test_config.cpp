@@ -169,6 +169,8 @@ TEST(ConfigDefaults, DocumentedDefaultsParseBackToTheDefaults) {
   EXPECT_THAT(text, HasSubstr("[bits]"));
   EXPECT_THAT(text, HasSubstr("layer_overrides: []"));
   EXPECT_THAT(text, HasSubstr("#  - layers: []"));  // the commented example entry
+  EXPECT_THAT(text, HasSubstr("\n# sweep:\n#   combine: grid  # grid: every combination"));  // commented out
+  EXPECT_THAT(text, HasSubstr("#   slurm:\n#     partition: \"\"  # sbatch --partition"));
   EXPECT_EQ(to_yaml(parse_config(text, "defaults")), to_yaml(Config{}));
 }
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "app/config.h"
 #include "app/macros/registry.h"
 #include "app/report_html.h"
@@ -144,6 +146,18 @@ sweep:
               AllOf(HasSubstr("one length"), HasSubstr("'weight_bits'")));
   EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, range: {start: 0, stop: 1000000, step: 1}}]}"),
               HasSubstr("at most 10000"));
+}
+
+TEST(SweepPlan, ShippedSweepsAreValid) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(BITLINE_SOURCE_DIR) + "/configs/sweeps")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    const auto plan = plan_sweep(resolve_config_file(entry.path()), entry.path().string());
+    EXPECT_GT(plan.points.size(), 1u);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
 }
 
 TEST(SweepRows, OneRowPerEvaluationWithTheWorstFiniteCsnr) {
