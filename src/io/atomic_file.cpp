@@ -1,6 +1,7 @@
 #include "io/atomic_file.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <unistd.h>
 
@@ -80,37 +81,126 @@ void create_output_directory(const std::filesystem::path& dir, const std::string
   if (error) throw InputError(fmt::format("{}: cannot create directory {}: {}", what, dir.string(), error.message()));
 }
 
-void prepare_output_directory(const std::filesystem::path& dir, const std::vector<std::string>& own_entries,
-                              const std::string& what) {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kWriteProbePrefix = ".bitline-write-test-";
+
+// Whether the process can create files in the existing directory `dir`: it creates one there and
+// removes it (access(2) cannot tell: root passes it on read-only bind mounts' folders and in /proc).
+std::string unwritable_reason(const fs::path& dir) {
+  const fs::path probe = dir / fmt::format("{}{}", kWriteProbePrefix, static_cast<long>(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  std::error_code ignored;
+  fs::remove(probe, ignored);
+  return "";
+}
+
+// The nearest ancestor of a missing `path` that exists (".", for a relative path with none).
+fs::path nearest_existing_ancestor(const fs::path& path) {
+  fs::path ancestor = path;
   std::error_code error;
-  if (!std::filesystem::exists(dir, error)) {
-    create_output_directory(dir, what);
+  while (!ancestor.empty() && !fs::exists(ancestor, error)) ancestor = ancestor.parent_path();
+  return ancestor.empty() ? fs::path(".") : ancestor;
+}
+
+void check_output_directory(const OutputDirectory& output) {
+  const fs::path& dir = output.dir;
+  const std::string& what = output.what;
+  if (dir.empty()) throw InputError(fmt::format("{}: expected a directory path for the output files, found ''", what));
+  std::error_code error;
+  if (!fs::exists(dir, error)) {
+    const fs::path ancestor = nearest_existing_ancestor(dir);
+    // Whether it can be created shows when it is (prepare_output_directories): nothing is written
+    // outside the requested directory to find out.
+    if (!fs::is_directory(ancestor, error)) {
+      throw InputError(fmt::format("{}: cannot create directory {}: {} is not a directory", what, dir.string(), ancestor.string()));
+    }
     return;
   }
-  if (!std::filesystem::is_directory(dir, error)) {
+  if (!fs::is_directory(dir, error)) {
     throw InputError(fmt::format("{}: expected a directory for the output files, found {}, which is not a directory",
                                  what, dir.string()));
   }
   std::vector<std::string> foreign;
   std::size_t foreign_count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
     const std::string name = entry.path().filename().string();
-    const bool own = std::any_of(own_entries.begin(), own_entries.end(), [&](const std::string& pattern) {
+    if (name.rfind(kWriteProbePrefix, 0) == 0) continue;  // another process's probe
+    const bool own = std::any_of(output.own_entries.begin(), output.own_entries.end(), [&](const std::string& pattern) {
       return fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
     });
     if (own) continue;
     if (++foreign_count <= 5) foreign.push_back(name);
   }
   if (error) throw InputError(fmt::format("{}: cannot list directory {}: {}", what, dir.string(), error.message()));
-  if (foreign_count == 0) return;
-  std::string listing;
-  for (const auto& name : foreign) listing += (listing.empty() ? "" : ", ") + name;
-  if (foreign_count > foreign.size()) listing += fmt::format(" and {} more", foreign_count - foreign.size());
-  std::string own_listing;
-  for (const auto& pattern : own_entries) own_listing += (own_listing.empty() ? "" : ", ") + pattern;
-  throw InputError(fmt::format("{}: expected a new or empty directory, or one holding only this command's outputs ({}); "
-                               "found {} with other entries ({}); choose another directory",
-                               what, own_listing, dir.string(), listing));
+  if (foreign_count > 0) {
+    std::string listing;
+    for (const auto& name : foreign) listing += (listing.empty() ? "" : ", ") + name;
+    if (foreign_count > foreign.size()) listing += fmt::format(" and {} more", foreign_count - foreign.size());
+    std::string own_listing;
+    for (const auto& pattern : output.own_entries) own_listing += (own_listing.empty() ? "" : ", ") + pattern;
+    throw InputError(fmt::format("{}: expected a new or empty directory, or one holding only this command's outputs ({}); "
+                                 "found {} with other entries ({}); choose another directory",
+                                 what, own_listing, dir.string(), listing));
+  }
+  if (const auto reason = unwritable_reason(dir); !reason.empty()) {
+    throw InputError(fmt::format("{}: cannot write into directory {}: {}", what, dir.string(), reason));
+  }
+}
+
+}  // namespace
+
+void prepare_output_directories(const std::vector<OutputDirectory>& dirs) {
+  for (const auto& output : dirs) check_output_directory(output);
+  std::vector<fs::path> created;  // the topmost directory each creation made
+  try {
+    for (const auto& output : dirs) {
+      std::error_code error;
+      if (fs::exists(output.dir, error)) continue;
+      fs::path top = output.dir;
+      while (top.has_parent_path() && top.parent_path() != top && !fs::exists(top.parent_path(), error)) top = top.parent_path();
+      create_output_directory(output.dir, output.what);
+      created.push_back(top);
+    }
+  } catch (...) {
+    for (const auto& top : created) {
+      std::error_code ignored;
+      fs::remove_all(top, ignored);
+    }
+    throw;
+  }
+}
+
+void prepare_output_directory(const std::filesystem::path& dir, const std::vector<std::string>& own_entries,
+                              const std::string& what) {
+  prepare_output_directories({{dir, own_entries, what}});
+}
+
+void prepare_output_file(const std::filesystem::path& path, const std::string& what) {
+  if (path.empty()) throw InputError(fmt::format("{}: expected a file path, found ''", what));
+  std::error_code error;
+  if (fs::is_directory(path, error) || !path.has_filename()) {
+    throw InputError(fmt::format("{}: expected a file path, found the directory {}", what, path.string()));
+  }
+  if (fs::exists(path, error) && !fs::is_regular_file(path, error)) {
+    throw InputError(fmt::format("{}: expected a regular file to replace, found {}, which is not one", what, path.string()));
+  }
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::exists(folder, error)) {
+    prepare_output_directories({{folder, {}, what + " (its folder)"}});
+    return;
+  }
+  if (!fs::is_directory(folder, error)) {
+    throw InputError(fmt::format("{}: cannot write {}: {} is not a directory", what, path.string(), folder.string()));
+  }
+  if (const auto reason = unwritable_reason(folder); !reason.empty()) {
+    throw InputError(fmt::format("{}: cannot write {}: its folder {} is not writable ({})", what, path.string(),
+                                 folder.string(), reason));
+  }
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

@@ -38,13 +38,30 @@ class AtomicFile {
 // <dir>: <reason>" (what: the config key or file the directory is for).
 void create_output_directory(const std::filesystem::path& dir, const std::string& what);
 
-// Makes `dir` ready for a command's output files: creates it when it does not exist; accepts an
-// existing directory only when every entry in it matches one of `own_entries` (shell globs of
-// what the command writes there, e.g. "results.json", "cost_*.csv"), so that outputs never mix
-// into a folder of other files ('/', a home or source directory). Throws InputError naming
-// `what` (the config key or option), the directory and the foreign entries.
+// A directory a command writes its outputs into.
+struct OutputDirectory {
+  std::filesystem::path dir;
+  // Shell globs of what the command writes there, e.g. "results.json", "cost_*.csv".
+  std::vector<std::string> own_entries;
+  std::string what;  // the config key or option that names it, for messages
+};
+
+// Makes directories ready for a command's output files, the one place every command prepares its
+// outputs. First each is checked, before any is created: an existing one must be a directory the
+// process can write into (a file is created and removed inside it to find out) that holds only
+// entries matching `own_entries`, so that outputs never mix into a folder of other files ('/', a home
+// or source directory); a missing one must have a directory as its nearest existing ancestor. Then
+// the missing ones are created; when one cannot be, those created are removed again. Nothing is
+// written outside the directories named.
+// Throws InputError naming `what`, the directory and what is wrong.
+void prepare_output_directories(const std::vector<OutputDirectory>& dirs);
+// One of them.
 void prepare_output_directory(const std::filesystem::path& dir, const std::vector<std::string>& own_entries,
                               const std::string& what);
+// Makes `path` ready to be written atomically as one output file (`bitline report -o`, `layer
+// --output`): not empty, not a directory, and its folder a directory the process can write into
+// (created when missing, as for prepare_output_directories). Throws InputError naming `what`.
+void prepare_output_file(const std::filesystem::path& path, const std::string& what);
 
 // Writes `contents` to `target` atomically. Throws std::runtime_error naming the path on failure.
 void write_file_atomically(const std::filesystem::path& target, std::string_view contents);

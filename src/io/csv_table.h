@@ -7,6 +7,10 @@
 
 namespace bitline::io {
 
+// A CSV cell for writing: the text, quoted (with "" for ") when it holds a comma, quote or newline
+// (RFC 4180; CsvTable reads only the unquoted tables bitline's configs name).
+std::string csv_field(const std::string& text);
+
 class CsvTable {
  public:
   // Throws InputError naming the file for a missing or empty file, a row whose cell count differs

@@ -96,6 +96,44 @@ TEST_F(AtomicFileTest, PrepareOutputDirectoryAcceptsOnlyNewEmptyOrOwnDirectories
               HasSubstr("which is not a directory"));
 }
 
+TEST_F(AtomicFileTest, PrepareOutputDirectoriesChecksAllBeforeCreatingAnyAndRollsBack) {
+  write_plain(dir_ / "a_file", "");
+  // The second is refused by its check: the first is not created.
+  EXPECT_THAT(input_error_from([&] {
+                prepare_output_directories({{dir_ / "run" / "deep", {}, "run_dir"}, {dir_ / "a_file" / "x", {}, "checkpoint_dir"}});
+              }),
+              HasSubstr("checkpoint_dir: cannot create directory " + (dir_ / "a_file" / "x").string() + ": " +
+                        (dir_ / "a_file").string() + " is not a directory"));
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+  // The second passes its check but cannot be created (/proc takes no new folders, even from root):
+  // the first, created just before, is removed again.
+  EXPECT_THAT(input_error_from([&] {
+                prepare_output_directories({{dir_ / "run" / "deep", {}, "run_dir"}, {"/proc/bitline-test/x", {}, "checkpoint_dir"}});
+              }),
+              HasSubstr("checkpoint_dir: cannot create directory /proc/bitline-test/x"));
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+  prepare_output_directories({{dir_ / "run" / "deep", {}, "run_dir"}, {dir_ / "run" / "ckpt", {}, "checkpoint_dir"}});
+  EXPECT_TRUE(fs::is_directory(dir_ / "run" / "deep"));
+  EXPECT_TRUE(fs::is_directory(dir_ / "run" / "ckpt"));
+  // The writability probe leaves nothing behind.
+  EXPECT_TRUE(fs::is_empty(dir_ / "run" / "deep"));
+  EXPECT_THAT(input_error_from([] { prepare_output_directory("", {}, "--output-dir"); }),
+              HasSubstr("--output-dir: expected a directory path for the output files, found ''"));
+}
+
+TEST_F(AtomicFileTest, PrepareOutputFileRefusesWhatCannotBeAFileWrittenThere) {
+  EXPECT_THAT(input_error_from([] { prepare_output_file("", "-o"); }), HasSubstr("-o: expected a file path, found ''"));
+  EXPECT_THAT(input_error_from([] { prepare_output_file("/", "-o"); }), HasSubstr("-o: expected a file path, found the directory /"));
+  EXPECT_THAT(input_error_from([&] { prepare_output_file(dir_, "-o"); }), HasSubstr("found the directory"));
+  EXPECT_THAT(input_error_from([] { prepare_output_file("/proc/bitline-report.html", "-o"); }),
+              HasSubstr("-o: cannot write /proc/bitline-report.html: its folder /proc is not writable"));
+  prepare_output_file(dir_ / "new" / "report.html", "-o");  // a missing folder is made
+  EXPECT_TRUE(fs::is_directory(dir_ / "new"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "new"));
+  prepare_output_file(dir_ / "report.html", "-o");
+  EXPECT_FALSE(fs::exists(dir_ / "report.html"));
+}
+
 TEST_F(AtomicFileTest, TempPathIsBesideTargetAndUnique) {
   const fs::path target = dir_ / "out.txt";
   AtomicFile first(target);
