@@ -236,3 +236,36 @@ sweep:
     - {key: 'quantization.layer_overrides', name: overrides, values: [[], [{layers: [fc1], weight_bits: 8}], []]}
     - {key: train.float.learning_rate, range: {start: 0.1, stop: 0.05, step: -0.025}}
 """)
+
+# The files of a run or sweep directory (fuzz_run_results, fuzz_sweep_state, fuzz_slurm_jobs): as bitline
+# writes them, cut down to a few entries.
+cost = """{"energy_per_inference_pj": 6476000.5, "latency_layer_by_layer_ns": 5576.2, "tops_per_w": 0.581, "area_mm2": 22.53,
+ "energy_pj_by_part": {"adc": 1200.5, "cells": 80.25}, "area_um2_by_part": {"adc": 1500, "cells": 900},
+ "layers": [{"layer": "features.0", "energy_pj": 3000.5, "latency_ns": 2000.25, "events": {"macs": 1024}},
+            {"layer": "classifier", "energy_pj": 3476000, "latency_ns": 3576, "events": {}}]}"""
+write("fuzz_run_results", "run", """{"experiment": "default", "model": "cnn",
+ "training": [{"stage": "float", "checkpoint": "runs/x/checkpoints/float-1.ckpt",
+               "history": [{"epoch": 1, "train_loss": 0.51, "train_accuracy": 0.82}, {"epoch": 2, "train_loss": null, "train_accuracy": 0.1}]}],
+ "evaluations": [
+  {"name": "fp32", "mode": "float", "precision": "fp32", "accuracy": 0.9134, "loss": 0.2362},
+  {"name": "analog", "mode": "simulate", "macro": "asim", "precision": "W8A8", "accuracy": 0.8293, "loss": null,
+   "layers": [{"layer": "features.0", "csnr_db": 7.99}, {"layer": "classifier", "csnr_db": null}], "cost": %s}]}
+""" % cost)
+write("fuzz_run_results", "cost_only", '{"evaluations": [{"name": "asim", "mode": "cost", "macro": "asim", "cost": %s}]}\n' % cost)
+write("fuzz_sweep_state", "sweep", """{"name": "adc_sweep", "source": "sweep.yaml", "combine": "grid",
+ "axes": [{"name": "adc_bits", "key": "macros[asim].analog_sram.adc.bits", "numeric": true, "values": [4, 8]}],
+ "points": [
+  {"point": 0, "id": "p000", "label": "adc_bits=4", "values": {"adc_bits": 4}, "config": "configs/p000.yaml", "dir": "points/p000", "state": "done"},
+  {"point": 1, "id": "p001", "label": "adc_bits=8", "values": {"adc_bits": 8}, "state": "failed", "detail": "exit 2"}],
+ "rows": [{"point": 0, "label": "adc_bits=4", "adc_bits": 4, "evaluation": "analog", "mode": "simulate", "macro": "asim",
+           "precision": "W8A8", "accuracy_percent": 82.93, "loss": 0.49, "min_csnr_db": 7.99, "energy_nj_per_image": 6476,
+           "latency_us_per_image": 5.576, "tops_per_w": 0.581, "area_mm2": 22.53}],
+ "cost_only": false}
+""")
+write("fuzz_sweep_state", "status_running", "running 2026-12-01T07:05:00Z slurm 123_4 node01\n")
+write("fuzz_sweep_state", "status_finished", "finished 2 2026-12-01T07:06:00Z\n")
+write("fuzz_slurm_jobs", "jobs", """[{"job_id": "123", "submitted_utc": "2026-12-01T07:05:00Z", "array": "0-1%2",
+  "points": [{"point": 0, "id": "p000"}, {"point": 1, "id": "p001"}]},
+ {"job_id": "130", "submitted_utc": "2026-12-01T08:00:00Z", "array": "1", "points": [{"point": 1, "id": "p001"}]}]
+""")
+write("fuzz_slurm_jobs", "hostile", '[{"job_id": "1; touch X #", "points": []}]\n')

@@ -32,6 +32,7 @@ dictionary_of() {
     fuzz_csv_table | fuzz_adc_table | fuzz_cco_table) echo fuzz/dictionaries/csv.dict ;;
     fuzz_checked_file | fuzz_checkpoint) echo fuzz/dictionaries/checkpoint.dict ;;
     fuzz_pairing_file) echo fuzz/dictionaries/pairing.dict ;;
+    fuzz_run_results | fuzz_sweep_state | fuzz_slurm_jobs) echo fuzz/dictionaries/sweep_files.dict ;;
   esac
 }
 

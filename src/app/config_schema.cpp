@@ -41,18 +41,39 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string shortest_decimal(double value) { return fmt::format("{}", value); }
 
+namespace {
+bool control_character(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+bool one_line(const std::string& text) { return std::none_of(text.begin(), text.end(), control_character); }
+}  // namespace
+
+const TextRule kOneLineText{one_line, "text without control characters (no newline, tab or escape)"};
+
+std::string printable_text(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (control_character(c)) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else out += c;
+  }
+  return out;
+}
+
 // ---- Doc ----------------------------------------------------------------------------------------
 
 std::string Doc::check(double value) const {
+  if (zero_allowed_ && value == 0) return "";
   const bool below = lo_exclusive_ ? !(value > lo_) : !(value >= lo_);
   if (!std::isfinite(value) || below || value > hi_) {
-    return std::string("a number ") + (lo_exclusive_ ? "in (" : "in [") + format_number(lo_) + ", " +
-           format_number(hi_) + "]";
+    return std::string("a number ") + (zero_allowed_ ? "0 or " : "") + (lo_exclusive_ ? "in (" : "in [") +
+           format_number(lo_) + ", " + format_number(hi_) + "]";
   }
   return "";
 }
 
 std::string Doc::check(const std::string& value) const {
+  if (rule_ != nullptr && !rule_->accepts(value)) return rule_->description;
   if (choices_.empty() || std::find(choices_.begin(), choices_.end(), value) != choices_.end()) return "";
   return "one of " + join(choices_, ", ");
 }
@@ -61,8 +82,10 @@ std::string Doc::summary() const {
   std::string out;
   if (!unit_.empty()) out += " [" + unit_ + "]";
   if (!choices_.empty()) out += " {" + join(choices_, ", ") + "}";
+  if (rule_ != nullptr) out += std::string(" (") + rule_->description + ")";
   if (std::isfinite(lo_) || std::isfinite(hi_)) {
-    out += std::string(lo_exclusive_ ? " (" : " [") + format_number(lo_) + ", " + format_number(hi_) + "]";
+    out += std::string(zero_allowed_ ? " 0 or" : "") + (lo_exclusive_ ? " (" : " [") + format_number(lo_) + ", " +
+           format_number(hi_) + "]";
   }
   return out;
 }
@@ -99,7 +122,7 @@ std::string ConfigLoader::describe_node(const YAML::Node& node) {
     case YAML::NodeType::Null: return "null";
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Scalar: return "'" + printable_text(node.Scalar()) + "'";
     default: return "nothing";
   }
 }

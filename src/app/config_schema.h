@@ -20,6 +20,19 @@ struct AnyYaml {
   YAML::Node node;
 };
 
+// What a string field accepts beyond its type: a check and the words that say what it accepts
+// (shown in messages and in `bitline config --defaults`).
+struct TextRule {
+  bool (*accepts)(const std::string& value);
+  const char* description;
+};
+
+// One line of text: no control characters (newline, carriage return, tab, escape, ...).
+extern const TextRule kOneLineText;
+// `text` for a message: control characters written as \n, \r, \t or \xNN, so a value cannot end or
+// forge a line of the message.
+std::string printable_text(const std::string& text);
+
 // Documentation and validation of one field.
 class Doc {
  public:
@@ -27,11 +40,14 @@ class Doc {
   Doc& unit(std::string unit) { unit_ = std::move(unit); return *this; }
   // Inclusive range [lo, hi].
   Doc& range(double lo, double hi) { lo_ = lo; hi_ = hi; return *this; }
+  // 0 (a figure left out), or in [lo, hi].
+  Doc& zero_or_range(double lo, double hi) { lo_ = lo; hi_ = hi; zero_allowed_ = true; return *this; }
   // Exclusive lower bound: value > lo.
   Doc& above(double lo, double hi = std::numeric_limits<double>::infinity()) {
     lo_ = lo; hi_ = hi; lo_exclusive_ = true; return *this;
   }
   Doc& choices(std::vector<std::string> choices) { choices_ = std::move(choices); return *this; }
+  Doc& text(const TextRule& rule) { rule_ = &rule; return *this; }
 
   const std::string& help() const { return help_; }
   const std::string& unit_text() const { return unit_; }
@@ -47,7 +63,9 @@ class Doc {
   double lo_ = -std::numeric_limits<double>::infinity();
   double hi_ = std::numeric_limits<double>::infinity();
   bool lo_exclusive_ = false;
+  bool zero_allowed_ = false;
   std::vector<std::string> choices_;
+  const TextRule* rule_ = nullptr;
 };
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);

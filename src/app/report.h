@@ -19,9 +19,6 @@ struct RunReport {
   std::string blas_library;
 };
 
-// A CSV cell: the text, quoted (with "" for ") when it holds a comma, quote or newline.
-std::string csv_field(const std::string& text);
-
 nlohmann::json to_json(const RunReport& report);
 std::string results_csv(const RunReport& report);
 std::string results_table(const RunReport& report);

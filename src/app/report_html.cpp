@@ -42,11 +42,12 @@ void add_details(json& data, int64_t point, const std::string& label, const json
         const std::string layer_name = layer.at("layer");
         data["layers"].push_back({{"point", point}, {"label", label}, {"evaluation", name}, {"layer", layer_name},
                                   {"csnr_db", csnr.count(layer_name) ? csnr[layer_name] : json()},
-                                  {"energy_nj_per_image", json_number_or(layer, "energy_pj", 0) / 1e3},
-                                  {"latency_us_per_image", json_number_or(layer, "latency_ns", 0) / 1e3}});
+                                  {"energy_nj_per_image", layer.at("energy_pj").get<double>() / 1e3},
+                                  {"latency_us_per_image", layer.at("latency_ns").get<double>() / 1e3}});
         csnr.erase(layer_name);
       }
-      const json energy = cost.value("energy_pj_by_part", json::object()), area = cost.value("area_um2_by_part", json::object());
+      const json& energy = cost.at("energy_pj_by_part");
+      const json& area = cost.at("area_um2_by_part");
       for (const auto& [part, energy_pj] : energy.items()) {
         data["components"].push_back({{"point", point}, {"label", label}, {"evaluation", name}, {"component", part},
                                       {"energy_nj_per_image", energy_pj.get<double>() / 1e3},
@@ -125,9 +126,13 @@ std::optional<Config> saved_config(const fs::path& path) {
 json cost_only_results(const fs::path& point_dir, const json& rows, int64_t point) {
   json results = {{"evaluations", json::array()}};
   for (const auto& row : rows) {
-    if (row.at("point").get<int64_t>() != point || !row.at("macro").is_string()) continue;
-    const fs::path cost = point_dir / fmt::format("cost_{}.json", row.at("macro").get<std::string>());
-    if (fs::exists(cost)) results["evaluations"].push_back({{"name", row.at("evaluation")}, {"cost", read_json_file(cost)}});
+    if (row.at("point").get<int64_t>() != point || !row.contains("macro") || !row.at("macro").is_string()) continue;
+    const std::string macro = row.at("macro");
+    if (macro.find('/') != std::string::npos || macro == ".." || macro == ".") continue;  // not a file of this point
+    const fs::path cost = point_dir / fmt::format("cost_{}.json", macro);
+    if (fs::exists(cost)) {
+      results["evaluations"].push_back({{"name", row.at("evaluation")}, {"cost", read_json_document(cost, network_cost_shape())}});
+    }
   }
   return results;
 }
@@ -206,7 +211,8 @@ json report_data(const std::string& dir_text) {
   const fs::path dir = dir_text;
   std::set<std::string> adc_drawn, trained_checkpoints;
   if (fs::exists(dir / "sweep.json")) {
-    const json manifest = read_json_file(dir / "sweep.json");
+    const SweepFiles files{dir};
+    const json manifest = read_json_document(files.manifest(), sweep_manifest_shape());
     json data = empty_report(dir_text, "sweep", fmt::format("sweep '{}'", manifest.value("name", std::string("?"))));
     data["axes"] = json::array();
     for (const auto& axis : manifest.at("axes")) {
@@ -218,12 +224,13 @@ json report_data(const std::string& dir_text) {
       const std::string state = point.value("state", std::string());
       if (state != "done" && state != "priced") continue;
       const int64_t index = point.at("point");
-      const std::string label = point.at("label");
-      const fs::path point_dir = dir / point.at("dir").get<std::string>();
+      const std::string label = point.at("label"), id = point.at("id");
+      const fs::path point_dir = files.point(id);
       add_details(data, index, label,
-                  cost_only ? cost_only_results(point_dir, manifest.at("rows"), index) : read_json_file(point_dir / "results.json"),
+                  cost_only ? cost_only_results(point_dir, manifest.at("rows"), index)
+                            : read_json_document(point_dir / "results.json", run_results_shape()),
                   trained_checkpoints);
-      if (const auto config = saved_config(cost_only ? dir / point.at("config").get<std::string>() : point_dir / "config.yaml")) {
+      if (const auto config = saved_config(cost_only ? files.config(id) : point_dir / "config.yaml")) {
         add_adc_curves(data, index, label, *config, adc_drawn);
       }
     }
@@ -235,7 +242,7 @@ json report_data(const std::string& dir_text) {
                                  "found neither",
                                  dir_text));
   }
-  const json results = read_json_file(dir / "results.json");
+  const json results = read_json_document(dir / "results.json", run_results_shape());
   json data = empty_report(dir_text, "run", fmt::format("run '{}'", results.value("experiment", std::string("?"))));
   for (auto row : result_rows(results)) {
     row["point"] = 0;
@@ -251,6 +258,8 @@ json report_data(const std::string& dir_text) {
 }
 
 int run_report_command(const ReportCommandOptions& options) {
+  const fs::path output = options.output ? fs::path(*options.output) : fs::path(options.dir) / "report.html";
+  io::prepare_output_file(output, options.output ? "-o/--output" : "the report (DIR/report.html)");
   const json data = report_data(options.dir);
   const auto& assets = report_assets();
   const std::string page = fill_template(
@@ -260,7 +269,6 @@ int run_report_command(const ReportCommandOptions& options) {
                                      assets.vega_lite, assets.vega_embed)},
        {"{{data}}", script_safe(data.dump())},
        {"{{report_script}}", std::string(assets.report_script)}});
-  const fs::path output = options.output.empty() ? fs::path(options.dir) / "report.html" : fs::path(options.output);
   io::write_file_atomically(output, page);
   fmt::print("wrote {} ({} rows, {} layer records, {:.1f} MB, works offline)\n", output.string(), data.at("rows").size(),
              data.at("layers").size(), static_cast<double>(page.size()) / 1e6);

@@ -2,6 +2,7 @@
 // `bitline report DIR` (docs/sweeps.md): one self-contained, offline report.html for a run
 // directory (results.json) or a sweep directory (sweep.json), with the results table and figures
 // drawn by Vega-Lite (inlined into the page, from the npm packages in web/).
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,7 @@ namespace bitline::app {
 
 struct ReportCommandOptions {
   std::string dir;
-  std::string output;  // empty: <dir>/report.html
+  std::optional<std::string> output;  // none: <dir>/report.html
 };
 
 int run_report_command(const ReportCommandOptions& options);

@@ -19,7 +19,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "app/config.h"
 #include "app/cost_report.h"
@@ -28,9 +30,12 @@
 #include "app/progress.h"
 #include "app/report.h"
 #include "app/sweep_config.h"
+#include "app/sweep_files.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/file_lock.h"
+#include "io/process.h"
+#include "nn/data.h"
 #include "nn/runtime.h"
 
 namespace bitline::app {
@@ -39,21 +44,6 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// The sweep directory's files (docs/sweeps.md).
-struct SweepFiles {
-  fs::path dir;
-  fs::path manifest() const { return dir / "sweep.json"; }
-  fs::path table() const { return dir / "sweep.csv"; }
-  fs::path config(const std::string& id) const { return dir / "configs" / (id + ".yaml"); }
-  fs::path point(const std::string& id) const { return dir / "points" / id; }
-  fs::path log(const std::string& id) const { return dir / "logs" / (id + ".log"); }
-  fs::path status(const std::string& id) const { return dir / "logs" / (id + ".status"); }
-  fs::path driver_lock() const { return dir / "sweep.lock"; }  // held by the process that runs or submits the sweep
-  fs::path table_lock() const { return dir / "table.lock"; }   // held while sweep.json / sweep.csv are rewritten
-  fs::path slurm_jobs() const { return dir / "slurm" / "jobs.json"; }
-  fs::path slurm_script() const { return dir / "slurm" / "array.sh"; }
-};
 
 fs::path own_binary() { return fs::read_symlink("/proc/self/exe"); }
 
@@ -154,86 +144,122 @@ const GatheredPoint& gathered_point(const SweepFiles& files, const std::string& 
   } catch (const InputError&) {
     return point;  // an unreadable or outdated result: run the point again
   }
-  if (point.done) point.rows = result_rows(read_json_file(dir / "results.json"));
+  if (point.done) point.rows = result_rows(read_json_document(dir / "results.json", run_results_shape()));
   return point;
-}
-
-// The status file: "running <utc> [slurm <job>]" while a point runs, "finished <exit code> <utc>" after.
-std::pair<std::string, int> read_status(const SweepFiles& files, const std::string& id) {
-  std::ifstream in(files.status(id));
-  std::string word;
-  int code = 0;
-  if (!(in >> word)) return {"", 0};
-  if (word == "finished") in >> code;
-  return {word, code};
 }
 
 void write_status(const SweepFiles& files, const std::string& id, const std::string& text) {
   io::write_file_atomically(files.status(id), text + "\n");
 }
 
-// Array task id ("123_4") -> Slurm state, for the job arrays this sweep submitted that the queue still holds.
-std::map<std::string, std::string> slurm_queue(const SweepFiles& files) {
+PointStatus read_status(const SweepFiles& files, const std::string& id) {
+  std::error_code error;
+  if (!fs::exists(files.status(id), error)) return {};
+  return parse_point_status(io::read_text_file(files.status(id)));
+}
+
+// The array tasks of `jobs` that the Slurm queue still holds ("123_4" -> its state, e.g. PENDING or
+// RUNNING); std::nullopt when squeue cannot tell (not on PATH, or it failed). squeue is started
+// without a shell, and the job ids were checked when jobs.json was read.
+std::optional<std::map<std::string, std::string>> slurm_queue(const std::vector<SlurmJob>& jobs) {
   std::map<std::string, std::string> states;
-  if (!fs::exists(files.slurm_jobs())) return states;
+  if (jobs.empty()) return states;
   std::vector<std::string> ids;
-  for (const auto& job : read_json_file(files.slurm_jobs())) ids.push_back(job.at("job_id").get<std::string>());
-  if (ids.empty()) return states;
-  const std::string command = fmt::format("squeue -h -r -o '%i %T' -j {} 2>/dev/null", fmt::join(ids, ","));
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) return states;
-  std::array<char, 512> line{};
-  while (std::fgets(line.data(), line.size(), pipe.get())) {
-    std::string text(line.data());
-    const auto space = text.find(' ');
-    if (space == std::string::npos) continue;
-    std::string state = text.substr(space + 1);
-    while (!state.empty() && std::isspace(static_cast<unsigned char>(state.back()))) state.pop_back();
-    states[text.substr(0, space)] = state;
+  for (const auto& job : jobs) ids.push_back(job.job_id);
+  const auto result =
+      io::run_program({"squeue", "--noheader", "--array", "--format=%i %T", fmt::format("--jobs={}", fmt::join(ids, ","))});
+  if (!result) return std::nullopt;
+  if (result->exit_code != 0) {
+    // squeue refuses a list of job ids none of which it still holds: the jobs have all left the queue.
+    if (result->errors.find("Invalid job id") != std::string::npos) return states;
+    return std::nullopt;
+  }
+  std::istringstream lines(result->output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string task, state;
+    if (words >> task >> state) states[task] = state;
   }
   return states;
 }
 
-// Point id -> its array task ("123_4") in the latest array that ran it.
-std::map<std::string, std::string> slurm_tasks(const SweepFiles& files) {
-  std::map<std::string, std::string> tasks;
-  if (!fs::exists(files.slurm_jobs())) return tasks;
-  for (const auto& job : read_json_file(files.slurm_jobs())) {
-    for (const auto& point : job.at("points")) {
-      tasks[point.at("id").get<std::string>()] = fmt::format("{}_{}", job.at("job_id").get<std::string>(), point.at("point").get<int64_t>());
+// The last error line a point's run wrote into its log ("error: ..."), for the table's detail.
+std::string failure_reason(const fs::path& log) {
+  std::ifstream in(log, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail = std::min<std::streamoff>(size, 65536);
+  in.seekg(size - tail);
+  std::string text(static_cast<std::size_t>(tail), '\0');
+  in.read(text.data(), tail);
+  std::string reason;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* prefix : {"error: ", "internal error: "}) {
+      if (line.rfind(prefix, 0) == 0) reason = line;
     }
   }
-  return tasks;
+  if (reason.size() > 300) reason = reason.substr(0, 300) + "...";
+  return printable_text(reason);
 }
 
 struct PointStates {
   std::vector<PointState> states;
-  std::vector<std::string> details;  // exit code, Slurm state
+  std::vector<std::string> details;  // exit code and reason, Slurm task and state
 };
 
-PointStates point_states(const SweepFiles& files, const json& manifest, GatherCache& cache) {
-  const bool driver_alive = !io::FileLock::try_acquire(files.driver_lock()).has_value();
-  const auto queue = slurm_queue(files);
-  const auto tasks = slurm_tasks(files);
+// Each point's state. A point is done when its results match its config; else a point whose latest
+// Slurm task the queue holds is queued or running; a point a Slurm task started whose task the queue
+// no longer holds was interrupted (cancelled, timed out, its node lost) and is run again; a point
+// started locally runs while its driver does. `running_here`: the points this process runs itself
+// (the local driver's, or none for a Slurm submission), or null when another process may be the
+// driver (--status, --gather).
+PointStates point_states(const SweepFiles& files, const json& manifest, GatherCache& cache,
+                         const std::set<std::string>* running_here) {
+  const bool other_driver_alive = running_here == nullptr && !io::FileLock::try_acquire(files.driver_lock()).has_value();
+  const auto jobs = read_slurm_jobs(files.slurm_jobs());
+  std::map<std::string, std::string> latest_task;  // point id -> "<job>_<task>" of the latest array that ran it
+  for (const auto& job : jobs) {
+    for (const auto& [index, id] : job.points) latest_task[id] = fmt::format("{}_{}", job.job_id, index);
+  }
+  const auto queue = slurm_queue(jobs);
   PointStates result;
   for (const auto& point : manifest.at("points")) {
     const std::string id = point.at("id");
-    const auto [word, code] = read_status(files, id);
+    const PointStatus status = read_status(files, id);
     PointState state = PointState::Pending;
     std::string detail;
-    const auto task = tasks.find(id);
-    const auto queued = task == tasks.end() ? queue.end() : queue.find(task->second);
+    const auto task = latest_task.find(id);
+    const bool queued = queue && task != latest_task.end() && queue->count(task->second);
     if (gathered_point(files, id, cache).done) {
       state = PointState::Done;
-    } else if (queued != queue.end()) {
-      state = queued->second == "RUNNING" ? PointState::Running : PointState::Queued;
-      detail = fmt::format("Slurm {} {}", task->second, queued->second);
-    } else if (word == "finished" && code != 0) {
+    } else if (queued) {
+      const std::string& slurm_state = queue->at(task->second);
+      state = slurm_state == "RUNNING" || slurm_state == "COMPLETING" ? PointState::Running : PointState::Queued;
+      detail = fmt::format("Slurm {} {}", task->second, slurm_state);
+    } else if (status.state == PointStatus::State::Running && !status.slurm_task.empty()) {
+      if (!queue) {
+        state = PointState::Running;
+        detail = fmt::format("Slurm {}; squeue cannot tell whether it still runs", status.slurm_task);
+      } else if (queue->count(status.slurm_task)) {
+        state = PointState::Running;
+        detail = fmt::format("Slurm {} {}", status.slurm_task, queue->at(status.slurm_task));
+      } else {
+        state = PointState::Interrupted;
+        detail = fmt::format("Slurm {} is no longer queued or running (cancelled, timed out or its node lost)",
+                             status.slurm_task);
+      }
+    } else if (status.state == PointStatus::State::Finished && status.exit_code != 0) {
       state = PointState::Failed;
-      detail = fmt::format("exit {}, see {}", code, files.log(id).string());
-    } else if (word == "running") {
-      // A local driver that died, or a Slurm task the queue no longer holds (cancelled, timed out, node lost).
-      state = driver_alive ? PointState::Running : PointState::Interrupted;
+      const std::string reason = failure_reason(files.log(id));
+      detail = fmt::format("exit {}{}; see {}", status.exit_code, reason.empty() ? "" : ": " + reason, files.log(id).string());
+    } else if (status.state == PointStatus::State::Running) {
+      const bool alive = running_here != nullptr ? running_here->count(id) > 0 : other_driver_alive;
+      state = alive ? PointState::Running : PointState::Interrupted;
+    } else if (!queue && task != latest_task.end() && status.state == PointStatus::State::None) {
+      state = PointState::Queued;  // submitted, not started, and squeue cannot tell
+      detail = fmt::format("Slurm {}; squeue cannot tell whether it is still queued", task->second);
     }
     result.states.push_back(state);
     result.details.push_back(detail);
@@ -241,58 +267,22 @@ PointStates point_states(const SweepFiles& files, const json& manifest, GatherCa
   return result;
 }
 
-std::string csv_cell(const json& value) {
-  if (value.is_null()) return "";
-  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
-  if (value.is_number()) return shortest_decimal(value.get<double>());
-  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  return csv_field(value.is_string() ? value.get<std::string>() : value.dump());
-}
-
-const std::vector<std::string> kRowColumns = {"evaluation", "mode", "macro", "precision", "accuracy_percent", "loss",
-                                              "min_csnr_db", "energy_nj_per_image", "latency_us_per_image",
-                                              "tops_per_w", "area_mm2"};
-
-std::string table_csv(const json& manifest) {
-  std::vector<std::string> header = {"point", "label"};
-  for (const auto& axis : manifest.at("axes")) header.push_back(axis.at("name"));
-  header.insert(header.end(), kRowColumns.begin(), kRowColumns.end());
-  std::string text = fmt::format("{}\n", fmt::join(header, ","));
-  for (const auto& row : manifest.at("rows")) {
-    std::vector<std::string> cells;
-    for (const auto& column : header) cells.push_back(csv_cell(row.contains(column) ? row.at(column) : json()));
-    text += fmt::format("{}\n", fmt::join(cells, ","));
-  }
-  return text;
-}
-
-// The table's rows of one point, its axis values first.
-json point_rows(const json& point, const json& rows) {
-  json out = json::array();
-  for (const auto& row : rows) {
-    json full = {{"point", point.at("point")}, {"label", point.at("label")}};
-    for (const auto& [name, value] : point.at("values").items()) full[name] = value;
-    for (const auto& [key, value] : row.items()) full[key] = value;
-    out.push_back(full);
-  }
-  return out;
-}
-
 struct TableCounts {
   int64_t done = 0, failed = 0, rows = 0;
 };
 
 // Rewrites sweep.json (the points, their states and the rows of the finished ones) and sweep.csv.
-// Safe to run from many processes at once (the Slurm tasks): they take turns.
-TableCounts gather_table(const SweepFiles& files, GatherCache& cache) {
+// Safe to run from many processes at once (the Slurm tasks): they take turns. `running_here`: as
+// for point_states.
+TableCounts gather_table(const SweepFiles& files, GatherCache& cache, const std::set<std::string>* running_here) {
   const auto lock = io::FileLock::acquire(files.table_lock());
-  json manifest = read_json_file(files.manifest());
+  json manifest = read_json_document(files.manifest(), sweep_manifest_shape());
   TableCounts counts;
   if (manifest.value("cost_only", false)) {  // priced by --cost-only: its rows stand until a sweep runs here
     counts.rows = static_cast<int64_t>(manifest.at("rows").size());
     return counts;
   }
-  const auto states = point_states(files, manifest, cache);
+  const auto states = point_states(files, manifest, cache, running_here);
   json rows = json::array();
   for (std::size_t p = 0; p < manifest.at("points").size(); ++p) {
     auto& point = manifest["points"][p];
@@ -313,9 +303,9 @@ TableCounts gather_table(const SweepFiles& files, GatherCache& cache) {
 }
 
 // A gather from a one-off command (--status, --gather, a Slurm submission).
-TableCounts gather_table(const SweepFiles& files) {
+TableCounts gather_table(const SweepFiles& files, const std::set<std::string>* running_here) {
   GatherCache cache;
-  return gather_table(files, cache);
+  return gather_table(files, cache, running_here);
 }
 
 // ---- Planning and validation ---------------------------------------------------------------------
@@ -356,8 +346,28 @@ std::vector<std::vector<core::cost::NetworkCost>> price_points(const SweepPlan& 
   return costs;
 }
 
+// Each distinct data section of the points, loaded as `bitline run` loads it: a missing or bad data
+// set refuses the sweep before its directory is made, not in every point.
+void check_datasets(const SweepPlan& plan) {
+  std::set<std::string> checked;
+  for (const auto& point : plan.points) {
+    const YAML::Node node = NodeEmitter::emit(point.config.data);
+    if (!checked.insert(dump_yaml(node)).second) continue;
+    try {
+      nn::load_datasets(data_options(point.config.data));
+    } catch (const InputError& error) {
+      throw InputError(fmt::format("{}: sweep point {} ({}): {}", plan.source, point.id, point.label, error.what()));
+    }
+  }
+}
+
 void prepare_sweep_directory(const SweepPlan& plan, const SweepFiles& files) {
-  io::prepare_output_directory(files.dir, kSweepDirectoryEntries, "experiment.run_dir (the sweep directory)");
+  std::vector<io::OutputDirectory> dirs = {{files.dir, kSweepDirectoryEntries, "experiment.run_dir (the sweep directory)"}};
+  const fs::path checkpoints = checkpoint_dir(plan.points.front().config);
+  if (checkpoints.lexically_normal() != (files.dir / "checkpoints").lexically_normal()) {
+    dirs.push_back({checkpoints, kCheckpointDirectoryEntries, "experiment.checkpoint_dir"});
+  }
+  io::prepare_output_directories(dirs);
   for (const char* sub : {"configs", "points", "logs"}) io::create_output_directory(files.dir / sub, "the sweep directory");
 }
 
@@ -487,7 +497,8 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
   fmt::print("bitline sweep: {} points in {} ({} already done), {} at a time with {} thread{} each\n", total,
              files.dir.string(), already, jobs, threads, threads == 1 ? "" : "s");
   std::fflush(stdout);
-  gather_table(files, cache);
+  std::set<std::string> running_ids;  // the points this driver runs now
+  gather_table(files, cache, &running_ids);
 
   const auto order = run_order(plan, pending);
   std::map<pid_t, std::pair<std::size_t, Clock::time_point>> running;
@@ -498,6 +509,7 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
       const auto& point = plan.points[order[next]];
       write_status(files, point.id, "running " + utc_timestamp());
       running[spawn_point(files, point, threads)] = {order[next], Clock::now()};
+      running_ids.insert(point.id);
       ++next;
     }
     int status = 0;
@@ -511,22 +523,27 @@ int run_locally(const SweepPlan& plan, const SweepFiles& files, const SweepComma
     const auto [index, started] = it->second;
     running.erase(it);
     const auto& point = plan.points[index];
+    running_ids.erase(point.id);
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     write_status(files, point.id, fmt::format("finished {} {}", code, utc_timestamp()));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     ++finished;
     if (code != 0) ++failed;
-    const auto counts = gather_table(files, cache);
+    const auto counts = gather_table(files, cache, &running_ids);
     const std::size_t left = order.size() - finished;
     const double wall = std::chrono::duration<double>(Clock::now() - start).count();
     // The time per point so far, spread over the jobs (wall / finished already reflects the parallelism).
     const double eta = left == 0 ? 0.0 : wall / static_cast<double>(finished) * static_cast<double>(left);
+    const std::string reason = code == 0 ? "" : failure_reason(files.log(point.id));
     fmt::print("sweep: {} {} in {:.1f} s ({}); {}/{} points done, {} failed{}\n", point.id,
-               code == 0 ? "done" : fmt::format("FAILED (exit {}, see {})", code, files.log(point.id).string()), seconds,
+               code == 0 ? "done"
+                         : fmt::format("FAILED (exit {}{}, see {})", code, reason.empty() ? "" : ": " + reason,
+                                       files.log(point.id).string()),
+               seconds,
                point.label, counts.done, total, failed, left ? ", ETA " + format_duration(eta) : "");
     std::fflush(stdout);
   }
-  const auto counts = gather_table(files, cache);
+  const auto counts = gather_table(files, cache, &running_ids);
   fmt::print("wrote {} ({} rows) and {}\nthe report: bitline report {}\n", files.table().string(), counts.rows,
              files.manifest().string(), files.dir.string());
   if (counts.done != static_cast<int64_t>(total)) {
@@ -551,14 +568,19 @@ std::string array_spec(const std::vector<int64_t>& indices) {
   return fmt::format("{}", fmt::join(parts, ","));
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
+// A Slurm setting given on the command line, checked by the rule its sweep.slurm key has.
+void check_option(const std::string& option, const std::string& value, const TextRule& rule) {
+  if (!rule.accepts(value)) {
+    throw InputError(fmt::format("{}: expected {}, found '{}'", option, rule.description, printable_text(value)));
+  }
 }
 
 SlurmConfig slurm_settings(const SweepPlan& plan, const SweepCommandOptions& options) {
-  SlurmConfig slurm = plan.settings.slurm;
+  SlurmConfig slurm = plan.settings.slurm;  // checked when the config was read
+  check_option("--partition", options.partition, kSlurmPartition);
+  check_option("--time", options.time, kSlurmTime);
+  check_option("--mem", options.memory, kSlurmMemory);
+  for (const auto& argument : options.sbatch_args) check_option("--sbatch-arg", argument, kSbatchOption);
   if (!options.partition.empty()) slurm.partition = options.partition;
   if (!options.time.empty()) slurm.time = options.time;
   if (!options.memory.empty()) slurm.memory = options.memory;
@@ -569,80 +591,141 @@ SlurmConfig slurm_settings(const SweepPlan& plan, const SweepCommandOptions& opt
   return slurm;
 }
 
-// The array task: runs its point with `bitline run`, records the exit code, gathers the table.
-std::string slurm_script(const SweepPlan& plan, const SweepFiles& files, const SlurmConfig& slurm) {
-  const fs::path dir = fs::absolute(files.dir);
+// A job array submission: sbatch's arguments (every setting one argument of its own: sbatch is
+// started without a shell) and the script each task runs.
+struct SlurmSubmission {
+  std::vector<std::string> options;  // after `sbatch`, before the script
+  std::string script;
+};
+
+// A path or name that goes into the script or a comment line of it must be one line.
+void check_one_line(const std::string& what, const std::string& value) {
+  if (!kOneLineText.accepts(value)) {
+    throw InputError(fmt::format("{}: expected {}, found '{}'", what, kOneLineText.description, printable_text(value)));
+  }
+}
+
+SlurmSubmission slurm_submission(const SweepPlan& plan, const SweepFiles& files, const SlurmConfig& slurm,
+                                 const std::vector<int64_t>& indices) {
+  const fs::path dir = fs::absolute(files.dir), working_dir = fs::current_path();
+  check_one_line("experiment.run_dir (the sweep directory)", dir.string());
+  check_one_line("the working directory", working_dir.string());
+  check_one_line("sweep.slurm.bitline", slurm.bitline);
+  SlurmSubmission submission;
+  std::string array = array_spec(indices);
+  if (slurm.max_parallel > 0) array += fmt::format("%{}", slurm.max_parallel);
+  auto& o = submission.options;
+  o = {"--array=" + array,
+       "--job-name=bitline-" + plan.points.front().config.experiment.name,
+       "--output=" + (dir / "logs" / "slurm-%A_%a.out").string(),
+       "--chdir=" + working_dir.string(),
+       fmt::format("--cpus-per-task={}", slurm.cpus_per_task),
+       "--ntasks=1"};
+  if (!slurm.time.empty()) o.push_back("--time=" + slurm.time);
+  if (!slurm.partition.empty()) o.push_back("--partition=" + slurm.partition);
+  if (!slurm.memory.empty()) o.push_back("--mem=" + slurm.memory);
+  o.insert(o.end(), slurm.sbatch_args.begin(), slurm.sbatch_args.end());
+
+  std::string command = "sbatch";
+  for (const auto& option : o) command += " " + io::shell_quote(option);
   const int digits = static_cast<int>(plan.points.front().id.size()) - 1;
-  std::string text = "#!/bin/bash\n# Written by `bitline sweep --executor slurm` (docs/sweeps.md): one array task per point.\n";
-  text += fmt::format("#SBATCH --job-name={}\n", shell_quote("bitline-" + plan.points.front().config.experiment.name));
-  text += fmt::format("#SBATCH --output={}\n", shell_quote((dir / "logs" / "slurm-%A_%a.out").string()));
-  text += fmt::format("#SBATCH --chdir={}\n", shell_quote(fs::current_path().string()));
-  text += fmt::format("#SBATCH --cpus-per-task={}\n#SBATCH --ntasks=1\n", slurm.cpus_per_task);
-  if (!slurm.time.empty()) text += fmt::format("#SBATCH --time={}\n", slurm.time);
-  if (!slurm.partition.empty()) text += fmt::format("#SBATCH --partition={}\n", slurm.partition);
-  if (!slurm.memory.empty()) text += fmt::format("#SBATCH --mem={}\n", slurm.memory);
-  for (const auto& argument : slurm.sbatch_args) text += fmt::format("#SBATCH {}\n", argument);
-  text += fmt::format(
+  // The task: runs its point with `bitline run`, records the exit code, gathers the table. The only
+  // values substituted into its lines are the two paths, quoted by io::shell_quote.
+  submission.script = fmt::format(
+      "#!/bin/bash\n"
+      "# Written by `bitline sweep --executor slurm` (docs/sweeps.md): one array task per point, submitted as\n"
+      "#   {command} {script}\n"
       "set -u\n"
       "bitline={bitline}\n"
       "sweep={dir}\n"
       "point=$(printf 'p%0{digits}d' \"$SLURM_ARRAY_TASK_ID\")\n"
+      "status=\"$sweep/logs/$point.status\"\n"
       "echo \"running $(date -u +%Y-%m-%dT%H:%M:%SZ) slurm ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}} $(hostname -s)\" "
-      "> \"$sweep/logs/$point.status\"\n"
+      "> \"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
       "\"$bitline\" run --config \"$sweep/configs/$point.yaml\" --no-progress --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" "
       "> \"$sweep/logs/$point.log\" 2>&1\n"
       "code=$?\n"
-      "echo \"finished $code $(date -u +%Y-%m-%dT%H:%M:%SZ)\" > \"$sweep/logs/$point.status\"\n"
+      "echo \"finished $code $(date -u +%Y-%m-%dT%H:%M:%SZ)\" > \"$status.tmp\" && mv -f \"$status.tmp\" \"$status\"\n"
       "\"$bitline\" sweep --gather \"$sweep\" >> \"$sweep/logs/$point.log\" 2>&1\n"
       "exit $code\n",
-      fmt::arg("bitline", shell_quote(slurm.bitline)), fmt::arg("dir", shell_quote(dir.string())), fmt::arg("digits", digits));
-  return text;
+      fmt::arg("command", command), fmt::arg("script", io::shell_quote(files.slurm_script().string())),
+      fmt::arg("bitline", io::shell_quote(slurm.bitline)), fmt::arg("dir", io::shell_quote(dir.string())),
+      fmt::arg("digits", digits));
+  return submission;
 }
 
-std::string command_output(const std::string& command, int& exit_code) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) throw std::runtime_error("bitline sweep: cannot run " + command);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe.get())) output += buffer.data();
-  const int status = pclose(pipe.release());
-  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  return output;
+// Runs sbatch (never through a shell); `script`: a file, or none to hand it the script on stdin.
+io::ProcessResult run_sbatch(const std::vector<std::string>& arguments, const std::string& script_path,
+                             const std::string& script_text) {
+  std::vector<std::string> argv = {"sbatch"};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  if (!script_path.empty()) argv.push_back(script_path);
+  const auto result = io::run_program(argv, script_path.empty() ? script_text : "");
+  if (!result) throw InputError("bitline sweep --executor slurm: sbatch not found on PATH; run it on a Slurm login node");
+  return *result;
 }
 
-int submit_to_slurm(const SweepPlan& plan, const SweepFiles& files, const SweepCommandOptions& options) {
-  const SlurmConfig slurm = slurm_settings(plan, options);
-  int code = 0;
-  command_output("command -v sbatch >/dev/null 2>&1", code);
-  if (code != 0) throw InputError("bitline sweep --executor slurm: sbatch not found on PATH; run it on a Slurm login node");
-  gather_table(files);
-  // Points neither done nor still in the queue from an earlier submission.
-  const json manifest = read_json_file(files.manifest());
+void require_sbatch() {
+  if (!io::find_program("sbatch")) {
+    throw InputError("bitline sweep --executor slurm: sbatch not found on PATH; run it on a Slurm login node");
+  }
+}
+
+// sbatch --test-only: would Slurm take this array? Nothing is submitted; a refusal exits 2.
+void test_submission(const SlurmSubmission& submission) {
+  std::vector<std::string> arguments = {"--test-only"};
+  arguments.insert(arguments.end(), submission.options.begin(), submission.options.end());
+  const auto result = run_sbatch(arguments, "", submission.script);
+  if (result.exit_code != 0) {
+    throw InputError(fmt::format("sbatch refused the job array (exit {}), nothing was written: {}", result.exit_code,
+                                 printable_text(result.errors + result.output)));
+  }
+}
+
+std::vector<int64_t> all_point_indices(const SweepPlan& plan) {
   std::vector<int64_t> indices;
-  json submitted = json::array();
+  for (const auto& point : plan.points) indices.push_back(point.index);
+  return indices;
+}
+
+int submit_to_slurm(const SweepPlan& plan, const SweepFiles& files, const SlurmConfig& slurm) {
+  const std::set<std::string> nothing_runs_here;
+  gather_table(files, &nothing_runs_here);
+  // Points neither done nor still in the queue from an earlier submission: new, failed, interrupted.
+  const json manifest = read_json_document(files.manifest(), sweep_manifest_shape());
+  std::vector<int64_t> indices;
+  std::vector<std::pair<int64_t, std::string>> submitted;
   for (const auto& point : manifest.at("points")) {
-    const std::string state = point.at("state");
+    const std::string state = point.value("state", "");
     if (state == "done" || state == "queued" || state == "running") continue;
     indices.push_back(point.at("point").get<int64_t>());
-    submitted.push_back({{"point", point.at("point")}, {"id", point.at("id")}});
+    submitted.emplace_back(indices.back(), point.at("id"));
   }
   if (indices.empty()) {
-    fmt::print("every point of {} is done or queued; nothing to submit (bitline sweep --status {})\n", files.dir.string(),
-               files.dir.string());
+    fmt::print("every point of {} is done, queued or running; nothing to submit (bitline sweep --status {})\n",
+               files.dir.string(), files.dir.string());
     return 0;
   }
-  io::write_file_atomically(files.slurm_script(), slurm_script(plan, files, slurm));
-  std::string array = array_spec(indices);
-  if (slurm.max_parallel > 0) array += fmt::format("%{}", slurm.max_parallel);
-  const std::string command = fmt::format("sbatch --parsable --array={} {} 2>&1", array, shell_quote(files.slurm_script().string()));
-  const std::string output = command_output(command, code);
-  if (code != 0) throw InputError(fmt::format("sbatch refused the job array (exit {}): {}", code, output));
-  std::string job_id = output.substr(0, output.find_first_of(";\n"));
-  json jobs = fs::exists(files.slurm_jobs()) ? read_json_file(files.slurm_jobs()) : json::array();
-  jobs.push_back({{"job_id", job_id}, {"submitted_utc", utc_timestamp()}, {"array", array}, {"points", submitted}});
-  io::write_file_atomically(files.slurm_jobs(), jobs.dump(2) + "\n");
-  fmt::print("submitted Slurm job array {} ({} points, --array={}); follow it with: bitline sweep --status {}\n", job_id,
-             indices.size(), array, files.dir.string());
+  const auto submission = slurm_submission(plan, files, slurm, indices);
+  io::write_file_atomically(files.slurm_script(), submission.script);
+  std::vector<std::string> arguments = {"--parsable"};
+  arguments.insert(arguments.end(), submission.options.begin(), submission.options.end());
+  const auto result = run_sbatch(arguments, files.slurm_script().string(), "");
+  if (result.exit_code != 0) {
+    throw InputError(fmt::format("sbatch refused the job array (exit {}): {}", result.exit_code,
+                                 printable_text(result.errors + result.output)));
+  }
+  const std::string job_id = result.output.substr(0, result.output.find_first_of(";\n"));
+  if (!kSlurmJobId.accepts(job_id)) {
+    throw std::runtime_error(fmt::format("sbatch --parsable printed '{}', not a job id; the array may have been submitted: "
+                                         "check squeue",
+                                         printable_text(result.output)));
+  }
+  auto jobs = read_slurm_jobs(files.slurm_jobs());
+  jobs.push_back({job_id, utc_timestamp(), submission.options.front().substr(std::string("--array=").size()), submitted});
+  io::write_file_atomically(files.slurm_jobs(), slurm_jobs_json(jobs));
+  fmt::print("submitted Slurm job array {} ({} points, {}); follow it with: bitline sweep --status {}\n", job_id,
+             indices.size(), submission.options.front(), files.dir.string());
   return 0;
 }
 
@@ -652,8 +735,8 @@ int print_status(const SweepFiles& files) {
   if (!fs::exists(files.manifest())) {
     throw InputError(fmt::format("{}: expected a sweep directory (with sweep.json), found none", files.dir.string()));
   }
-  gather_table(files);  // records each point's state and detail in sweep.json (a --cost-only table: "priced")
-  const json manifest = read_json_file(files.manifest());
+  gather_table(files, nullptr);  // records each point's state and detail in sweep.json (a --cost-only table: "priced")
+  const json manifest = read_json_document(files.manifest(), sweep_manifest_shape());
   std::map<std::string, int> counts;
   fmt::print("{:<8} {:<12} {:<48} {}\n", "point", "state", "values", "detail");
   for (const auto& point : manifest.at("points")) {
@@ -671,56 +754,6 @@ int print_status(const SweepFiles& files) {
 
 }  // namespace
 
-json read_json_file(const fs::path& path) {
-  try {
-    return json::parse(io::read_text_file(path));
-  } catch (const json::exception& error) {
-    throw InputError(fmt::format("{}: expected JSON written by bitline, found a parse error: {}", path.string(), error.what()));
-  }
-}
-
-double json_number_or(const json& object, const char* key, double fallback) {
-  return object.contains(key) && object.at(key).is_number() ? object.at(key).get<double>() : fallback;
-}
-
-std::string utc_timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text.data();
-}
-
-json result_rows(const json& results) {
-  json rows = json::array();
-  for (const auto& evaluation : results.at("evaluations")) {
-    json row = {{"evaluation", evaluation.at("name")}, {"mode", evaluation.value("mode", "")},
-                {"macro", evaluation.value("macro", json())}, {"precision", evaluation.value("precision", "")}};
-    // Percent to 10 decimals: an accuracy counts images, so 89.65, not 89.64999999999999.
-    row["accuracy_percent"] =
-        evaluation.contains("accuracy") ? json(std::round(1e12 * evaluation.at("accuracy").get<double>()) / 1e10) : json();
-    row["loss"] = evaluation.value("loss", json());
-    json worst;  // the lowest finite layer CSNR; null when every layer is exact or there is no simulation
-    for (const auto& layer : evaluation.value("layers", json::array())) {
-      const json& csnr = layer.at("csnr_db");
-      if (csnr.is_number() && (worst.is_null() || csnr.get<double>() < worst.get<double>())) worst = csnr;
-    }
-    row["min_csnr_db"] = worst;
-    if (evaluation.contains("cost")) {
-      const json& cost = evaluation.at("cost");
-      row["energy_nj_per_image"] = json_number_or(cost, "energy_per_inference_pj", 0) / 1e3;
-      row["latency_us_per_image"] = json_number_or(cost, "latency_layer_by_layer_ns", 0) / 1e3;
-      row["tops_per_w"] = cost.value("tops_per_w", json());
-      row["area_mm2"] = cost.value("area_mm2", json());
-    } else {
-      for (const char* key : {"energy_nj_per_image", "latency_us_per_image", "tops_per_w", "area_mm2"}) row[key] = json();
-    }
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 int run_sweep_command(const SweepCommandOptions& options) {
   if (!options.status_dir.empty()) return print_status(SweepFiles{options.status_dir});
   if (!options.gather_dir.empty()) {
@@ -728,7 +761,7 @@ int run_sweep_command(const SweepCommandOptions& options) {
     if (!fs::exists(files.manifest())) {
       throw InputError(fmt::format("{}: expected a sweep directory (with sweep.json), found none", files.dir.string()));
     }
-    const auto counts = gather_table(files);
+    const auto counts = gather_table(files, nullptr);
     fmt::print("gathered {} rows of {} finished points into {}\n", counts.rows, counts.done, files.table().string());
     return 0;
   }
@@ -743,16 +776,38 @@ int run_sweep_command(const SweepCommandOptions& options) {
     fmt::print("{} points ({}), sweep directory {}\n", plan.points.size(), plan.settings.combine, plan.dir.string());
     return 0;
   }
-  const auto costs = price_points(plan);  // validates every point before anything runs
+  // Everything that can refuse the sweep runs before anything is written, as for `bitline run`.
+  const auto costs = price_points(plan);
+  if (!options.cost_only) check_datasets(plan);
+  const SweepFiles files{plan.dir};
+  const bool slurm = options.executor == "slurm" && !options.cost_only;
+  SlurmConfig slurm_config;
+  const bool new_sweep = !fs::exists(files.manifest());
+  if (slurm) {
+    slurm_config = slurm_settings(plan, options);
+    require_sbatch();
+    // A new sweep: would Slurm take the array? (A sweep run before is asked when its points are known.)
+    if (new_sweep) test_submission(slurm_submission(plan, files, slurm_config, all_point_indices(plan)));
+  }
   fmt::print("{} points validated in {:.2f} s\n", plan.points.size(),
              std::chrono::duration<double>(Clock::now() - plan_start).count());
-  const SweepFiles files{plan.dir};
+  const bool new_directory = !fs::exists(files.dir);
   prepare_sweep_directory(plan, files);
-  const auto driver_lock = hold_driver_lock(files);
-  write_point_configs(plan, files);
-  if (options.cost_only) return run_cost_only(plan, files, costs);
-  if (options.executor == "slurm") return submit_to_slurm(plan, files, options);
-  return run_locally(plan, files, options);
+  try {
+    const auto driver_lock = hold_driver_lock(files);
+    write_point_configs(plan, files);
+    if (options.cost_only) return run_cost_only(plan, files, costs);
+    if (slurm) return submit_to_slurm(plan, files, slurm_config);
+    return run_locally(plan, files, options);
+  } catch (const InputError&) {
+    // Refused after all (sbatch changed its mind between the test and the submission): a sweep
+    // directory this command created holds nothing of value yet.
+    if (new_directory && slurm) {
+      std::error_code ignored;
+      fs::remove_all(files.dir, ignored);
+    }
+    throw;
+  }
 }
 
 }  // namespace bitline::app

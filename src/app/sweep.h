@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/sweep_files.h"
+
 namespace bitline::app {
 
 struct SweepCommandOptions {
@@ -28,22 +30,5 @@ struct SweepCommandOptions {
 };
 
 int run_sweep_command(const SweepCommandOptions& options);
-
-// A JSON file that bitline wrote (results.json, sweep.json, cost_*.json); InputError naming it when it
-// is missing or does not parse.
-nlohmann::json read_json_file(const std::filesystem::path& path);
-// object[key] when it is a number, else `fallback`.
-double json_number_or(const nlohmann::json& object, const char* key, double fallback);
-// The current time, e.g. 2026-12-01T07:05:00Z.
-std::string utc_timestamp();
-
-// What bitline writes into a sweep directory (io::prepare_output_directory).
-inline const std::vector<std::string> kSweepDirectoryEntries = {
-    "sweep.json", "sweep.csv", "configs", "points", "logs", "checkpoints", "slurm", "report.html", "*.lock", "*.tmp-*"};
-
-// The rows of a point's results.json (or of a cost-only point's costs): one per evaluation, with
-// accuracy_percent, loss, min_csnr_db, energy_nj_per_image, latency_us_per_image, tops_per_w and
-// area_mm2 (null where the evaluation has none).
-nlohmann::json result_rows(const nlohmann::json& results);
 
 }  // namespace bitline::app

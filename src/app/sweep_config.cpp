@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -23,20 +25,29 @@ std::string default_axis_name(const std::string& key) {
   return last.substr(0, last.find('['));
 }
 
-std::vector<YAML::Node> range_values(const SweepRangeConfig& range, const std::string& where) {
+// "<source>: key 'sweep.axes[<a>].<field>'", naming one key of an axis in messages.
+struct AxisKey {
+  std::string source;
+  std::size_t axis = 0;
+  std::string operator()(const std::string& field) const {
+    return fmt::format("{}: key 'sweep.axes[{}]{}{}'", source, axis, field.empty() ? "" : ".", field);
+  }
+};
+
+std::vector<YAML::Node> range_values(const SweepRangeConfig& range, const AxisKey& key) {
   if (!range.start || !range.stop || !range.step) {
-    throw InputError(fmt::format("{}.range: expected start, stop and step, found {} of them", where,
+    throw InputError(fmt::format("{}: expected start, stop and step, found {} of them", key("range"),
                                  int(range.start.has_value()) + int(range.stop.has_value()) + int(range.step.has_value())));
   }
   const double start = *range.start, stop = *range.stop, step = *range.step;
   if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step) || step == 0 || (stop - start) / step < 0) {
-    throw InputError(fmt::format("{}.range: expected a finite step, nonzero and towards stop, found start {}, stop {}, "
+    throw InputError(fmt::format("{}: expected a finite step, nonzero and towards stop, found start {}, stop {}, "
                                  "step {}",
-                                 where, shortest_decimal(start), shortest_decimal(stop), shortest_decimal(step)));
+                                 key("range"), shortest_decimal(start), shortest_decimal(stop), shortest_decimal(step)));
   }
   const double count = std::floor((stop - start) / step + 1e-9) + 1;
   if (count > kMaxSweepPoints) {
-    throw InputError(fmt::format("{}.range: expected at most {} values, found {}", where, kMaxSweepPoints, count));
+    throw InputError(fmt::format("{}: expected at most {} values, found {}", key("range"), kMaxSweepPoints, count));
   }
   const bool integers = start == std::trunc(start) && step == std::trunc(step) && std::abs(start) < 1e15 &&
                         std::abs(stop) < 1e15;
@@ -57,41 +68,42 @@ bool is_number(const YAML::Node& value) {
   }
 }
 
-SweepAxis expand_axis(const SweepAxisConfig& config, const std::string& where) {
+SweepAxis expand_axis(const SweepAxisConfig& config, const AxisKey& key) {
   SweepAxis axis;
   axis.key = config.key;
-  if (axis.key.empty()) throw InputError(fmt::format("{}.key: expected a config key path, found none", where));
+  if (axis.key.empty()) throw InputError(fmt::format("{}: expected a config key path, found none", key("key")));
   for (const char* owned : {"experiment.run_dir", "experiment.checkpoint_dir", "sweep"}) {
     if (axis.key.rfind(owned, 0) == 0) {
-      throw InputError(fmt::format("{}.key: '{}' is set by the sweep itself (each point runs in <run_dir>/points/<id> "
+      throw InputError(fmt::format("{}: '{}' is set by the sweep itself (each point runs in <run_dir>/points/<id> "
                                    "and shares <run_dir>/checkpoints or experiment.checkpoint_dir); sweep another key",
-                                   where, axis.key));
+                                   key("key"), printable_text(axis.key)));
     }
   }
   axis.name = config.name.empty() ? default_axis_name(axis.key) : config.name;
   static const std::regex identifier("[A-Za-z_][A-Za-z0-9_]*");
-  if (!std::regex_match(axis.name, identifier) || axis.name.size() > 64) {
-    throw InputError(fmt::format("{}.name: expected a column name of letters, digits and _ (at most 64), found '{}'",
-                                 where, axis.name));
+  if (axis.name.size() > 64 || !std::regex_match(axis.name, identifier)) {
+    throw InputError(fmt::format("{}: expected a column name of letters, digits and _ (at most 64), found '{}'",
+                                 key("name"), printable_text(axis.name)));
   }
   if (kReservedColumns.count(axis.name)) {
-    throw InputError(fmt::format("{}.name: '{}' is a column of sweep.csv; give the axis another name", where, axis.name));
+    throw InputError(fmt::format("{}: '{}' is a column of sweep.csv; give the axis another name", key("name"), axis.name));
   }
   const bool has_values = config.values.node.IsDefined() && !config.values.node.IsNull();
   const bool has_range = config.range.start || config.range.stop || config.range.step;
   if (has_values == has_range) {
-    throw InputError(fmt::format("{}: expected either `values` (a list) or `range`, found {}", where,
+    throw InputError(fmt::format("{}: expected either `values` (a list) or `range`, found {}", key(""),
                                  has_values ? "both" : "neither"));
   }
   if (has_range) {
-    axis.values = range_values(config.range, where);
+    axis.values = range_values(config.range, key);
   } else {
     if (!config.values.node.IsSequence() || config.values.node.size() == 0) {
-      throw InputError(fmt::format("{}.values: expected a non-empty list, found {}", where,
-                                   config.values.node.IsSequence() ? "an empty list" : "'" + yaml_value_text(config.values.node) + "'"));
+      throw InputError(fmt::format("{}: expected a non-empty list, found {}", key("values"),
+                                   config.values.node.IsSequence() ? "an empty list"
+                                                                   : "'" + printable_text(yaml_value_text(config.values.node)) + "'"));
     }
     if (config.values.node.size() > static_cast<std::size_t>(kMaxSweepPoints)) {
-      throw InputError(fmt::format("{}.values: expected at most {} values, found {}", where, kMaxSweepPoints,
+      throw InputError(fmt::format("{}: expected at most {} values, found {}", key("values"), kMaxSweepPoints,
                                    config.values.node.size()));
     }
     for (const auto& value : config.values.node) axis.values.push_back(YAML::Clone(value));
@@ -132,7 +144,64 @@ std::vector<std::vector<std::size_t>> combinations(const std::vector<SweepAxis>&
   return points;
 }
 
+bool digits(const std::string& text) {
+  return !text.empty() && text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Splits `text` at `separator`: "a:b" -> {"a", "b"}.
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts(1);
+  for (const char c : text) {
+    if (c == separator) parts.emplace_back();
+    else parts.back() += c;
+  }
+  return parts;
+}
+
+bool slurm_partition(const std::string& text) {
+  return text.size() <= 256 && std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ',';
+         });
+}
+
+bool slurm_time(const std::string& text) {
+  if (text.empty() || text == "UNLIMITED" || text == "unlimited" || text == "INFINITE" || text == "infinite") return true;
+  const auto days = split(text, '-');
+  if (days.size() > 2 || (days.size() == 2 && !digits(days[0]))) return false;
+  const auto clock = split(days.back(), ':');
+  // minutes | MM:SS | HH:MM:SS, and after a day count: HH | HH:MM | HH:MM:SS
+  return clock.size() <= 3 && std::all_of(clock.begin(), clock.end(), digits);
+}
+
+bool slurm_memory(const std::string& text) {
+  if (text.empty()) return true;
+  const bool unit = std::string("KMGT").find(text.back()) != std::string::npos;
+  return digits(unit ? text.substr(0, text.size() - 1) : text);
+}
+
+bool sbatch_option(const std::string& text) {
+  const std::size_t equals = text.find('=');
+  const std::string name = text.substr(0, equals);
+  const bool short_option = name.size() == 2 && name[0] == '-' && std::isalpha(static_cast<unsigned char>(name[1]));
+  const bool long_option = name.size() > 2 && name.size() <= 64 && name.compare(0, 2, "--") == 0 &&
+                           std::isalpha(static_cast<unsigned char>(name[2])) &&
+                           std::all_of(name.begin() + 2, name.end(),
+                                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+  // bitline's own: the array, the script and its output (a --wrap would replace the script).
+  const bool owned = name == "--array" || name == "-a" || name == "--wrap" || name == "--parsable" ||
+                     name == "--output" || name == "-o" || name == "--chdir" || name == "-D";
+  return (short_option || long_option) && !owned && text.size() <= 1024 && kOneLineText.accepts(text);
+}
+
 }  // namespace
+
+const TextRule kSlurmPartition{slurm_partition, "a partition name or a comma-separated list of them: letters, digits, _ . - ,"};
+const TextRule kSlurmTime{slurm_time,
+                          "a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS or UNLIMITED"};
+const TextRule kSlurmMemory{slurm_memory, "an integer with an optional unit K, M, G or T, e.g. 8G"};
+const TextRule kSbatchOption{sbatch_option,
+                             "one sbatch option, -X or --name (letters, digits, -), optionally =value without control "
+                             "characters; not --array, --wrap, --parsable, --output or --chdir, which bitline sets"};
 
 std::string yaml_value_text(const YAML::Node& value) {
   if (value.IsScalar()) return value.Scalar();
@@ -156,7 +225,7 @@ SweepPlan plan_sweep(const YAML::Node& root, const std::string& source) {
   if (plan.settings.axes.empty()) throw InputError(fmt::format("{}: key 'sweep.axes': expected at least one axis, found none", source));
   std::set<std::string> names;
   for (std::size_t a = 0; a < plan.settings.axes.size(); ++a) {
-    plan.axes.push_back(expand_axis(plan.settings.axes[a], fmt::format("{}: key 'sweep.axes[{}]'", source, a)));
+    plan.axes.push_back(expand_axis(plan.settings.axes[a], AxisKey{source, a}));
     if (!names.insert(plan.axes.back().name).second) {
       throw InputError(fmt::format("{}: key 'sweep.axes[{}].name': expected a name no other axis has, found '{}' twice "
                                    "(give the axes distinct `name`s)",

@@ -42,6 +42,18 @@ void describe(V& v, SweepAxisConfig& c) {
                                   "and step are"));
 }
 
+// What each Slurm setting accepts (docs/sweeps.md). bitline hands every setting to sbatch as one
+// argument of its own, never through a shell or a script line; these rules keep out what no Slurm
+// value holds (control characters, spaces, quotes), so that a value cannot become something else.
+// Partition names: letters, digits, '_', '.', '-', several joined by ','.
+extern const TextRule kSlurmPartition;
+// Time limits as sbatch --time takes them: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS, UNLIMITED.
+extern const TextRule kSlurmTime;
+// Memory as sbatch --mem takes it: an integer with an optional unit K, M, G or T.
+extern const TextRule kSlurmMemory;
+// A further sbatch option: -X or --name, optionally =value (one line); not the options bitline sets.
+extern const TextRule kSbatchOption;
+
 // `bitline sweep --executor slurm`: the job array's resources (each can also be given on the command line).
 struct SlurmConfig {
   std::string partition;
@@ -54,15 +66,18 @@ struct SlurmConfig {
 };
 template <class V>
 void describe(V& v, SlurmConfig& c) {
-  v.field("partition", c.partition, Doc("sbatch --partition; empty: the cluster's default"));
-  v.field("time", c.time, Doc("sbatch --time: the time limit of one point, e.g. 01:00:00 or 2-00:00:00"));
+  v.field("partition", c.partition, Doc("sbatch --partition; empty: the cluster's default").text(kSlurmPartition));
+  v.field("time", c.time,
+          Doc("sbatch --time: the time limit of one point, e.g. 01:00:00 or 2-00:00:00; empty: the partition's").text(kSlurmTime));
   v.field("cpus_per_task", c.cpus_per_task, Doc("sbatch --cpus-per-task; each point runs with this many threads").range(1, 1024));
-  v.field("memory", c.memory, Doc("sbatch --mem per point, e.g. 8G; empty: the cluster's default"));
+  v.field("memory", c.memory, Doc("sbatch --mem per point, e.g. 8G; empty: the cluster's default").text(kSlurmMemory));
   v.field("max_parallel", c.max_parallel, Doc("points that run at once (sbatch --array=...%N); 0: no limit").range(0, 100000));
-  v.field("sbatch_args", c.sbatch_args, Doc("further sbatch options, one per entry, e.g. --account=abc or --qos=short"));
+  v.field("sbatch_args", c.sbatch_args,
+          Doc("further sbatch options, one per entry, e.g. --account=abc or --qos=short").text(kSbatchOption));
   v.field("bitline", c.bitline,
           Doc("path of the bitline binary on the compute nodes; empty: the absolute path of the submitting binary "
-              "(the nodes must see the same file system)"));
+              "(the nodes must see the same file system)")
+              .text(kOneLineText));
 }
 
 struct SweepConfig {

@@ -34,8 +34,13 @@ YAML
 expect_exit 0 sweep --config sweep.yaml --executor slurm --cpus-per-task 1 --time 00:10:00 --partition debug
 expect_output "submitted Slurm job array"
 expect_output "--array=0-2"
-grep -q "^#SBATCH --cpus-per-task=1" sweeps/s/slurm/array.sh || fail "the array script lacks the resources"
-grep -q "^#SBATCH --partition=debug" sweeps/s/slurm/array.sh || fail "the array script lacks the partition"
+# sbatch took the resources as arguments (no #SBATCH lines: nothing in the script is parsed for
+# options); the script's header records the command.
+grep -q "^#   sbatch .*'--cpus-per-task=1'.*'--partition=debug'" sweeps/s/slurm/array.sh ||
+  fail "the array script's header lacks the resources"
+! grep -q "^#SBATCH" sweeps/s/slurm/array.sh || fail "the array script has #SBATCH lines"
+job=$(python3 -c "import json; print(json.load(open('sweeps/s/slurm/jobs.json'))[0]['job_id'])")
+scontrol show job "$job" | grep -q "Partition=debug" || fail "job $job did not get the partition"
 
 # Follow it with --status until every point is done (the points train once: the first task holds
 # the checkpoint's lock, the others wait and reuse it).
@@ -63,4 +68,49 @@ PY
 # A second submission finds nothing left to run.
 expect_exit 0 sweep --config sweep.yaml --executor slurm
 expect_output "nothing to submit"
+
+# A task cancelled while it runs is submitted again by the same command (issue 25). The nodes run a
+# wrapper of bitline (sweep.slurm.bitline) that holds point p001 while the file `hold` exists.
+cat > held_bitline.sh <<EOF
+#!/bin/bash
+if [[ "\$*" == *p001.yaml* ]]; then while [[ -e $WORK/hold ]]; do sleep 0.2; done; fi
+exec "$BITLINE" "\$@"
+EOF
+chmod +x held_bitline.sh
+sed -e "s|run_dir: sweeps/s|run_dir: sweeps/c|" -e "s|^sweep:|sweep:\n  slurm: {bitline: $WORK/held_bitline.sh}|" sweep.yaml > cancel.yaml
+touch hold
+expect_exit 0 sweep --config cancel.yaml --executor slurm --cpus-per-task 1
+for _ in $(seq 1 300); do
+  grep -qs "^running .* slurm " sweeps/c/logs/p001.status && break
+  sleep 0.2
+done
+task=$(awk '{print $4}' sweeps/c/logs/p001.status)
+[[ $task == *_1 ]] || fail "p001 did not start under Slurm: $(cat sweeps/c/logs/p001.status 2>&1)"
+scancel "$task"
+for _ in $(seq 1 300); do
+  [[ -z $(squeue -h -o %i -j "${task%_*}" 2>/dev/null) ]] && break
+  sleep 0.2
+done
+[[ -z $(squeue -h -o %i -j "${task%_*}" 2>/dev/null) ]] || fail "the job array of $task did not leave the queue"
+"$BITLINE" sweep --status sweeps/c > status.txt 2>&1 || { cat status.txt >&2; fail "--status failed"; }
+grep -q "^p001 *interrupted .*Slurm $task is no longer queued or running" status.txt ||
+  { cat status.txt >&2; fail "the cancelled point is not shown as interrupted"; }
+grep -q "^running" sweeps/c/logs/p001.status || fail "the cancelled task's status file changed"
+rm hold
+expect_exit 0 sweep --config cancel.yaml --executor slurm --cpus-per-task 1
+expect_output "(1 points, --array=1)"
+for _ in $(seq 1 300); do
+  "$BITLINE" sweep --status sweeps/c > status.txt 2>&1 || { cat status.txt >&2; fail "--status failed"; }
+  grep -q "3 points: 3 done" status.txt && break
+  sleep 1
+done
+grep -q "3 points: 3 done" status.txt || { cat status.txt >&2; fail "the resubmitted point did not finish"; }
+python3 - sweeps/c/sweep.json <<'PY' || fail "the table after the resubmission"
+import json, sys
+sweep = json.load(open(sys.argv[1]))
+assert len(sweep["rows"]) == 6, len(sweep["rows"])
+assert sorted(r["adc_bits"] for r in sweep["rows"] if r["evaluation"] == "analog") == [4, 6, 8]
+PY
+jobs=$(python3 -c "import json; print(len(json.load(open('sweeps/c/slurm/jobs.json'))))")
+[[ $jobs -eq 2 ]] || fail "expected two job arrays in jobs.json, found $jobs"
 echo "PASS test_sweep_slurm"

@@ -148,6 +148,43 @@ sweep:
               HasSubstr("at most 10000"));
 }
 
+TEST(SweepPlan, AxisErrorsQuoteTheWholeKey) {
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, values: 3}]}"),
+              HasSubstr("sweep.yaml: key 'sweep.axes[0].values': expected a non-empty list, found '3'"));
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, values: [1]}, {key: data.seed, range: {start: 1}}]}"),
+              HasSubstr("key 'sweep.axes[1].range': expected start, stop and step, found 1 of them"));
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: '', values: [1]}]}"), HasSubstr("key 'sweep.axes[0].key': expected a config key path"));
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, name: \"a\\nb\", values: [1]}]}"),
+              HasSubstr("key 'sweep.axes[0].name': expected a column name of letters, digits and _ (at most 64), found 'a\\nb'"));
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed}]}"),
+              HasSubstr("key 'sweep.axes[0]': expected either `values` (a list) or `range`, found neither"));
+}
+
+TEST(SweepPlan, SlurmSettingsAcceptOnlyWhatSlurmTakes) {
+  for (const char* good : {"", "30", "05:00", "01:00:00", "2-00", "2-12:30", "2-00:00:00", "UNLIMITED"}) {
+    EXPECT_TRUE(kSlurmTime.accepts(good)) << good;
+  }
+  for (const char* bad : {"1:00:00:00", "1-", "-1", "1h", "01:00:00\ntouch X", "1 2", "$(date)", "2-1-3"}) {
+    EXPECT_FALSE(kSlurmTime.accepts(bad)) << bad;
+  }
+  for (const char* good : {"", "debug", "gpu_a100,cpu-long", "p.1"}) EXPECT_TRUE(kSlurmPartition.accepts(good)) << good;
+  for (const char* bad : {"debug\n", "a b", "a;b", "a'b", "$(x)", "#x"}) EXPECT_FALSE(kSlurmPartition.accepts(bad)) << bad;
+  for (const char* good : {"", "8G", "500", "16T"}) EXPECT_TRUE(kSlurmMemory.accepts(good)) << good;
+  for (const char* bad : {"8GB", "G", "-1", "8 G", "8G;x", "1e3"}) EXPECT_FALSE(kSlurmMemory.accepts(bad)) << bad;
+  for (const char* good : {"--account=abc", "-A", "--qos=short", "--comment=a b $(c)", "--exclusive"}) {
+    EXPECT_TRUE(kSbatchOption.accepts(good)) << good;
+  }
+  for (const char* bad : {"account=abc", "--account abc", "--wrap=touch X", "--array=0-3", "-o", "--output=x", "--chdir=/",
+                          "--qos=a\nb", "--", "-", "--a\tb", "--parsable"}) {
+    EXPECT_FALSE(kSbatchOption.accepts(bad)) << bad;
+  }
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, values: [1]}], slurm: {partition: \"a\\nb\"}}"),
+              HasSubstr("key 'sweep.slurm.partition': expected a partition name or a comma-separated list of them: letters, "
+                        "digits, _ . - ,, found 'a\\nb'"));
+  EXPECT_THAT(plan_error("sweep: {axes: [{key: experiment.seed, values: [1]}], slurm: {sbatch_args: [--wrap=x]}}"),
+              HasSubstr("key 'sweep.slurm.sbatch_args[0]': expected one sbatch option"));
+}
+
 TEST(SweepPlan, ShippedSweepsAreValid) {
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(std::string(BITLINE_SOURCE_DIR) + "/configs/sweeps")) {
