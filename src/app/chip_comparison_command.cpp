@@ -36,7 +36,13 @@ core::daism::GemmShape parse_gemm(const std::string& text) {
     values.push_back(value);
   }
   if (values.size() != 3) throw InputError(fmt::format("--gemm: expected three positive integers m,n,k, found '{}'", text));
-  return {values[0], values[1], values[2]};
+  const core::daism::GemmShape gemm{values[0], values[1], values[2]};
+  try {
+    core::daism::check_gemm(gemm);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(fmt::format("--gemm '{}': {}", text, error.what()));
+  }
+  return gemm;
 }
 
 nlohmann::json per_part(const core::cost::PerPart& values) {
@@ -129,9 +135,16 @@ int run_chip_comparison_command(const ChipComparisonOptions& options) {
   const auto& daism = designs.front();
   for (std::size_t i = 1; i < designs.size(); ++i) {
     const auto& base = designs[i];
-    fmt::print("daism vs {}: energy {:+.1f} %, cycles {:+.1f} %, TOPS/W x{:.2f}, TOPS/mm2 x{:.2f}\n", base.design,
-               100 * (daism.energy_pj_total / base.energy_pj_total - 1), 100 * (daism.cycles / base.cycles - 1),
-               daism.tops_per_w / base.tops_per_w, daism.tops_per_mm2 / base.tops_per_mm2);
+    // A ratio to a zero (a chip priced at zero energy or area) is undefined: "-".
+    const auto change = [](double value, double baseline) {
+      return baseline > 0 ? fmt::format("{:+.1f} %", 100 * (value / baseline - 1)) : std::string("-");
+    };
+    const auto ratio = [](double value, double baseline) {
+      return baseline > 0 ? fmt::format("x{:.2f}", value / baseline) : std::string("-");
+    };
+    fmt::print("daism vs {}: energy {}, cycles {}, TOPS/W {}, TOPS/mm2 {}\n", base.design,
+               change(daism.energy_pj_total, base.energy_pj_total), change(daism.cycles, base.cycles),
+               ratio(daism.tops_per_w, base.tops_per_w), ratio(daism.tops_per_mm2, base.tops_per_mm2));
   }
   const std::filesystem::path dir = config.experiment.run_dir;
   io::prepare_output_directory(dir, kRunDirectoryEntries, "experiment.run_dir");

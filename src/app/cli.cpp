@@ -96,8 +96,9 @@ int command_run(const ExperimentOptions& options, bool train, bool evaluate) {
     build_configured_model(config);
   }
   const auto data = nn::load_datasets(data_options(config.data));
-  io::prepare_output_directory(config.experiment.run_dir, kRunDirectoryEntries, "experiment.run_dir");
-  io::prepare_output_directory(checkpoint_dir(config), kCheckpointDirectoryEntries, "experiment.checkpoint_dir");
+  // Both checked before either is created, so that a refused one leaves nothing behind.
+  io::prepare_output_directories({{config.experiment.run_dir, kRunDirectoryEntries, "experiment.run_dir"},
+                                  {checkpoint_dir(config), kCheckpointDirectoryEntries, "experiment.checkpoint_dir"}});
   fmt::print("bitline {}: experiment '{}' ({}), model {} on {}, {} threads\n", kBitlineVersion, config.experiment.name, source,
              config.model.name, config.data.dataset, report.threads);
   RunOptions run_options;
@@ -260,9 +261,11 @@ int run_cli(int argc, char** argv) {
   multiplier->add_option("--rounding", multiplier_options.rounding, "of the kept bits: toward_zero or nearest_even")
       ->capture_default_str();
   multiplier->add_option("--max-pairs", multiplier_options.max_pairs,
-                         "every operand pair up to this many, else a random sample of this many")
+                         fmt::format("every operand pair up to this many, else a random sample of this many; at most {} "
+                                     "({} with --no-csv)",
+                                     kMaxMultiplierPairsWithCsv, kMaxMultiplierPairs))
       ->capture_default_str();
-  multiplier->add_option("--seed", multiplier_options.seed, "of the sample")->capture_default_str();
+  multiplier->add_option("--seed", multiplier_options.seed, "of the sample, in [0, 2^63 - 1]")->capture_default_str();
   multiplier->add_option("--output-dir", multiplier_options.output_dir, "default runs/multiplier/<format>");
   multiplier->add_flag("!--no-csv", multiplier_options.csv, "write only summary.json, not a CSV per variant");
 
@@ -272,7 +275,8 @@ int run_cli(int argc, char** argv) {
                                     "baseline: expected primitive counts, cycles, energy (docs/mram_validation.md)");
   fp_ops->add_option("--format", fp_ops_options.format, "bf16, fp16, fp32 or eXmY (e.g. e5m2)")->capture_default_str();
   fp_ops->add_option("--rounding", fp_ops_options.rounding, "toward_zero or nearest_even")->capture_default_str();
-  fp_ops->add_option("--samples", fp_ops_options.samples, "operand pairs the programs run on")->capture_default_str();
+  fp_ops->add_option("--samples", fp_ops_options.samples, fmt::format("operand pairs the programs run on, in [1, {}]", kMaxFpOpsSamples))
+      ->capture_default_str();
 
   ChipComparisonOptions chip_options;
   auto* chip = app.add_subcommand("daism-chip",

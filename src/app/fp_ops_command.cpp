@@ -20,7 +20,9 @@ core::NumberFormat parse_format(const std::string& name) {
   static const std::regex custom("e([0-9]+)m([0-9]+)");
   core::NumberFormat format;
   if (std::regex_match(name, match, custom)) {
-    format = {std::stoi(match[1]), std::stoi(match[2])};
+    // Bits past int's range are out of validate_format's range too.
+    const auto bits = [](const std::string& digits) { return digits.size() > 4 ? 9999 : std::stoi(digits); };
+    format = {bits(match[1]), bits(match[2])};
   } else {
     try {
       format = preset_format(name);
@@ -55,7 +57,9 @@ int run_fp_ops_command(const FpOpsOptions& options) {
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("option --rounding: {}", error.what()));
   }
-  if (options.samples < 1) throw InputError(fmt::format("option --samples: expected >= 1, found {}", options.samples));
+  if (options.samples < 1 || options.samples > kMaxFpOpsSamples) {
+    throw InputError(fmt::format("option --samples: expected an integer in [1, {}], found {}", kMaxFpOpsSamples, options.samples));
+  }
   fmt::print("in-memory FP operations, {} ({}), {}; expected primitive counts over {} sampled operand pairs "
              "(nonzero, |x| log-uniform over 2^-4..2^4)\n",
              format_name(format), fmt::format("e{}m{}", format.exponent_bits, format.mantissa_bits), to_string(rounding),
@@ -67,7 +71,7 @@ int run_fp_ops_command(const FpOpsOptions& options) {
     spec.engine = {format, rounding,
                    logic == Logic::SotMram ? ExponentDifference::Search : ExponentDifference::Subtract};
     spec.logic = logic;
-    const auto counts = std::make_shared<const ExpectedCounts>(expected_counts(spec.engine, options.samples));
+    const auto counts = std::make_shared<const ExpectedCounts>(expected_counts(spec.engine, static_cast<int>(options.samples)));
     const SotMramFpMacro macro(std::make_shared<const Spec>(spec), counts);
     const auto row = [&](const char* op, const ProgramCounts& c, double cycles, double energy_pj) {
       fmt::print("{:<10} {:<9} {:>8.1f} {:>7.1f} {:>7.1f} {:>7.2f} {:>7.1f} {:>7.1f} {:>7.1f} {:>9.1f} {:>9.1f} {:>10.3f}\n",

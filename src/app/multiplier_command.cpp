@@ -56,8 +56,13 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
   } catch (const std::invalid_argument& error) {
     throw InputError(fmt::format("--rounding: {}", error.what()));
   }
-  if (options.max_pairs < 1)
-    throw InputError(fmt::format("--max-pairs: expected at least 1, found {}", options.max_pairs));
+  const int64_t most_pairs = options.csv ? kMaxMultiplierPairsWithCsv : kMaxMultiplierPairs;
+  if (options.max_pairs < 1 || options.max_pairs > most_pairs) {
+    throw InputError(fmt::format("--max-pairs: expected an integer in [1, {}]{}, found {}", most_pairs,
+                                 options.csv ? fmt::format(" (with --no-csv: up to {})", kMaxMultiplierPairs) : "",
+                                 options.max_pairs));
+  }
+  if (options.seed < 0) throw InputError(fmt::format("--seed: expected an integer >= 0, found {}", options.seed));
   const auto names = split_commas(options.variants);
   if (names.empty()) throw InputError("--variants: expected a comma-separated list, e.g. or,pc2,pc3, found nothing");
   std::vector<Datapath> result;
@@ -77,9 +82,8 @@ std::vector<Datapath> datapaths(const MultiplierCommandOptions& options) {
 
 int run_multiplier_command(const MultiplierCommandOptions& options) {
   const auto paths = datapaths(options);
-  const std::filesystem::path dir = options.output_dir.empty()
-                                        ? std::filesystem::path("runs/multiplier") / options.format
-                                        : std::filesystem::path(options.output_dir);
+  const std::filesystem::path dir = options.output_dir ? std::filesystem::path(*options.output_dir)
+                                                       : std::filesystem::path("runs/multiplier") / options.format;
   io::prepare_output_directory(dir, {"*.csv", "summary.json", "*.tmp-*"}, "--output-dir");
 
   const auto& format = paths.front().format();
@@ -106,7 +110,7 @@ int run_multiplier_command(const MultiplierCommandOptions& options) {
     const auto name = core::daism::short_name(datapath.config());
     std::string csv;
     if (options.csv) csv = "stored,driving,exact,approximate,relative_error\n";
-    const auto result = core::daism::characterize(datapath, options.max_pairs, options.seed, [&](const auto& sample) {
+    const auto result = core::daism::characterize(datapath, options.max_pairs, static_cast<uint64_t>(options.seed), [&](const auto& sample) {
       if (!options.csv) return;
       fmt::format_to(std::back_inserter(csv), "{},{},{},{},{}\n", sample.stored, sample.driving, sample.exact,
                      sample.approximate, (sample.approximate - sample.exact) / sample.exact);

@@ -3,9 +3,15 @@
 // (docs/macros/daism.md): the error table on the terminal, and per variant a CSV of the error over
 // every operand pair plus one summary.json.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace bitline::app {
+
+// The most operand pairs --max-pairs takes, so that a run ends in minutes on 2 cores and its CSVs fit
+// in memory (docs/macros/daism.md): each CSV row is built in memory (about 80 bytes per pair and variant).
+constexpr int64_t kMaxMultiplierPairsWithCsv = int64_t{1} << 22;
+constexpr int64_t kMaxMultiplierPairs = int64_t{1} << 27;  // --no-csv
 
 struct MultiplierCommandOptions {
   std::string format = "bf16";
@@ -13,8 +19,8 @@ struct MultiplierCommandOptions {
   int kept_columns = 0;                                          // 0: all 2n
   std::string rounding = "toward_zero";
   int64_t max_pairs = int64_t{1} << 20;  // more pairs than this: a random sample of this many
-  uint64_t seed = 1;
-  std::string output_dir;  // empty: runs/multiplier/<format>
+  int64_t seed = 1;  // in [0, 2^63 - 1]
+  std::optional<std::string> output_dir;  // none: runs/multiplier/<format>
   bool csv = true;
 };
 

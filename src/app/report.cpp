@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "io/atomic_file.h"
+#include "io/csv_table.h"
 
 namespace bitline::app {
 namespace {
@@ -59,7 +60,10 @@ std::string worst_csnr(const EvaluationRow& row) {
 const EvaluationRow* compared_row(const RunReport& report, const EvaluationRow& row) {
   if (!row.run.compare_to || !row.cost) return nullptr;
   for (const auto& other : report.evaluations) {
-    if (other.run.name == *row.run.compare_to && other.cost) return &other;
+    // Ratios to a baseline priced at zero (every component figure 0) are undefined: no comparison.
+    const bool priced = other.cost && other.cost->inferences_per_s > 0 && other.cost->latency_layer_by_layer_ns > 0 &&
+                        other.cost->energy_total_pj > 0;
+    if (other.run.name == *row.run.compare_to && priced) return &other;
   }
   return nullptr;
 }
@@ -73,13 +77,6 @@ CostRatios cost_ratios(const core::cost::NetworkCost& run, const core::cost::Net
 }
 
 }  // namespace
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 nlohmann::json to_json(const RunReport& report) {
   nlohmann::json training = nlohmann::json::array();
@@ -162,8 +159,8 @@ std::string results_csv(const RunReport& report) {
       "experiment,evaluation,mode,precision,model_stage,accuracy,loss,images,seconds,"
       "energy_per_inference_nj,latency_us,cycles_per_inference,inferences_per_s,tops_per_w,area_mm2\n";
   for (const auto& row : report.evaluations) {
-    csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f},", csv_field(report.config.experiment.name),
-                       csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row),
+    csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{:.3f},", io::csv_field(report.config.experiment.name),
+                       io::csv_field(row.run.name), row.run.mode, bits_label(report.config.quantization, row),
                        row.model_stage, row.result.accuracy, row.result.loss, row.result.images, row.result.seconds);
     csv += row.cost ? fmt::format("{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", row.cost->energy_total_pj * 1e-3,
                                   row.cost->latency_layer_by_layer_ns * 1e-3, row.cost->cycles_layer_by_layer,

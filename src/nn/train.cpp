@@ -1,5 +1,7 @@
 #include "nn/train.h"
 
+#include <fmt/format.h>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -117,14 +119,17 @@ StageResult train_stage(Model& model, const ImageDataset& train_set, const Stage
       optimizer->step();
       for (auto& layer : updated_on_macro) layer->update_weight_on_macro(rate);
       const int64_t n = batch.labels.size(0);
-      loss_sum += loss.item<double>() * static_cast<double>(n);
+      const double batch_loss = loss.item<double>();
+      if (!std::isfinite(batch_loss)) {
+        throw TrainingDiverged(fmt::format("training diverged in stage {}, epoch {}, batch {} of {}: the loss is {}; lower "
+                                           "the stage's learning rate (now {:.3g}) or check the data",
+                                           options.stage, epoch, b + 1, batches, std::isnan(batch_loss) ? "NaN" : "infinite",
+                                           rate));
+      }
+      loss_sum += batch_loss * static_cast<double>(n);
       correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
       seen += n;
       if (progress) progress(b + 1, batches, loss_sum / seen, static_cast<double>(correct) / seen);
-    }
-    if (!std::isfinite(loss_sum)) {
-      throw std::runtime_error("training diverged (loss is not finite) in stage " + options.stage + ", epoch " +
-                               std::to_string(epoch) + "; lower the learning rate");
     }
     result.info.history.push_back({epoch, loss_sum / seen, static_cast<double>(correct) / seen, seconds_since(start), rate});
     result.info.epochs_done = epoch;

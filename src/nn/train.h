@@ -9,9 +9,18 @@
 #include "nn/checkpoint.h"
 #include "nn/data.h"
 #include "nn/model.h"
+#include "core/error.h"
 #include "nn/quant_layers.h"
 
 namespace bitline::nn {
+
+// A training stage whose loss stopped being finite: a result of the config (a learning rate too high,
+// a macro too lossy to train on), not a bug, so it is reported like bad input (exit 2), naming the
+// stage, epoch, batch and loss.
+class TrainingDiverged : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 struct OptimizerOptions {
   std::string kind = "sgd";  // sgd | adam

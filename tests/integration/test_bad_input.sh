@@ -57,10 +57,19 @@ mkdir -p "$(dirname "$checkpoint")"
 echo "not a checkpoint" > "$checkpoint"
 expect_exit 2 eval --config small.yaml --no-progress
 expect_output "$checkpoint: expected a bitline checkpoint"
-# An output directory that cannot be created (a path component is a file) fails before training.
+# An output directory that cannot be created (a path component is a file) fails before training, and
+# leaves nothing behind: the run directory is not created when the checkpoint directory is refused.
 touch a_file
-expect_exit 2 train --config small.yaml --no-progress --set experiment.checkpoint_dir=a_file/checkpoints
-expect_output "experiment.checkpoint_dir: cannot create directory a_file/checkpoints: Not a directory"
+expect_exit 2 train --config small.yaml --no-progress --set experiment.checkpoint_dir=a_file/checkpoints --run-dir fresh/run
+expect_output "experiment.checkpoint_dir: cannot create directory a_file/checkpoints: a_file is not a directory"
+[[ ! -e fresh ]] || fail "a refused checkpoint_dir left the run directory fresh/run behind"
 expect_exit 2 run --config small.yaml --no-progress --run-dir a_file/run
-expect_output "experiment.run_dir: cannot create directory a_file/run: Not a directory"
+expect_output "experiment.run_dir: cannot create directory a_file/run: a_file is not a directory"
+expect_exit 2 run --config small.yaml --no-progress --run-dir fresh/run --set experiment.checkpoint_dir=a_file
+expect_output "experiment.checkpoint_dir: expected a directory for the output files, found a_file, which is not a directory"
+[[ ! -e fresh ]] || fail "a checkpoint_dir that is a file left the run directory fresh/run behind"
+# A checkpoint directory that exists only as far as /proc: the run directory made first is removed again.
+expect_exit 2 run --config small.yaml --no-progress --run-dir fresh/run --set experiment.checkpoint_dir=/proc/bitline/checkpoints
+expect_output "experiment.checkpoint_dir: cannot create directory /proc/bitline/checkpoints"
+[[ ! -e fresh ]] || fail "a checkpoint_dir under /proc left the run directory fresh/run behind"
 echo "bad input tests passed"

@@ -145,4 +145,123 @@ expect_output "it was written by an older bitline, checkpoint format 1"
 expect_exit 0 train --config small.yaml --no-progress
 expect_output "written by an older bitline (checkpoint format 1, without a checksum); retraining the float stage"
 head -c 19 "$checkpoint" | grep -q "^bitline checkpoint" || fail "the retrained checkpoint has no checked header"
+
+# ---- Issue 25: outputs that exist but cannot be written, sizes without bounds, overflow, divergence.
+# An output location that cannot be written is refused up front (exit 2 naming it), and no temporary
+# file is made outside the requested folder.
+echo '{"experiment": "x", "evaluations": [{"name": "fp32", "mode": "float", "accuracy": 0.5, "loss": 1.0}]}' > results.json
+mkdir -p run_ok && cp results.json run_ok/
+ls -a / > root_before.txt
+expect_exit 2 report run_ok -o /
+expect_output "-o/--output: expected a file path, found the directory /"
+ls -a / > root_after.txt
+cmp -s root_before.txt root_after.txt || fail "report -o / left files in /: $(diff root_before.txt root_after.txt)"
+expect_exit 2 report run_ok -o ''
+expect_output "-o/--output: expected a file path, found ''"
+expect_exit 2 report run_ok -o /proc/bitline-report.html
+expect_output "-o/--output: cannot write /proc/bitline-report.html: its folder /proc is not writable"
+expect_exit 2 layer --config linear.yaml --input x.npy --weight w.npy --output /proc/bitline-o.npy
+expect_output "--output: cannot write /proc/bitline-o.npy: its folder /proc is not writable"
+expect_exit 2 multiplier --format bf16 --variants or --output-dir /proc/self
+expect_output "--output-dir: expected a new or empty directory"
+expect_exit 2 multiplier --format bf16 --variants or --output-dir ''
+expect_output "--output-dir: expected a directory path for the output files, found ''"
+# A folder that exists but is read-only for the user: as root, the commands run as nobody.
+chmod 755 "$WORK"
+mkdir -p ro_out && chmod 555 ro_out
+printf 'base: %s\nexperiment: {run_dir: ro_out}\n' "$SOURCE_DIR/configs/hardware/daism_chip.yaml" > daism_chip.yaml
+printf 'adc: {bits: 6}\noutput_dir: ro_out\n' > adc_ro.yaml
+printf 'model: {name: cnn}\nmacros: [{name: asim, type: analog_sram}]\nexperiment: {run_dir: ro_out}\n' > cost_ro.yaml
+unprivileged() { if [[ $(id -u) -eq 0 ]]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
+expect_unwritable() {  # expect_unwritable MESSAGE ARGS...: the command, as a user who cannot write ro_out, exits 2
+  local message=$1
+  shift
+  set +e
+  unprivileged "$BITLINE" "$@" > out.txt 2>&1
+  local got=$?
+  set -e
+  [[ $got -eq 2 ]] || { cat out.txt >&2; fail "bitline $* into a read-only folder exited $got, expected 2"; }
+  expect_output "$message"
+  [[ -z $(ls -A ro_out) ]] || fail "bitline $* wrote into the read-only folder"
+}
+expect_unwritable "-o/--output: cannot write ro_out/r.html: its folder ro_out is not writable (Permission denied)" \
+  report run_ok -o ro_out/r.html
+expect_unwritable "--output: cannot write ro_out/o.npy: its folder ro_out is not writable (Permission denied)" \
+  layer --config linear.yaml --input x.npy --weight w.npy --output ro_out/o.npy
+expect_unwritable "--output-dir: cannot write into directory ro_out: Permission denied" multiplier --format bf16 --variants or --output-dir ro_out
+expect_unwritable "key 'output_dir': cannot write into directory ro_out: Permission denied" adc --config adc_ro.yaml
+expect_unwritable "experiment.run_dir: cannot write into directory ro_out: Permission denied" cost --config cost_ro.yaml
+expect_unwritable "experiment.run_dir: cannot write into directory ro_out: Permission denied" daism-chip --config daism_chip.yaml
+
+# Sizes with documented ranges that end in minutes on 2 cores and fit in memory.
+expect_exit 2 multiplier --format fp32 --max-pairs 70368744177664
+expect_output "--max-pairs: expected an integer in [1, 4194304] (with --no-csv: up to 134217728), found 70368744177664"
+expect_exit 2 multiplier --format fp32 --max-pairs 1000000000
+expect_output "--max-pairs: expected an integer in [1, 4194304]"
+expect_exit 2 multiplier --format fp32 --max-pairs 1000000000 --no-csv
+expect_output "--max-pairs: expected an integer in [1, 134217728], found 1000000000"
+expect_exit 2 multiplier --format fp32 --max-pairs 99999999999999999999
+expect_output "--max-pairs"
+expect_exit 2 multiplier --format bf16 --seed -1
+expect_output "--seed: expected an integer >= 0, found -1"
+expect_exit 2 fp-ops --samples 1000000000
+expect_output "option --samples: expected an integer in [1, 1000000], found 1000000000"
+expect_exit 2 fp-ops --format e99999999999m1
+expect_output "option --format 'e99999999999m1'"
+
+# Counts past int64 and hardware figures past their physical ranges: refused, never printed as results.
+chip=$SOURCE_DIR/configs/hardware/daism_chip.yaml
+expect_exit 2 daism-chip --config "$chip" --gemm 3000000,3000000,3000000
+expect_output "--gemm '3000000,3000000,3000000': gemm m x n x k must be at most 2^53"
+expect_exit 2 daism-chip --config "$chip" --gemm 9223372036854775807,9223372036854775807,2
+expect_output "must be at most 2^53"
+for setting in "technology_node_nm: 1e300" "vdd_v: 1e200" "clock_mhz: 1e300" "components: {cell_energy_fj: 1e308}"; do
+  key=${setting%%:*}
+  printf 'model: {name: cnn}\nmacros: [{name: asim, type: analog_sram, hardware: {%s}}]\nexperiment: {run_dir: runs/huge}\n' "$setting" > huge.yaml
+  expect_exit 2 cost --config huge.yaml
+  expect_output "key 'macros[0].hardware.$key"
+  [[ ! -e runs/huge ]] || fail "cost with $setting wrote runs/huge"
+done
+
+# A sweep whose data set does not exist is refused before its folder is made, as `bitline run` refuses it.
+small_config sweep_base.yaml runs/unused
+cat > missing_data_sweep.yaml <<'YAML'
+base: sweep_base.yaml
+experiment: {run_dir: sweeps/nodata}
+data: {path: /nonexistent/fashion}
+sweep:
+  axes:
+    - {key: quantization.weight_bits, values: [4, 8]}
+YAML
+expect_exit 2 sweep --config missing_data_sweep.yaml
+expect_output "sweep point p000 (weight_bits=4):"
+expect_output "/nonexistent/fashion"
+[[ ! -e sweeps/nodata ]] || fail "a sweep without its data set made its folder"
+
+# A training that diverges is a result of the config: exit 2 naming stage, epoch, batch and loss; in a
+# sweep, the point fails with that reason.
+cat > diverge.yaml <<'YAML'
+experiment: {name: diverge, seed: 3, threads: 2, run_dir: runs/diverge}
+data: {train_samples: 512, test_samples: 100}
+model: {name: cnn, width_multiplier: 0.5}
+train:
+  batch_size: 64
+  float: {epochs: 1, learning_rate: 100}
+  qat: {epochs: 0}
+YAML
+expect_exit 2 run --config diverge.yaml --no-progress
+expect_output "error: training diverged in stage float, epoch 1, batch"
+expect_output "the loss is NaN; lower the stage's learning rate"
+cat > diverge_sweep.yaml <<'YAML'
+base: diverge.yaml
+experiment: {run_dir: sweeps/diverge}
+sweep:
+  axes:
+    - {key: train.float.learning_rate, name: lr, values: [0.05, 100]}
+YAML
+expect_exit 1 sweep --config diverge_sweep.yaml
+expect_output "p001 FAILED (exit 2: error: training diverged in stage float"
+expect_exit 0 sweep --status sweeps/diverge
+grep -q "^p001 *failed .*exit 2: error: training diverged in stage float, epoch 1" out.txt || { cat out.txt >&2; fail "--status lacks the failure's reason"; }
+grep -q "^p000 *done" out.txt || fail "the sweep's other point did not finish"
 echo "hardening regression tests passed"

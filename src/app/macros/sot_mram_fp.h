@@ -25,25 +25,25 @@ void describe(V& v, SotMramDeviceConfig& c) {
           Doc("sot_mram: energy of one read of a column's cells (a sense, the full add's multi-row read) [assumed: no "
               "published per-bit SOT read energy was found]")
               .unit("fJ")
-              .above(0));
+              .range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("write_energy_fj", c.write_energy_fj,
-          Doc("sot_mram: energy of one SOT write pulse (imec 2023: below 100 fJ per bit, a news report)").unit("fJ").above(0));
+          Doc("sot_mram: energy of one SOT write pulse (imec 2023: below 100 fJ per bit, a news report)").unit("fJ").range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("cycle_ns", c.cycle_ns,
           Doc("sot_mram: one read or write per cycle (Huang et al., Nature Electronics 2025: 1 ns SOT switching)")
               .unit("ns")
-              .above(0));
+              .range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("cell_area_f2", c.cell_area_f2,
           Doc("sot_mram: area of one 2T-2MTJ cell [assumed, low confidence: an NVSim SOT cell file of 60.61 F^2]")
               .unit("F^2")
-              .above(0));
+              .range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("nor_energy_fj", c.nor_energy_fj,
           Doc("magic_nor: energy of one NOR, NOT or INIT cycle per row (6.4 fJ: the RACER/ConvPIM figure)")
               .unit("fJ")
-              .above(0));
+              .range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("nor_cycle_ns", c.nor_cycle_ns,
-          Doc("magic_nor: one gate per cycle (FloatPIM: 1 ns memristor switching; ConvPIM uses 3 ns)").unit("ns").above(0));
+          Doc("magic_nor: one gate per cycle (FloatPIM: 1 ns memristor switching; ConvPIM uses 3 ns)").unit("ns").range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
   v.field("nor_cell_area_f2", c.nor_cell_area_f2,
-          Doc("magic_nor: area of one crossbar cell [assumed: 4 F^2, a 1R crossbar]").unit("F^2").above(0));
+          Doc("magic_nor: area of one crossbar cell [assumed: 4 F^2, a 1R crossbar]").unit("F^2").range(core::cost::kMinComponentFigure, core::cost::kMaxComponentFigure));
 }
 
 struct SotMramFpConfig {

@@ -2,14 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace bitline::core::cost {
 namespace {
 
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 void require(bool ok, const std::string& field, const std::string& expected, double found) {
-  if (!ok) throw std::invalid_argument(field + " must be " + expected + ", found " + std::to_string(found));
+  if (!ok) throw std::invalid_argument(field + " must be " + expected + ", found " + number_text(found));
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -58,23 +65,30 @@ double LayerCost::energy_total_pj() const {
 }
 
 void validate(const Hardware& h) {
-  require(h.technology.node_nm > 0, "technology node_nm", "> 0", h.technology.node_nm);
-  require(h.technology.vdd_v > 0, "technology vdd_v", "> 0", h.technology.vdd_v);
-  require(h.clock_mhz > 0, "clock_mhz", "> 0", h.clock_mhz);
-  require(h.array_rows >= 1, "array_rows", ">= 1", static_cast<double>(h.array_rows));
-  require(h.array_columns >= 1, "array_columns", ">= 1", static_cast<double>(h.array_columns));
-  require(h.columns_per_adc >= 1 && h.columns_per_adc <= h.array_columns, "columns_per_adc", "in [1, array_columns]",
-          static_cast<double>(h.columns_per_adc));
-  require(h.tiles >= 1, "tiles", ">= 1", static_cast<double>(h.tiles));
-  require(h.macros_per_tile >= 1, "macros_per_tile", ">= 1", static_cast<double>(h.macros_per_tile));
-  require(h.tile_buffer_kib >= 0, "tile_buffer_kib", ">= 0", h.tile_buffer_kib);
-  require(h.global_buffer_kib >= 0, "global_buffer_kib", ">= 0", h.global_buffer_kib);
-  require(h.output_bits >= 1, "output_bits", ">= 1", static_cast<double>(h.output_bits));
-  require(h.interconnect_mm >= 0, "interconnect_mm", ">= 0", h.interconnect_mm);
+  const auto in = [](const char* name, double value, FigureRange range) {
+    require(std::isfinite(value) && value >= range.lo && value <= range.hi, name,
+            "in [" + number_text(range.lo) + ", " + number_text(range.hi) + "]", value);
+  };
+  const auto count = [](const char* name, int64_t value, int64_t most) {
+    require(value >= 1 && value <= most, name, "in [1, " + std::to_string(most) + "]", static_cast<double>(value));
+  };
+  in("technology node_nm", h.technology.node_nm, kTechnologyNodeNm);
+  in("technology vdd_v", h.technology.vdd_v, kSupplyV);
+  in("clock_mhz", h.clock_mhz, kClockMhz);
+  count("array_rows", h.array_rows, kMaxArrayCount);
+  count("array_columns", h.array_columns, kMaxArrayCount);
+  count("columns_per_adc", h.columns_per_adc, h.array_columns);
+  count("tiles", h.tiles, kMaxArrayCount);
+  count("macros_per_tile", h.macros_per_tile, kMaxArrayCount);
+  count("tiles x macros_per_tile", h.tiles * h.macros_per_tile, kMaxMacros);
+  in("tile_buffer_kib", h.tile_buffer_kib, {0, kMaxBufferKib});
+  in("global_buffer_kib", h.global_buffer_kib, {0, kMaxBufferKib});
+  count("output_bits", h.output_bits, 64);
+  in("interconnect_mm", h.interconnect_mm, {0, kMaxInterconnectMm});
   const auto& c = h.components;
-  require(c.reference.node_nm > 0 && c.reference.vdd_v > 0, "components reference node_nm and vdd_v", "> 0",
-          std::min(c.reference.node_nm, c.reference.vdd_v));
-  const std::pair<const char*, double> non_negative[] = {
+  in("components reference node_nm", c.reference.node_nm, kTechnologyNodeNm);
+  in("components reference vdd_v", c.reference.vdd_v, kSupplyV);
+  const std::pair<const char*, double> figures[] = {
       {"adc_fom_fj_per_step", c.adc_fom_fj_per_step}, {"adc_area_um2_per_level", c.adc_area_um2_per_level},
       {"adc_conversion_ns", c.adc_conversion_ns}, {"adc_fom_corner_msps", c.adc_fom_corner_msps},
       {"sense_amp_area_um2", c.sense_amp_area_um2}, {"dac_energy_pj", c.dac_energy_pj}, {"dac_area_um2", c.dac_area_um2},
@@ -91,8 +105,9 @@ void validate(const Hardware& h) {
       {"buffer_area_um2_per_bit", c.buffer_area_um2_per_bit},
       {"interconnect_energy_pj_per_bit_mm", c.interconnect_energy_pj_per_bit_mm},
       {"leakage_mw_per_mm2", c.leakage_mw_per_mm2}};
-  for (const auto& [name, value] : non_negative) {
-    require(std::isfinite(value) && value >= 0, std::string("components ") + name, "a finite number >= 0", value);
+  for (const auto& [name, value] : figures) {
+    require(value == 0 || (value >= kMinComponentFigure && value <= kMaxComponentFigure), std::string("components ") + name,
+            "0 or in [" + number_text(kMinComponentFigure) + ", " + number_text(kMaxComponentFigure) + "]", value);
   }
 }
 

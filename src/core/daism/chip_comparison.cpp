@@ -139,6 +139,19 @@ Design mac_array_design(const DaismMacro& daism, const cost::Hardware& hardware,
 
 }  // namespace
 
+void check_gemm(const GemmShape& gemm) {
+  for (const auto& [name, value] : {std::pair{"m", gemm.m}, {"n", gemm.n}, {"k", gemm.k}}) {
+    if (value < 1) throw std::invalid_argument(std::string("gemm ") + name + " must be >= 1, found " + std::to_string(value));
+  }
+  int64_t products = 0;
+  if (__builtin_mul_overflow(gemm.m, gemm.n, &products) || __builtin_mul_overflow(products, gemm.k, &products) ||
+      products > kMaxGemmProducts) {
+    throw std::invalid_argument("gemm m x n x k must be at most 2^53 = " + std::to_string(kMaxGemmProducts) +
+                                " products, found " + std::to_string(gemm.m) + " x " + std::to_string(gemm.n) + " x " +
+                                std::to_string(gemm.k));
+  }
+}
+
 double DesignCost::energy_pj_per_product() const {
   const double products = static_cast<double>(operations) * static_cast<double>(products_per_operation);
   return products > 0 ? energy_pj_total / products : 0.0;
@@ -150,9 +163,7 @@ std::vector<DesignCost> compare_designs(const DaismMacro& daism, const cost::Har
     throw std::invalid_argument("format must be a floating-point format (bf16, fp16, fp32) for the chip comparison, found " +
                                 daism.spec().format.name);
   }
-  for (const auto& [name, value] : {std::pair{"m", gemm.m}, {"n", gemm.n}, {"k", gemm.k}}) {
-    if (value < 1) throw std::invalid_argument(std::string("gemm ") + name + " must be >= 1, found " + std::to_string(value));
-  }
+  check_gemm(gemm);
   const cost::ComponentLibrary c = cost::scaled(hardware.components, hardware.technology);
   const int64_t arrays = hardware.tiles * hardware.macros_per_tile;
   std::vector<DesignCost> result;
@@ -160,8 +171,10 @@ std::vector<DesignCost> compare_designs(const DaismMacro& daism, const cost::Har
     Design d = make(daism, hardware, c);
     DesignCost& cost = d.cost;
     cost.operations = ceil_div(gemm.products(), cost.products_per_operation);
-    cost.cycles = static_cast<double>(ceil_div(cost.operations, arrays) * cost.cycles_per_operation);
-    cost.stored_operand_fits = gemm.n * gemm.k <= arrays * cost.stored_elements_per_array;
+    // In double: the products with the chip's array count can pass int64 (2^53 operations x 10^4 cycles).
+    cost.cycles = static_cast<double>(ceil_div(cost.operations, arrays)) * static_cast<double>(cost.cycles_per_operation);
+    cost.stored_operand_fits = static_cast<double>(gemm.n * gemm.k) <=
+                               static_cast<double>(arrays) * static_cast<double>(cost.stored_elements_per_array);
     cost.energy_pj = price(cost.events_per_operation, c, hardware, static_cast<double>(cost.operations));
     for (double e : cost.energy_pj) cost.energy_pj_total += e;
     for (double e : price(cost.store_events_per_element, c, hardware, static_cast<double>(gemm.n * gemm.k)))
@@ -173,9 +186,10 @@ std::vector<DesignCost> compare_designs(const DaismMacro& daism, const cost::Har
     }
     const double operations = 2.0 * static_cast<double>(gemm.products());
     const double seconds = cost.cycles / (hardware.clock_mhz * 1e6);
+    // 0 where a figure is undefined (a chip of zero energy or area), as in the cost model.
     cost.tops = operations / seconds * 1e-12;
-    cost.tops_per_w = operations / (cost.energy_pj_total * 1e-12) * 1e-12;
-    cost.tops_per_mm2 = cost.tops / cost.area_mm2;
+    if (cost.energy_pj_total > 0) cost.tops_per_w = operations / (cost.energy_pj_total * 1e-12) * 1e-12;
+    if (cost.area_mm2 > 0) cost.tops_per_mm2 = cost.tops / cost.area_mm2;
     result.push_back(std::move(cost));
   }
   return result;

@@ -25,8 +25,12 @@ namespace bitline::core::daism {
 
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;  // out [m, n] = driving [m, k] . stored [n, k]^T
-  int64_t products() const { return m * n * k; }
+  int64_t products() const { return m * n * k; }  // after check_gemm
 };
+// The most products a GEMM may have (2^53: every count of the comparison stays exact in a double).
+inline constexpr int64_t kMaxGemmProducts = int64_t{1} << 53;
+// Throws std::invalid_argument unless m, n, k >= 1 and m n k <= kMaxGemmProducts (checked without overflow).
+void check_gemm(const GemmShape& gemm);
 
 struct DesignCost {
   std::string design;                  // "daism", "bit_serial", "mac_array"

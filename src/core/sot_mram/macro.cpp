@@ -99,8 +99,8 @@ void validate(const Spec& spec) {
                                     {"nor_energy_fj", d.nor_energy_fj},
                                     {"nor_cycle_ns", d.nor_cycle_ns},
                                     {"nor_cell_area_f2", d.nor_cell_area_f2}}) {
-    if (!(value > 0) || !std::isfinite(value)) {
-      throw std::invalid_argument(std::string(name) + " must be positive and finite, found " + std::to_string(value));
+    if (!(value >= cost::kMinComponentFigure && value <= cost::kMaxComponentFigure)) {
+      throw std::invalid_argument(std::string(name) + " must be in [1e-09, 1e+09], found " + std::to_string(value));
     }
   }
 }

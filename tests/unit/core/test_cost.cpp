@@ -294,10 +294,20 @@ TEST(CostModel, BadHardwareGetsErrorsNamingTheField) {
   };
   auto zero_rows = small_chip();
   zero_rows.array_rows = 0;
-  expect_error(zero_rows, small_layer(), "array_rows must be >= 1, found 0");
+  expect_error(zero_rows, small_layer(), "array_rows must be in [1, 1048576], found 0");
   auto negative = small_chip();
   negative.components.dac_energy_pj = -1;
-  expect_error(negative, small_layer(), "components dac_energy_pj must be a finite number >= 0, found -1");
+  expect_error(negative, small_layer(), "components dac_energy_pj must be 0 or in [1e-09, 1e+09], found -1");
+  // Past the physical ranges every figure derived would overflow to infinity (issue 25).
+  auto huge_node = small_chip();
+  huge_node.technology.node_nm = 1e300;
+  expect_error(huge_node, small_layer(), "technology node_nm must be in [1, 1000], found 1e+300");
+  auto fast_clock = small_chip();
+  fast_clock.clock_mhz = 1e300;
+  expect_error(fast_clock, small_layer(), "clock_mhz must be in [0.001, 100000], found 1e+300");
+  auto hot_cell = small_chip();
+  hot_cell.components.cell_energy_fj = 1e308;
+  expect_error(hot_cell, small_layer(), "components cell_energy_fj must be 0 or in [1e-09, 1e+09], found 1e+308");
   auto short_array = small_chip();
   short_array.array_rows = 8;  // a row tile of 16 rows cannot be split by folding
   expect_error(short_array, small_layer(), "layer fc cannot be mapped: its row tiles of up to 16 rows exceed the 8 rows");
