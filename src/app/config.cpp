@@ -502,6 +502,29 @@ LayerCommandConfig parse_layer_config(const std::string& yaml_text, const std::s
   loader.reject_unknown_keys();
   check_choice(config.macro, config.quantization, source, "macro");
   const auto spec = macro_spec(config.macro, source, "macro");
+  const auto& layer = config.layer;
+  const bool paired = !layer.pairs.empty() || !layer.pairing_file.empty();
+  if (!layer.pairs.empty() && !layer.pairing_file.empty()) {
+    throw InputError(fmt::format("{}: keys 'layer.pairs' and 'layer.pairing_file': expected one of them, found both", source));
+  }
+  if (layer.pairing_file.empty() != layer.pairing_layer.empty()) {
+    throw InputError(fmt::format("{}: keys 'layer.pairing_file' and 'layer.pairing_layer': expected both or neither, found one",
+                                 source));
+  }
+  if (paired && (layer.mode != "simulate" || !spec->stores_complementary_pairs())) {
+    throw InputError(fmt::format("{}: key '{}': expected simulate mode on a macro that stores complementary pairs (ddc_pim), "
+                                 "found {} mode on {}",
+                                 source, layer.pairs.empty() ? "layer.pairing_file" : "layer.pairs", layer.mode,
+                                 config.macro.type));
+  }
+  for (std::size_t i = 0; i < layer.pairs.size(); ++i) {
+    if (layer.pairs[i].size() != 2 || layer.pairs[i][0] == layer.pairs[i][1]) {
+      std::string found;
+      for (const int64_t index : layer.pairs[i]) found += (found.empty() ? "" : ", ") + std::to_string(index);
+      throw InputError(fmt::format("{}: key 'layer.pairs[{}]': expected two different filter indices [free, tied], found [{}]",
+                                   source, i, found));
+    }
+  }
   check_operands(*spec,
                  {static_cast<int>(config.quantization.weight_bits), static_cast<int>(config.quantization.activation_bits),
                   false, {}},

@@ -29,13 +29,15 @@ struct ExperimentConfig {
 };
 template <class V>
 void describe(V& v, ExperimentConfig& c) {
-  v.field("name", c.name, Doc("experiment name, shown in reports"));
+  v.field("name", c.name, Doc("experiment name, shown in reports (and the Slurm job name of a sweep)").text(kOneLineText));
   v.field("seed", c.seed, Doc("seed of weight initialisation, data order and augmentation").range(0, 9.0e15));
   v.field("threads", c.threads, Doc("CPU threads for LibTorch and bitline kernels; set to your core count").range(1, 1024));
-  v.field("run_dir", c.run_dir, Doc("directory for results.json, results.csv and config.yaml (relative to the working directory)"));
+  v.field("run_dir", c.run_dir,
+          Doc("directory for results.json, results.csv and config.yaml (relative to the working directory)").text(kOneLineText));
   v.field("checkpoint_dir", c.checkpoint_dir,
           Doc("directory for the trained checkpoints; empty: <run_dir>/checkpoints. Experiments that share a "
-              "training run point here and keep their own run_dir"));
+              "training run point here and keep their own run_dir")
+              .text(kOneLineText));
 }
 
 struct AugmentConfig {
@@ -429,6 +431,10 @@ struct SingleLayerConfig {
   std::string mode = "simulate";
   int64_t first_sample = 0;
   int64_t threads = 2;
+  std::vector<std::vector<int64_t>> pairs;
+  std::string pair_encoding = "twos_complement";
+  std::string pairing_file;
+  std::string pairing_layer;
 };
 template <class V>
 void describe(V& v, SingleLayerConfig& c) {
@@ -443,6 +449,18 @@ void describe(V& v, SingleLayerConfig& c) {
   v.field("first_sample", c.first_sample,
           Doc("sample index of the input's first row in the noise streams (to match a slice of a bigger run)").range(0, 9.0e15));
   v.field("threads", c.threads, Doc("CPU threads").range(1, 1024));
+  v.field("pairs", c.pairs,
+          Doc("simulate on a macro that stores complementary pairs (ddc_pim): filters stored as pairs [free, tied] in "
+              "shared cells, e.g. [[0, 1], [2, 3]]; the tied filter keeps its own weights (with the free one's scale), "
+              "and the macro refuses a pair whose codes are not complements. Linear, ungrouped conv2d or depthwise conv2d")
+              .range(0, 1e9));
+  v.field("pair_encoding", c.pair_encoding,
+          Doc("how the pairs' codes relate (docs/macros/ddc_pim.md): twos_complement (-w - 1) or offset_binary (-d)")
+              .choices({"twos_complement", "offset_binary"}));
+  v.field("pairing_file", c.pairing_file,
+          Doc("instead of `pairs`: a DDC-PIM pairing file (pairing-<hash>.json of a run's checkpoint directory), whose "
+              "layer `pairing_layer` gives the pairs and the encoding"));
+  v.field("pairing_layer", c.pairing_layer, Doc("the layer of `pairing_file` whose pairs the layer takes"));
 }
 
 struct LayerCommandConfig {

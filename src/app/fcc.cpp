@@ -141,19 +141,40 @@ void write_pairing(const std::filesystem::path& path, const PairingTable& table)
   io::write_file_atomically(path, pairing_json(table));
 }
 
-PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model) {
+PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model, const Config& config) {
   PairingTable table = parse_pairing(io::read_text_file(path), path.string());
-  std::map<std::string, std::shared_ptr<nn::QuantLayer>> layers;
-  for (auto& [name, layer] : nn::quant_layers(model)) layers[name] = layer;
-  for (const auto& layer : table.layers) {
-    const auto found = layers.find(layer.layer);
-    if (found == layers.end() || pairing_kind(*found->second).empty()) {
-      bad_pairing(path, fmt::format("layer '{}' is not a pairable layer of the configured model", layer.layer));
+  const auto encoding = parse_encoding(config.train.fcc_stage.encoding);
+  if (table.encoding != encoding) {
+    bad_pairing(path, fmt::format("key 'encoding': the config pairs in {} (train.fcc.encoding), the file holds {}",
+                                  core::to_string(encoding), core::to_string(table.encoding)));
+  }
+  std::map<std::string, const LayerPairing*> in_file;
+  for (const auto& layer : table.layers) in_file[layer.layer] = &layer;
+  // Every layer the config pairs, each with a perfect pairing of its filters; nothing else.
+  for (auto& [name, layer] : paired_layers(model, config)) {
+    const auto found = in_file.find(name);
+    if (found == in_file.end()) {
+      bad_pairing(path, fmt::format("layer '{}' is paired by the config (train.fcc) but missing from the file", name));
     }
-    const int64_t filters = found->second->stored_weight().size(0);
-    if (layer.filters != filters) {
-      bad_pairing(path, fmt::format("layer '{}': {} filters, the model has {}", layer.layer, layer.filters, filters));
+    const LayerPairing& entry = *found->second;
+    in_file.erase(found);
+    const int64_t filters = layer->stored_weight().size(0), depth = layer->stored_weight().numel() / filters;
+    const std::string kind = pairing_kind(*layer);
+    if (entry.kind != kind || entry.filters != filters || entry.depth != depth) {
+      bad_pairing(path, fmt::format("layer '{}': the file has a {} layer of {} filters x {}, the model a {} layer of {} x {}",
+                                    name, entry.kind, entry.filters, entry.depth, kind, filters, depth));
     }
+    const int64_t covered = 2 * static_cast<int64_t>(entry.pairs.size()) + (entry.unpaired != -1 ? 1 : 0);
+    if (covered != filters || (entry.unpaired != -1) != (filters % 2 == 1)) {
+      bad_pairing(path, fmt::format("layer '{}': expected a perfect pairing of its {} filters ({} pairs{}), found {} pairs "
+                                    "and {}",
+                                    name, filters, filters / 2, filters % 2 ? " and one unpaired filter" : "",
+                                    entry.pairs.size(), entry.unpaired != -1 ? "one unpaired filter" : "no unpaired filter"));
+    }
+  }
+  if (!in_file.empty()) {
+    bad_pairing(path, fmt::format("layer '{}' is not one the config pairs (train.fcc.layers, pair_first_conv, keep_unpaired)",
+                                  in_file.begin()->first));
   }
   return table;
 }
@@ -161,7 +182,7 @@ PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model) {
 std::shared_ptr<const PairingTable> pairing_for(nn::Model& model, const Config& config, bool verbose) {
   const auto path = pairing_path(config);
   if (std::filesystem::exists(path)) {
-    auto table = read_pairing(path, model);
+    auto table = read_pairing(path, model, config);
     if (table.hash == pairing_hash(config)) return std::make_shared<const PairingTable>(std::move(table));
   }
   auto table = compute_pairing(model, config);

@@ -38,9 +38,10 @@ PairingTable compute_pairing(nn::Model& model, const Config& config);
 // The pairing file of a config in its checkpoint directory.
 std::filesystem::path pairing_path(const Config& config);
 void write_pairing(const std::filesystem::path& path, const PairingTable& table);
-// Reads a pairing file (parse_pairing) and checks it against the model (pairable layers of these
-// names, their filter counts); InputError naming the file and entry otherwise.
-PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model);
+// Reads a pairing file (parse_pairing) and checks it against the config and the model: the config's
+// encoding, every layer the config pairs present (with the model's kind, filters and depth) with a
+// perfect pairing, no other layer; InputError naming the file and the layer otherwise.
+PairingTable read_pairing(const std::filesystem::path& path, nn::Model& model, const Config& config);
 
 // The pairing of `config` for the model holding its source weights: read from its file when one
 // exists for the same pairing hash, else computed and written there. Prints one line per layer

@@ -5,8 +5,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <set>
+
 #include "app/config.h"
+#include "app/pairing_file.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/npy.h"
 #include "nn/quant_layers.h"
 #include "nn/runtime.h"
@@ -103,6 +108,51 @@ std::shared_ptr<nn::QuantLayer> build_layer(const SingleLayerConfig& layer, cons
   return conv.ptr();
 }
 
+// The layer's filter pairs (layer.pairs, or its pairing file's entry), checked against its filters:
+// indices in range, no filter in two pairs, a layer whose filters can pair (linear, ungrouped or
+// depthwise conv). Null when the layer has none.
+std::shared_ptr<const nn::FilterPairing> layer_pairs(const SingleLayerConfig& layer, const std::string& config_path,
+                                                      const torch::Tensor& weight) {
+  if (layer.pairs.empty() && layer.pairing_file.empty()) return nullptr;
+  auto pairing = std::make_shared<nn::FilterPairing>();
+  pairing->tied = false;
+  std::string key = "layer.pairs";
+  if (!layer.pairing_file.empty()) {
+    const PairingTable table = parse_pairing(io::read_text_file(layer.pairing_file), layer.pairing_file);
+    const auto entry = std::find_if(table.layers.begin(), table.layers.end(),
+                                    [&](const LayerPairing& candidate) { return candidate.layer == layer.pairing_layer; });
+    if (entry == table.layers.end()) {
+      throw InputError(fmt::format("{}: key 'layer.pairing_layer': expected a layer of {}, found '{}' (it has {} layers)",
+                                   config_path, layer.pairing_file, layer.pairing_layer, table.layers.size()));
+    }
+    pairing->encoding = table.encoding;
+    pairing->pairs = entry->pairs;
+    key = fmt::format("{} (layer '{}')", layer.pairing_file, layer.pairing_layer);
+  } else {
+    pairing->encoding =
+        layer.pair_encoding == "offset_binary" ? core::PairEncoding::OffsetBinary : core::PairEncoding::TwosComplement;
+    for (const auto& pair : layer.pairs) pairing->pairs.emplace_back(pair[0], pair[1]);
+  }
+  const int64_t filters = weight.size(0);
+  const bool depthwise = layer.type == "conv2d" && layer.groups > 1 && weight.size(1) == 1 && layer.groups == filters;
+  if (layer.type == "conv2d" && layer.groups > 1 && !depthwise) {
+    throw InputError(fmt::format("{}: key '{}': pairs need a linear, ungrouped conv2d or depthwise conv2d layer, found "
+                                 "conv2d with {} groups of {} filters",
+                                 config_path, key, layer.groups, filters / layer.groups));
+  }
+  std::set<int64_t> used;
+  for (const auto& [free, tied] : pairing->pairs) {
+    for (const int64_t filter : {free, tied}) {
+      if (filter < 0 || filter >= filters || !used.insert(filter).second) {
+        throw InputError(fmt::format("{}: key '{}': filter {} of pair [{}, {}] is out of range [0, {}) (the weight's output "
+                                     "channels) or in two pairs",
+                                     config_path, key, filter, free, tied, filters));
+      }
+    }
+  }
+  return pairing;
+}
+
 torch::Tensor forward(nn::QuantLayer& layer, const torch::Tensor& input) {
   if (auto* conv = dynamic_cast<nn::QConv2dImpl*>(&layer)) return conv->forward(input);
   return dynamic_cast<nn::QLinearImpl&>(layer).forward(input);
@@ -112,6 +162,7 @@ torch::Tensor forward(nn::QuantLayer& layer, const torch::Tensor& input) {
 
 int run_layer_command(const LayerCommandOptions& options) {
   const LayerCommandConfig config = load_layer_config(options.config_path);
+  io::prepare_output_file(options.output_path, "--output");
   nn::set_threads(static_cast<int>(config.layer.threads));
   const auto input = read_float_tensor(options.input_path, "input", options.allow_non_finite);
   const auto weight = read_float_tensor(options.weight_path, "weight", options.allow_non_finite);
@@ -130,6 +181,9 @@ int run_layer_command(const LayerCommandOptions& options) {
   const nn::LayerMode mode = parse_mode(config.layer.mode);
   nn::LayerQuantSpec spec = layer_quant_spec(config.quantization, mode);
   spec.macro = macro_spec(config.macro, options.config_path, "macro");
+  // A lossless macro's datapath runs too: its exactness is measured against the integer reference.
+  spec.run_lossless_macros = true;
+  spec.pairing = layer_pairs(config.layer, options.config_path, weight);
   layer->set_spec(spec);
   if (layer->calibrates_readout()) {  // e.g. the ADC range from this input's partial sums
     layer->start_readout_calibration();
@@ -163,6 +217,10 @@ int run_layer_command(const LayerCommandOptions& options) {
       events += fmt::format("{}{} {}", events.empty() ? "" : ", ", core::describe(type), count);
     }
     fmt::print("{} macro ({}) events: {}\n", config.macro.type, layer->spec().macro->readout(), events);
+    if (spec.pairing) {
+      fmt::print("{} filter pairs ({}) stored in shared cells, each checked by the macro\n", spec.pairing->pairs.size(),
+                 core::to_string(spec.pairing->encoding));
+    }
   }
   return 0;
 }

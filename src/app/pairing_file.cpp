@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/digest.h"
+#include "app/json_shape.h"
 #include "core/error.h"
 
 namespace bitline::app {
@@ -16,12 +17,25 @@ namespace {
   throw InputError(fmt::format("{}: not a valid pairing file: {}; delete it to pair again", source, what));
 }
 
-// An integer entry: nlohmann's get<int64_t>() converts a float (1e20) with undefined behaviour.
-int64_t integer(const nlohmann::json& value, const std::string& key, const std::string& source) {
-  const bool fits = value.is_number_integer() &&
-                    (!value.is_number_unsigned() || value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX));
-  if (!fits) bad_pairing(source, fmt::format("key '{}': expected an integer, found {}", key, value.dump()));
-  return value.get<int64_t>();
+const JsonShape& pairing_shape() {
+  static const JsonShape shape = [] {
+    const JsonShape index = JsonShape::integer(0);
+    return JsonShape::object({
+        required_key("pairing_hash", JsonShape::string()),
+        required_key("encoding", JsonShape::string()),
+        required_key("layers", JsonShape::array(JsonShape::object({
+                                   required_key("layer", JsonShape::string()),
+                                   required_key("kind", JsonShape::string()),
+                                   required_key("filters", JsonShape::integer(1)),
+                                   required_key("depth", JsonShape::integer(1)),
+                                   required_key("pairs", JsonShape::array(JsonShape::array(index))),
+                                   required_key("unpaired", JsonShape::integer(-1)),
+                                   required_key("cost", JsonShape::integer(0)),
+                                   required_key("seconds", JsonShape::number(0)),
+                               }))),
+    });
+  }();
+  return shape;
 }
 
 }  // namespace
@@ -52,55 +66,53 @@ std::string pairs_digest(const PairingTable& table) {
 }
 
 PairingTable parse_pairing(std::string_view text, const std::string& source) {
-  PairingTable table;
+  nlohmann::json file;
   try {
-    const auto file = nlohmann::json::parse(text);
-    table.hash = file.at("pairing_hash").get<std::string>();
-    const auto encoding = file.at("encoding").get<std::string>();
-    if (encoding != "twos_complement" && encoding != "offset_binary") {
-      bad_pairing(source, "key 'encoding': expected twos_complement or offset_binary, found " + encoding);
+    file = parse_json_document(text, source + ": not a valid pairing file", pairing_shape());
+  } catch (const InputError& error) {
+    throw InputError(fmt::format("{}; delete it to pair again", error.what()));
+  }
+  PairingTable table;
+  table.hash = file.at("pairing_hash").get<std::string>();
+  const auto encoding = file.at("encoding").get<std::string>();
+  if (encoding != "twos_complement" && encoding != "offset_binary") {
+    bad_pairing(source, "key 'encoding': expected twos_complement or offset_binary, found \"" + printable_text(encoding) + "\"");
+  }
+  table.encoding = encoding == "offset_binary" ? core::PairEncoding::OffsetBinary : core::PairEncoding::TwosComplement;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < file.at("layers").size(); ++i) {
+    const auto& entry = file.at("layers")[i];
+    LayerPairing layer;
+    layer.layer = entry.at("layer").get<std::string>();
+    layer.kind = entry.at("kind").get<std::string>();
+    const std::string where = fmt::format("key 'layers[{}]' (layer '{}')", i, printable_text(layer.layer));
+    layer.filters = entry.at("filters").get<int64_t>();
+    layer.depth = entry.at("depth").get<int64_t>();
+    for (const auto& pair : entry.at("pairs")) {
+      if (pair.size() != 2) {
+        bad_pairing(source, fmt::format("{}.pairs: expected pairs of two filter indices, found {}", where, pair.dump()));
+      }
+      layer.pairs.emplace_back(pair[0].get<int64_t>(), pair[1].get<int64_t>());
     }
-    table.encoding = encoding == "offset_binary" ? core::PairEncoding::OffsetBinary : core::PairEncoding::TwosComplement;
-    std::set<std::string> names;
-    for (const auto& entry : file.at("layers")) {
-      LayerPairing layer;
-      layer.layer = entry.at("layer").get<std::string>();
-      layer.kind = entry.at("kind").get<std::string>();
-      const std::string where = "layer '" + layer.layer + "'";
-      layer.filters = integer(entry.at("filters"), where + ".filters", source);
-      layer.depth = integer(entry.at("depth"), where + ".depth", source);
-      for (const auto& pair : entry.at("pairs")) {
-        if (!pair.is_array() || pair.size() != 2) {
-          bad_pairing(source, fmt::format("{}.pairs: expected pairs of two filter indices, found {}", where, pair.dump()));
-        }
-        layer.pairs.emplace_back(integer(pair[0], where + ".pairs", source), integer(pair[1], where + ".pairs", source));
-      }
-      layer.unpaired = integer(entry.at("unpaired"), where + ".unpaired", source);
-      layer.cost = integer(entry.at("cost"), where + ".cost", source);
-      layer.seconds = entry.at("seconds").get<double>();
-      if (!names.insert(layer.layer).second) bad_pairing(source, where + " is listed twice");
-      if (layer.kind != "pointwise" && layer.kind != "depthwise" && layer.kind != "conv" && layer.kind != "linear") {
-        bad_pairing(source, where + ": key 'kind': expected pointwise, depthwise, conv or linear, found " + layer.kind);
-      }
-      if (layer.filters < 1 || layer.depth < 1 || layer.cost < 0) {
-        bad_pairing(source, fmt::format("{}: expected filters and depth >= 1 and cost >= 0, found {}, {} and {}", where,
-                                        layer.filters, layer.depth, layer.cost));
-      }
-      std::set<int64_t> used;
-      auto use = [&](int64_t index) {
-        if (index < 0 || index >= layer.filters || !used.insert(index).second) {
-          bad_pairing(source, fmt::format("{}: filter {} is out of range [0, {}) or used twice", where, index, layer.filters));
-        }
-      };
-      for (const auto& [a, b] : layer.pairs) {
-        use(a);
-        use(b);
-      }
-      if (layer.unpaired != -1) use(layer.unpaired);
-      table.layers.push_back(std::move(layer));
+    layer.unpaired = entry.at("unpaired").get<int64_t>();
+    layer.cost = entry.at("cost").get<int64_t>();
+    layer.seconds = entry.at("seconds").get<double>();
+    if (!names.insert(layer.layer).second) bad_pairing(source, where + " is listed twice");
+    if (layer.kind != "pointwise" && layer.kind != "depthwise" && layer.kind != "conv" && layer.kind != "linear") {
+      bad_pairing(source, where + ".kind: expected pointwise, depthwise, conv or linear, found \"" + printable_text(layer.kind) + "\"");
     }
-  } catch (const nlohmann::json::exception& error) {
-    bad_pairing(source, error.what());
+    std::set<int64_t> used;
+    auto use = [&](int64_t index, const char* key) {
+      if (index >= layer.filters || !used.insert(index).second) {
+        bad_pairing(source, fmt::format("{}.{}: filter {} is out of range [0, {}) or used twice", where, key, index, layer.filters));
+      }
+    };
+    for (const auto& [a, b] : layer.pairs) {
+      use(a, "pairs");
+      use(b, "pairs");
+    }
+    if (layer.unpaired != -1) use(layer.unpaired, "unpaired");
+    table.layers.push_back(std::move(layer));
   }
   return table;
 }

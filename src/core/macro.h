@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,15 @@ enum class OperandKind {
 // stored as u = (d + 2^n - 1) / 2 on n bits; ~u = 2^n - 1 - u, that is ~d = -d.
 enum class PairEncoding { TwosComplement, OffsetBinary };
 std::string to_string(PairEncoding encoding);
+
+// Thrown by a macro's forward for a column pair whose codes it cannot store in shared cells (the
+// second column not the complement of the first): pair `pair` (columns 2 pair, 2 pair + 1), at depth
+// index `row`.
+class PairNotStorable : public std::invalid_argument {
+ public:
+  PairNotStorable(const std::string& what, int64_t pair, int64_t row) : std::invalid_argument(what), pair(pair), row(row) {}
+  int64_t pair, row;
+};
 
 struct ColumnPairs {
   PairEncoding encoding = PairEncoding::TwosComplement;

@@ -1,5 +1,6 @@
 #include "nn/quant_layers.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -246,6 +247,30 @@ OperandCodes QuantLayer::quantize_activation(const torch::Tensor& x, ActivationO
   return {ste_codes(x, range, grid), range / static_cast<double>(grid.max_code()), is_signed, spec_.activation_bits};
 }
 
+double max_abs_code(const OperandCodes& codes) {
+  return codes.is_signed ? std::ldexp(1.0, codes.bits - 1) : std::ldexp(1.0, codes.bits) - 1;
+}
+
+torch::Tensor exact_integer_product(const CodeProduct& product, const OperandCodes& x, const OperandCodes& w, int64_t depth,
+                                    int64_t x_axis, int64_t w_axis, int64_t units) {
+  constexpr double kExactInFloat = 16777216.0;  // 2^24: every integer below it is an fp32 value
+  const double per_product = max_abs_code(x) * max_abs_code(w);
+  const bool recording = torch::GradMode::is_enabled() && (x.codes.requires_grad() || w.codes.requires_grad());
+  if (recording || static_cast<double>(depth) * per_product < kExactInFloat) return product(x.codes, w.codes);
+  const int64_t unit_depth = units > 0 ? depth / units : depth;
+  const auto units_per_slice = static_cast<int64_t>(std::floor((kExactInFloat - 1) / (static_cast<double>(unit_depth) * per_product)));
+  if (units <= 0 || units_per_slice < 1) {
+    return product(x.codes.to(torch::kFloat64), w.codes.to(torch::kFloat64)).to(torch::kFloat32);
+  }
+  torch::Tensor sum;
+  for (int64_t first = 0; first < units; first += units_per_slice) {
+    const int64_t count = std::min(units_per_slice, units - first);
+    auto part = product(x.codes.narrow(x_axis, first, count), w.codes.narrow(w_axis, first, count)).to(torch::kFloat64);
+    sum = sum.defined() ? sum.add_(part) : part;
+  }
+  return sum.to(torch::kFloat32);
+}
+
 std::pair<torch::Tensor, torch::Tensor> pair_indices(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
   std::vector<int64_t> free, tied;
   for (const auto& [a, b] : pairs) {
@@ -268,7 +293,7 @@ torch::Tensor QuantLayer::weight_range(const torch::Tensor& weight) const {
 }
 
 torch::Tensor QuantLayer::float_weight(const torch::Tensor& weight) const {
-  if (!spec_.pairing || spec_.pairing->pairs.empty()) return weight;
+  if (!spec_.pairing || spec_.pairing->pairs.empty() || !spec_.pairing->tied) return weight;
   const auto [free, tied] = pair_indices(spec_.pairing->pairs);
   auto tied_weight = -weight.index_select(0, free);
   if (spec_.pairing->encoding == core::PairEncoding::TwosComplement) {
@@ -303,12 +328,12 @@ OperandCodes QuantLayer::quantize_weight(const torch::Tensor& weight, int64_t ch
     auto doubled = (weight / range.reshape(weight_view)).clamp(-1.0, 1.0) * (2 * half_levels);
     auto odd = ((doubled.detach() / 2).floor_().clamp_(-half_levels, half_levels - 1) * 2 + 1);
     codes = doubled.requires_grad() && torch::GradMode::is_enabled() ? doubled + (odd - doubled).detach() : odd;
-    codes = codes.index_copy(0, tied, -codes.index_select(0, free));
+    if (pairing->tied) codes = codes.index_copy(0, tied, -codes.index_select(0, free));
     step = range / (2 * half_levels);
     bits = spec_.weight_bits + 1;
   } else {
     codes = ste_codes(weight, range.reshape(weight_view), grid);
-    codes = codes.index_copy(0, tied, -codes.index_select(0, free) - 1);
+    if (pairing->tied) codes = codes.index_copy(0, tied, -codes.index_select(0, free) - 1);
     step = range / static_cast<double>(grid.max_code());
   }
   return {codes, step.reshape(result_view), true, bits};
@@ -355,7 +380,7 @@ void QuantLayer::finish_readout_calibration() {
 
 bool QuantLayer::count_if_lossless(const OperandCodes& x, int weight_bits, const core::ProductShape& shape,
                                    int64_t products) {
-  if (calibration_ || !macro(weight_bits, x.bits, x.is_signed).lossless()) return false;
+  if (calibration_ || spec_.run_lossless_macros || !macro(weight_bits, x.bits, x.is_signed).lossless()) return false;
   // A macro that stores complementary pairs computes a paired layer's products in pairs.
   const int64_t pairs = spec_.pairing && spec_.macro->stores_complementary_pairs()
                             ? static_cast<int64_t>(spec_.pairing->pairs.size())
@@ -384,11 +409,55 @@ torch::Tensor QuantLayer::run_macro(const torch::Tensor& x_int, const torch::Ten
     calibration_->add(on_macro, shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>());
     return {};
   }
-  auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
   const core::NoiseKey key{noise_key(key_part), first_sample_of_rows, rows_per_sample};
-  on_macro.forward(shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>(), key, out.data_ptr<float>(),
-                   &stats_.events);
+  // A product of all the layer's filters (linear, ungrouped conv) on a macro that stores pairs: each
+  // pair's two columns side by side, then the single filters.
+  const auto order = paired_column_order(shape.cols);
+  if (!order.empty()) {
+    const auto index = torch::tensor(order, torch::kInt64);
+    const auto w_paired = w_int.index_select(0, index).contiguous();
+    const core::ColumnPairs pairs{spec_.pairing->encoding, static_cast<int64_t>(spec_.pairing->pairs.size()), false};
+    auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
+    forward_on_macro(macro(weight_bits, x.bits, x.is_signed, pairs), shape, x_int, w_paired, key, out, order);
+    return torch::empty_like(out).index_copy_(1, index, out);
+  }
+  auto out = torch::empty({shape.rows, shape.cols}, torch::kFloat32);
+  forward_on_macro(on_macro, shape, x_int, w_int, key, out, {});
   return out;
+}
+
+std::vector<int64_t> QuantLayer::paired_column_order(int64_t filters) const {
+  if (!spec_.pairing || spec_.pairing->pairs.empty() || !spec_.macro || !spec_.macro->stores_complementary_pairs()) return {};
+  const torch::Tensor weight = stored_weight();
+  if (!weight.defined() || weight.size(0) != filters) return {};  // one group's product of a grouped conv
+  std::vector<int64_t> order;
+  std::vector<bool> paired(static_cast<std::size_t>(filters), false);
+  for (const auto& [free, tied] : spec_.pairing->pairs) {
+    if (free < 0 || tied < 0 || free >= filters || tied >= filters) return {};  // a product of some filters only
+    order.insert(order.end(), {free, tied});
+    paired[static_cast<std::size_t>(free)] = paired[static_cast<std::size_t>(tied)] = true;
+  }
+  for (int64_t f = 0; f < filters; ++f) {
+    if (!paired[static_cast<std::size_t>(f)]) order.push_back(f);
+  }
+  return order;
+}
+
+void QuantLayer::forward_on_macro(const core::Macro& on_macro, const core::ProductShape& shape, const torch::Tensor& x_int,
+                                  const torch::Tensor& w_int, const core::NoiseKey& key, torch::Tensor& out,
+                                  const std::vector<int64_t>& filter_of_column) {
+  try {
+    on_macro.forward(shape, x_int.data_ptr<int32_t>(), w_int.data_ptr<int32_t>(), key, out.data_ptr<float>(), &stats_.events);
+  } catch (const core::PairNotStorable& error) {
+    const auto filter = [&](int64_t column) {
+      return filter_of_column.empty() ? column : filter_of_column[static_cast<std::size_t>(column)];
+    };
+    throw InputError(fmt::format("layer '{}': filters {} and {} (pair {} of its pairs) are not a complementary pair: the {} "
+                                 "macro cannot store them in shared cells ({}, weight {} of {})",
+                                 name_, filter(2 * error.pair), filter(2 * error.pair + 1), error.pair, spec_.macro->type(),
+                                 core::to_string(spec_.pairing ? spec_.pairing->encoding : core::PairEncoding::TwosComplement),
+                                 error.row, shape.depth()));
+  }
 }
 
 torch::Tensor QuantLayer::straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
@@ -460,7 +529,8 @@ torch::Tensor QLinearImpl::forward(const torch::Tensor& x) {
   auto wq = quantize_weight(weight, x.dim() - 1, x.dim());
   last_products_.signed_inputs = xq.is_signed;
   last_products_.stored_bits = wq.bits;
-  auto product = torch::nn::functional::linear(xq.codes, wq.codes);
+  auto product = exact_integer_product([](const torch::Tensor& a, const torch::Tensor& b) { return torch::nn::functional::linear(a, b); },
+                                       xq, wq, options_.in_features, xq.codes.dim() - 1, 1, options_.in_features);
   const auto scale = xq.step * wq.step;
   if (simulated()) {
     const int64_t depth = options_.in_features;
@@ -502,7 +572,30 @@ torch::Tensor QConv2dImpl::simulate(const torch::Tensor& x_codes, const torch::T
   const auto w_int = as_int32_rows(w_codes, group_in * k * k);
   auto x_rows = conv_rows_workspace(batch * positions, group_in * k * k);
   auto result = torch::empty({batch, out_channels, positions}, torch::kFloat32);
+  std::vector<bool> done(static_cast<std::size_t>(groups), false);
+  if (groups > 1 && group_in == 1 && group_out == 1 && !calibrates_readout() && spec_.pairing &&
+      spec_.macro->stores_complementary_pairs()) {
+    // Depthwise pairs on a macro that stores them: the dual broadcast, each channel of a pair its own input stream.
+    for (const auto& [a, b] : spec_.pairing->pairs) {
+      auto x_pair = torch::empty({batch * positions, 2, k * k}, torch::kInt32);
+      for (const auto [side, channel] : {std::pair<int64_t, int64_t>{0, a}, {1, b}}) {
+        core::conv_rows(geometry, x_int.data_ptr<int32_t>(), channel, 1, x_rows.data_ptr<int32_t>());
+        x_pair.select(1, side).copy_(x_rows);
+      }
+      const auto w_pair = torch::stack({w_int[a], w_int[b]}).contiguous();
+      const core::ColumnPairs pairs{spec_.pairing->encoding, 1, true};
+      const core::ProductShape shape{batch * positions, 2, 1, k * k};
+      const core::NoiseKey key{noise_key(static_cast<uint64_t>(a)), first_sample(), positions};
+      auto out = torch::empty({batch * positions, 2}, torch::kFloat32);
+      forward_on_macro(macro(weight_bits, xq.bits, xq.is_signed, pairs), shape, x_pair, w_pair, key, out, {a, b});
+      for (const auto [side, channel] : {std::pair<int64_t, int64_t>{0, a}, {1, b}}) {
+        result.select(1, channel).copy_(out.select(1, side).reshape({batch, positions}));
+        done[static_cast<std::size_t>(channel)] = true;
+      }
+    }
+  }
   for (int64_t g = 0; g < groups; ++g) {
+    if (done[static_cast<std::size_t>(g)]) continue;
     core::conv_rows(geometry, x_int.data_ptr<int32_t>(), g * group_in, group_in, x_rows.data_ptr<int32_t>());
     auto w_rows = w_int.slice(0, g * group_out, (g + 1) * group_out);
     auto out = run_macro(x_rows, w_rows, xq, weight_bits, group_in, k * k, static_cast<uint64_t>(g), positions,
@@ -584,7 +677,9 @@ torch::Tensor QConv2dImpl::forward(const torch::Tensor& x) {
     auto wq = quantize_weight(weight, /*channel_dim=*/1, /*result_dims=*/4);
     last_products_.signed_inputs = xq.is_signed;
     last_products_.stored_bits = wq.bits;
-    auto product = conv(xq.codes, wq.codes, {});
+    // An ungrouped conv's depth slices by input channel; a grouped one's cannot.
+    auto product = exact_integer_product([&](const torch::Tensor& a, const torch::Tensor& b) { return conv(a, b, {}); }, xq, wq,
+                                         options_.in_channels / groups * k * k, 1, 1, groups == 1 ? options_.in_channels : 0);
     const auto scale = xq.step * wq.step;
     if (simulated()) {
       product = straight_through(product, simulate(xq.codes, wq.codes, xq, wq.bits, product.sizes()), scale);
@@ -636,7 +731,8 @@ torch::Tensor QMatmulImpl::forward(const torch::Tensor& a, const torch::Tensor& 
   auto bq = quantize_activation(b, b_observer_);
   last_products_.signed_inputs = aq.is_signed;
   last_products_.stored_bits = bq.is_signed ? bq.bits : bq.bits + 1;
-  auto product = aq.codes.matmul(bq.codes);
+  auto product = exact_integer_product([](const torch::Tensor& x, const torch::Tensor& y) { return x.matmul(y); }, aq, bq,
+                                       a.size(-1), a.dim() - 1, b.dim() - 2, a.size(-1));
   const auto scale = aq.step * bq.step;
   if (simulated()) {
     // An unsigned stored operand needs one more bit as a two's complement weight.

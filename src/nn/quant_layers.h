@@ -9,6 +9,7 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,6 +54,22 @@ struct OperandCodes {
   bool is_signed = false;
   int bits = 8;
 };
+
+// The largest |code| of an operand: 2^(bits-1) signed (two's complement, and the odd codes of an
+// offset-binary weight), 2^bits - 1 unsigned.
+double max_abs_code(const OperandCodes& codes);
+
+// The integer reference of quantized and simulate mode, Σ_k x_k w_k over `depth` products per output,
+// exact (DESIGN.md invariant 3): `product(x, w)` (a linear, conv or matmul of float-valued codes) over
+// the whole depth in fp32 when no partial sum can reach 2^24 (every integer on the way is then exact
+// in fp32); otherwise over slices of the depth axes (`x_axis` of x, `w_axis` of w, `units` long, each
+// unit depth / units products: a conv's input channel holds k^2) small enough for that, summed in
+// fp64, or (units = 0: the axes cannot be sliced, a grouped conv) in fp64 at once; rounded once to
+// fp32. While autograd records (training's forward passes) it is the fp32 product of the whole depth,
+// whose sums past 2^24 are rounded (far below one quantization step of the output).
+using CodeProduct = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& w)>;
+torch::Tensor exact_integer_product(const CodeProduct& product, const OperandCodes& x, const OperandCodes& w, int64_t depth,
+                                    int64_t x_axis, int64_t w_axis, int64_t units);
 
 // What a simulate-mode layer has seen since the last reset: its macro events and the sums behind
 // its CSNR = 10 log10(E[y_q^2] / E[(y_sim - y_q)^2]) (y_q: the integer reference output).
@@ -149,6 +166,15 @@ class QuantLayer : public torch::nn::Module {
   torch::Tensor run_macro(const torch::Tensor& x_int, const torch::Tensor& w_int, const OperandCodes& x,
                           int weight_bits, int64_t channels, int64_t kernel_area, uint64_t key_part,
                           int64_t rows_per_sample, uint64_t first_sample_of_rows);
+  // The output columns of a product of all `filters` on a macro that stores complementary pairs:
+  // each pair's (free, tied) side by side, then the filters left single; empty when the layer has no
+  // pairs, its macro stores none, or a pair is not among `filters`.
+  std::vector<int64_t> paired_column_order(int64_t filters) const;
+  // on_macro.forward into out, recording the events; a pair the macro cannot store is bad input,
+  // named by its filters (`filter_of_column`: the filter of each product column; empty: the same).
+  void forward_on_macro(const core::Macro& on_macro, const core::ProductShape& shape, const torch::Tensor& x_int,
+                        const torch::Tensor& w_int, const core::NoiseKey& key, torch::Tensor& out,
+                        const std::vector<int64_t>& filter_of_column);
   // Simulate mode: the macro's result with the reference's gradient (straight-through), and the
   // CSNR statistics of the scaled outputs. An undefined `simulated`: exact, the reference itself.
   torch::Tensor straight_through(const torch::Tensor& reference, const torch::Tensor& simulated,
@@ -165,10 +191,10 @@ class QuantLayer : public torch::nn::Module {
   int64_t last_macs_per_sample_ = 0;
   ProductsPerSample last_products_;
   SimulationStats stats_;
-
- private:
   // The layer's macro for these operands, made on first use.
   const core::Macro& macro(int weight_bits, int input_bits, bool signed_inputs, const core::ColumnPairs& pairs = {});
+
+ private:
   // The weight range per output channel (or one), the pairs sharing their free filter's.
   torch::Tensor weight_range(const torch::Tensor& weight) const;
   std::map<std::tuple<int, int, bool, int, int64_t, bool>, std::unique_ptr<core::Macro>> macros_;

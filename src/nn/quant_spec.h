@@ -29,6 +29,10 @@ enum class ActivationSign { Auto, Unsigned, Signed };
 struct FilterPairing {
   core::PairEncoding encoding = core::PairEncoding::TwosComplement;
   std::vector<std::pair<int64_t, int64_t>> pairs;  // (free, tied) output channels
+  // false: the pairs are given, not tied: each tied filter keeps its own weights (quantized with the
+  // free filter's scale, which the pair shares), so a pair that is not complementary reaches the
+  // macro, which refuses to store it (`bitline layer` with `layer.pairs`).
+  bool tied = true;
 };
 
 struct LayerQuantSpec {
@@ -49,6 +53,10 @@ struct LayerQuantSpec {
   enum class SimulateGradient { Identity, CurveSlope };
   SimulateGradient simulate_gradient = SimulateGradient::Identity;
   std::shared_ptr<const FilterPairing> pairing;  // null: the filters are independent
+  // Simulate mode on a lossless macro: run its datapath and compare it with the integer reference,
+  // instead of taking the reference as its result (`bitline layer`: the exactness is measured, and
+  // a macro that stores pairs checks them).
+  bool run_lossless_macros = false;
 };
 
 std::string to_string(LayerMode mode);

@@ -71,7 +71,130 @@ expect_exit 2 run --config bad_encoding.yaml
 expect_output "train.fcc.encoding"
 # A damaged pairing file: refused, naming it.
 file=$(ls runs/ddc/checkpoints/pairing-*.json)
+cp "$file" pairing.good
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['layers'][0]['pairs'][0]=[0,0]; json.dump(d, open(sys.argv[1],'w'))" "$file"
 expect_exit 2 run --config ddc.yaml
 expect_output "pairing-"
+
+# A pairing file that does not fit the config and model (issue 25): refused naming the file and the
+# layer, instead of evaluating another network than the config describes.
+damaged() {  # damaged PYTHON_STATEMENT MESSAGE: the good file changed by the statement (on d) is refused
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1; json.dump(d, open(sys.argv[2],'w'))" pairing.good "$file"
+  expect_exit 2 eval --config ddc.yaml --no-progress
+  expect_output "$file: not a valid pairing file"
+  expect_output "$2"
+}
+first=$(json_get pairing.good '["layers"][0]["layer"]')
+damaged "del d['layers'][0]" "layer '$first' is paired by the config (train.fcc) but missing from the file"
+damaged "d['layers'][0]['pairs'] = d['layers'][0]['pairs'][:1]" "layer '$first': expected a perfect pairing of its"
+damaged "d['layers'][0]['pairs'] = []; d['layers'][0]['unpaired'] = -1" "layer '$first': expected a perfect pairing"
+damaged "d['layers'] = []" "is paired by the config (train.fcc) but missing from the file"
+damaged "d['layers'].append(dict(d['layers'][0], layer='features.0'))" "layer 'features.0' is not one the config pairs"
+damaged "d['encoding'] = 'twos_complement'" "key 'encoding': the config pairs in offset_binary (train.fcc.encoding), the file holds twos_complement"
+damaged "d['layers'][0]['depth'] += 1" "layer '$first': the file has a"
+damaged "d['layers'][0]['kind'] = 'linear' if d['layers'][0]['kind'] != 'linear' else 'conv'" "layer '$first': the file has a"
+damaged "d['pairing_hash'] = 12" "key 'pairing_hash': expected a string, found the number 12"
+damaged "d['layers'][0]['seconds'] = 'slow'" "key 'layers[0].seconds': expected a finite number >= 0"
+damaged "d['layers'][0]['unpaired'] = -2" "key 'layers[0].unpaired': expected an integer >= -1, found the number -2"
+cp pairing.good "$file"
+expect_exit 0 eval --config ddc.yaml --no-progress
+
+# ---- bitline layer: filter pairs through the macro's Q/Q̄ datapath (issue 25) ----------------------
+# Weights whose 4-bit two's-complement codes are complements by construction (w_b = -w_a - Δ, Δ = 1/7:
+# every code in [-7, 6], -7 taken, so that the per-tensor range is 1 for every filter).
+python3 - <<'PY'
+import random, struct
+random.seed(5)
+def npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+depth = 24
+codes = []
+for pair in range(3):
+    free = [random.randint(-7, 6) for _ in range(depth)]
+    free[0] = -7  # the free filters reach the range; every code of a pair is in [-7, 6]
+    codes += [free, [-c - 1 for c in free]]
+npy("pw_weight.npy", (6, depth), [c / 7 for row in codes for c in row])
+broken = [row[:] for row in codes]
+broken[3][5] += 1  # pair (2, 3) is no longer complementary at weight 5
+npy("pw_broken.npy", (6, depth), [c / 7 for row in broken for c in row])
+npy("pw_input.npy", (5, depth), [random.random() for _ in range(5 * depth)])
+# A depthwise conv: 4 channels of 3x3 filters, channels (0, 1) and (2, 3) paired.
+dw = []
+for pair in range(2):
+    free = [random.randint(-7, 6) for _ in range(9)]
+    free[0] = -7
+    dw += [free, [-c - 1 for c in free]]
+npy("dw_weight.npy", (4, 1, 3, 3), [c / 7 for row in dw for c in row])
+dw[1][4] = 0 if dw[1][4] != 0 else 1
+npy("dw_broken.npy", (4, 1, 3, 3), [c / 7 for row in dw for c in row])
+npy("dw_input.npy", (2, 4, 5, 5), [random.random() for _ in range(2 * 4 * 25)])
+PY
+cat > pairs.yaml <<'YAML'
+layer: {type: linear, mode: simulate, pairs: [[0, 1], [2, 3], [4, 5]]}
+quantization: {weight_bits: 4, weight_granularity: per_tensor}
+macro: {type: ddc_pim}
+YAML
+expect_exit 0 layer --config pairs.yaml --input pw_input.npy --weight pw_weight.npy --output paired.npy
+expect_output "CSNR against the integer reference: exact"
+expect_output "3 filter pairs (twos_complement) stored in shared cells, each checked by the macro"
+sed -e 's/, pairs: \[\[0, 1\], \[2, 3\], \[4, 5\]\]//' -e 's/type: ddc_pim/type: digital_sram/' pairs.yaml > digital.yaml
+expect_exit 0 layer --config digital.yaml --input pw_input.npy --weight pw_weight.npy --output digital.npy
+cmp -s paired.npy digital.npy || fail "the paired layer on ddc_pim differs from the same weights on digital_sram"
+expect_exit 2 layer --config pairs.yaml --input pw_input.npy --weight pw_broken.npy --output broken.npy
+expect_output "layer 'layer': filters 2 and 3 (pair 1 of its pairs) are not a complementary pair: the ddc_pim macro cannot store them in shared cells (twos_complement, weight 5 of 24)"
+[[ ! -e broken.npy ]] || fail "a refused pair wrote its output"
+cat > dw_pairs.yaml <<'YAML'
+layer: {type: conv2d, groups: 4, padding: 1, mode: simulate, pairs: [[0, 1], [2, 3]]}
+quantization: {weight_bits: 4, weight_granularity: per_tensor}
+macro: {type: ddc_pim}
+YAML
+expect_exit 0 layer --config dw_pairs.yaml --input dw_input.npy --weight dw_weight.npy --output dw.npy
+expect_output "CSNR against the integer reference: exact"
+expect_exit 2 layer --config dw_pairs.yaml --input dw_input.npy --weight dw_broken.npy --output dw_broken_out.npy
+expect_output "filters 0 and 1 (pair 0 of its pairs) are not a complementary pair"
+# The pairs of a run's pairing file.
+layer=$(python3 -c "import json,sys; print([l for l in json.load(open(sys.argv[1]))['layers'] if l['kind'] == 'pointwise'][0]['layer'])" "$file")
+python3 - "$file" "$layer" <<'PY'
+import json, sys, struct, random
+d = json.load(open(sys.argv[1]))
+entry = [l for l in d["layers"] if l["layer"] == sys.argv[2]][0]
+random.seed(9)
+filters, depth = entry["filters"], entry["depth"]
+rows = [None] * filters
+for a, b in entry["pairs"]:
+    free = [2 * random.randint(-7, 7) + 1 for _ in range(depth)]  # offset binary: odd codes, the pair's are -d
+    free[0] = 15
+    rows[a], rows[b] = free, [-c for c in free]
+if entry["unpaired"] >= 0:
+    rows[entry["unpaired"]] = [1] * depth
+def npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+npy("file_weight.npy", (filters, depth, 1, 1), [c / 16 for row in rows for c in row])
+npy("file_input.npy", (1, depth, 3, 3), [random.random() for _ in range(depth * 9)])
+PY
+printf 'layer: {type: conv2d, mode: simulate, pairing_file: %s, pairing_layer: %s}\nquantization: {weight_bits: 4, weight_granularity: per_tensor}\nmacro: {type: ddc_pim}\n' "$file" "$layer" > file_pairs.yaml
+expect_exit 0 layer --config file_pairs.yaml --input file_input.npy --weight file_weight.npy --output file.npy
+expect_output "filter pairs (offset_binary) stored in shared cells, each checked by the macro"
+expect_output "CSNR against the integer reference: exact"
+# Pairs where they cannot be: exit 2 naming the key.
+sed 's/type: ddc_pim/type: digital_sram/' pairs.yaml > pairs_digital.yaml
+expect_exit 2 layer --config pairs_digital.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
+expect_output "key 'layer.pairs': expected simulate mode on a macro that stores complementary pairs (ddc_pim), found simulate mode on digital_sram"
+sed 's/\[4, 5\]\]/[4, 9]]/' pairs.yaml > pairs_range.yaml
+expect_exit 2 layer --config pairs_range.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
+expect_output "key 'layer.pairs': filter 9 of pair [4, 9] is out of range [0, 6)"
+sed 's/\[4, 5\]\]/[4, 4]]/' pairs.yaml > pairs_same.yaml
+expect_exit 2 layer --config pairs_same.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
+expect_output "key 'layer.pairs[2]': expected two different filter indices [free, tied], found [4, 4]"
+sed "s/pairing_layer: $layer/pairing_layer: no_such_layer/" file_pairs.yaml > file_missing.yaml
+expect_exit 2 layer --config file_missing.yaml --input file_input.npy --weight file_weight.npy --output x.npy
+expect_output "key 'layer.pairing_layer': expected a layer of $file, found 'no_such_layer'"
 echo "ddc_pim: ok"

@@ -35,6 +35,43 @@ expect_exit 0 layer --config conv5.yaml --input cx.npy --weight cw.npy --bias cb
 expect_output " dB"
 ! cmp -s lossy.npy ref.npy || fail "a 5-bit ADC gave the exact result"
 
+# "Exact" is exact past 2^24 (issue 25): a K = 4096 linear layer whose codes are the values
+# themselves (activations 0..255 with a 255, weights up to 127 in each row: both steps are 1), so that
+# the output is Σ x w itself, which Python sums in integers and rounds once to float32. An fp32 GEMM
+# of the whole depth gets some of these outputs wrong by tens of units.
+python3 - <<'PY'
+import random, struct
+random.seed(11)
+def npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+rows, depth, outs = 6, 4096, 4
+x = [[random.randint(200, 255) for _ in range(depth)] for _ in range(rows)]
+w = [[random.randint(100, 127) for _ in range(depth)] for _ in range(outs)]
+x[0][0] = 255
+for row in w:
+    row[0] = 127
+npy("big_x.npy", (rows, depth), [v for row in x for v in row])
+npy("big_w.npy", (outs, depth), [v for row in w for v in row])
+exact = [sum(a * b for a, b in zip(xr, wr)) for xr in x for wr in w]
+assert max(exact) > 2 ** 24
+npy("big_expected.npy", (rows, outs), exact)  # struct rounds each to the nearest float32
+PY
+for macro in ddc_pim digital_sram; do
+  printf 'layer: {type: linear, mode: %s}\nquantization: {weight_bits: 8, activation_bits: 8, activation_sign: unsigned}\nmacro: {type: %s}\n' \
+    simulate $macro > big_$macro.yaml
+  expect_exit 0 layer --config big_$macro.yaml --input big_x.npy --weight big_w.npy --output big_$macro.npy
+  expect_output "CSNR against the integer reference: exact"
+  cmp -s <(tail -c 96 big_$macro.npy) <(tail -c 96 big_expected.npy) ||
+    fail "$macro: the K = 4096 outputs are not the exact integer sums: $(read_npy big_$macro.npy | head -3) vs $(read_npy big_expected.npy | head -3)"
+done
+sed 's/mode: simulate/mode: quantized/' big_ddc_pim.yaml > big_q.yaml
+expect_exit 0 layer --config big_q.yaml --input big_x.npy --weight big_w.npy --output big_q.npy
+cmp -s <(tail -c 96 big_q.npy) <(tail -c 96 big_expected.npy) || fail "quantized mode: the K = 4096 outputs are not the exact integer sums"
+
 # Bad input: each exits 2 and names the problem.
 write_npy bad_w.npy 8,15,3,3 "[0.0] * n"
 expect_exit 2 layer --config conv.yaml --input cx.npy --weight bad_w.npy --output o.npy

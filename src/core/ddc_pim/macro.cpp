@@ -101,9 +101,11 @@ void DdcPimMacro::forward(const ProductShape& shape, const int32_t* x, const int
     const int32_t* w_qbar = w_q + depth;
     for (int64_t k = 0; k < depth; ++k) {
       if (w_qbar[k] != complement_code(w_q[k], spec_.encoding())) {
-        throw std::invalid_argument("column " + std::to_string(2 * p + 1) + " is not the " + to_string(spec_.encoding()) +
-                                    " complement of column " + std::to_string(2 * p) + " at row " + std::to_string(k) +
-                                    ": the pair cannot share cells");
+        throw PairNotStorable("column " + std::to_string(2 * p + 1) + " (code " + std::to_string(w_qbar[k]) + ") is not the " +
+                                  to_string(spec_.encoding()) + " complement of column " + std::to_string(2 * p) +
+                                  " (code " + std::to_string(w_q[k]) + ") at row " + std::to_string(k) +
+                                  ": the pair cannot share cells",
+                              p, k);
       }
     }
   }

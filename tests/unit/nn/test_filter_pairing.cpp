@@ -1,10 +1,14 @@
 // FCC's tie in the layers (LayerQuantSpec::pairing): tied filters are exact complements of their
 // free filters after quantization, in both encodings, and a paired network on the ddc_pim macro
 // equals its integer reference and its bit-accurate forward.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "core/ddc_pim/macro.h"
+#include "core/error.h"
 #include "nn/quant_layers.h"
 
 namespace bitline::nn {
@@ -88,6 +92,91 @@ TEST(FilterPairing, APairedDepthwiseLayerOnDdcPimEqualsItsIntegerReferenceAndCou
   const auto one = core::ddc_pim::DdcPimMacro(core::ddc_pim::Spec{}).count(channel).total(core::EventKind::RowDrive);
   EXPECT_EQ(conv->simulation_stats().events.total(core::EventKind::RowDrive), 8 * one);
   EXPECT_EQ(conv->last_products().filter_pairs, 3);
+}
+
+// ---- the pairs through the macro's Q/Q̄ datapath (`bitline layer`, issue 25) -------------------
+
+// A layer in simulate mode on ddc_pim that runs the macro (not the lossless shortcut) with `pairing`,
+// after a calibration pass on x; returns the quantized-mode output of the same layer with the same
+// (tied) pairing first when `reference` is given.
+template <class Layer>
+torch::Tensor run_paired(Layer& layer, const torch::Tensor& x, std::shared_ptr<FilterPairing> pairing,
+                         torch::Tensor* reference = nullptr) {
+  LayerQuantSpec spec;
+  spec.mode = LayerMode::Quantized;
+  spec.weight_bits = 4;
+  spec.pairing = pairing;
+  layer->set_spec(spec);
+  layer->set_observer_phase(ObserverPhase::Calibrate);
+  layer->forward(x);
+  layer->set_observer_phase(ObserverPhase::Frozen);
+  torch::NoGradGuard no_grad;
+  if (reference != nullptr) *reference = layer->forward(x);
+  spec.mode = LayerMode::Simulate;
+  spec.macro = std::make_shared<core::ddc_pim::DdcPimSpec>(core::ddc_pim::Spec{});
+  spec.run_lossless_macros = true;
+  layer->set_spec(spec);
+  layer->reset_simulation_stats();
+  return layer->forward(x);
+}
+
+TEST(FilterPairing, TiedPairsRunThroughTheDatapathEqualTheIntegerReference) {
+  torch::manual_seed(4);
+  for (const auto encoding : {core::PairEncoding::TwosComplement, core::PairEncoding::OffsetBinary}) {
+    SCOPED_TRACE(core::to_string(encoding));
+    QLinear linear(QLinearOptions{40, 8, false});
+    QConv2d pointwise(QConv2dOptions{6, 8, 1, 1, 0, 1, 1, false});
+    QConv2d depthwise(QConv2dOptions{8, 8, 3, 1, 1, 1, 8, false});
+    torch::Tensor reference;
+    EXPECT_TRUE(torch::equal(run_paired(linear, torch::rand({3, 40}), pairing_of(encoding), &reference), reference));
+    EXPECT_TRUE(torch::equal(run_paired(pointwise, torch::rand({2, 6, 4, 4}), pairing_of(encoding), &reference), reference));
+    EXPECT_TRUE(torch::equal(run_paired(depthwise, torch::rand({2, 8, 5, 5}), pairing_of(encoding), &reference), reference));
+    EXPECT_TRUE(std::isinf(depthwise->simulation_stats().csnr_db()));
+    EXPECT_GT(depthwise->simulation_stats().events.total(core::EventKind::RowDrive), 0);
+  }
+}
+
+TEST(FilterPairing, GivenPairsThatAreNotComplementsAreRefusedByTheMacroNamingTheFilters) {
+  torch::manual_seed(5);
+  auto given = pairing_of(core::PairEncoding::TwosComplement);
+  given->tied = false;  // each filter keeps its own (random) weights
+  QLinear linear(QLinearOptions{40, 8, false});
+  QConv2d depthwise(QConv2dOptions{8, 8, 3, 1, 1, 1, 8, false});
+  const auto message_of = [&](auto& layer, const torch::Tensor& x) {
+    try {
+      run_paired(layer, x, given);
+    } catch (const InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  EXPECT_THAT(message_of(linear, torch::rand({3, 40})),
+              ::testing::HasSubstr("filters 0 and 3 (pair 0 of its pairs) are not a complementary pair: the ddc_pim macro "
+                                   "cannot store them in shared cells (twos_complement, weight 0 of 40)"));
+  EXPECT_THAT(message_of(depthwise, torch::rand({2, 8, 5, 5})), ::testing::HasSubstr("filters 0 and 3"));
+}
+
+TEST(FilterPairing, GivenPairsThatAreComplementsPassTheMacro) {
+  // Weights whose 4-bit codes are complements by construction: w_b = -w_a - Δ on a shared scale.
+  torch::manual_seed(6);
+  QLinear linear(QLinearOptions{12, 4, false});
+  torch::NoGradGuard no_grad;
+  // Free codes in [-7, 6], -7 taken: the free filters' range is 1 and the complements -c - 1 stay in
+  // [-7, 6], on the symmetric 4-bit grid of step Δ = 1/7.
+  const double step = 1.0 / 7;
+  auto codes = torch::randint(-7, 7, {4, 12}).to(torch::kFloat32);
+  codes[0][0] = -7;
+  codes[2][0] = -7;
+  codes[1] = -codes[0] - 1;
+  codes[3] = -codes[2] - 1;
+  linear->weight.copy_(codes * step);
+  auto given = std::make_shared<FilterPairing>();
+  given->pairs = {{0, 1}, {2, 3}};
+  given->tied = false;
+  const auto x = torch::rand({3, 12});
+  const auto simulated = run_paired(linear, x, given);
+  EXPECT_TRUE(std::isinf(linear->simulation_stats().csnr_db()));
+  EXPECT_EQ(simulated.sizes(), (std::vector<int64_t>{3, 4}));
 }
 
 }  // namespace

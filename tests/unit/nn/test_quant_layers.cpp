@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/digital_sram/digital_sram.h"
 #include "core/error.h"
 #include "core/quantizer.h"
 
@@ -246,6 +247,107 @@ TEST(QMatmul, QuantizesBothOperands) {
   EXPECT_FALSE(quantized.equal(reference));
   EXPECT_LT((quantized - reference).abs().max().item<float>(), 0.2f);
   EXPECT_EQ(product->last_macs_per_sample(), 3 * 4 * 5 * 4);
+}
+
+// ---- the exact integer reference (issue 25) ----------------------------------------------------
+
+// Positive codes near the grid's top (of a signed or unsigned grid), so that sums pass 2^24 and an
+// fp32 GEMM of the whole depth rounds them.
+OperandCodes large_codes(std::vector<int64_t> shape, int bits, bool is_signed, uint64_t seed) {
+  torch::manual_seed(seed);
+  const double top = is_signed ? std::ldexp(1.0, bits - 1) - 1 : std::ldexp(1.0, bits) - 1;
+  auto codes = torch::randint(static_cast<int64_t>(top * 0.75), static_cast<int64_t>(top) + 1, shape).to(torch::kFloat32);
+  return {codes, torch::ones({}), is_signed, bits};
+}
+
+// Σ_k x[r, k] w[c, k] in int64, the naive way: the independent reference.
+torch::Tensor int64_rows_product(const torch::Tensor& x, const torch::Tensor& w) {
+  const auto xi = x.to(torch::kInt64).contiguous(), wi = w.to(torch::kInt64).contiguous();
+  auto out = torch::zeros({x.size(0), w.size(0)}, torch::kInt64);
+  const int64_t* xp = xi.data_ptr<int64_t>();
+  const int64_t* wp = wi.data_ptr<int64_t>();
+  int64_t* op = out.data_ptr<int64_t>();
+  const int64_t depth = x.size(1);
+  for (int64_t r = 0; r < x.size(0); ++r) {
+    for (int64_t c = 0; c < w.size(0); ++c) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < depth; ++k) sum += xp[r * depth + k] * wp[c * depth + k];
+      op[r * w.size(0) + c] = sum;
+    }
+  }
+  return out;
+}
+
+TEST(ExactIntegerProduct, LinearPast2To24EqualsTheInt64SumRoundedOnce) {
+  torch::NoGradGuard no_grad;
+  const int64_t depth = 4096;  // W8A8: 4096 * 255 * 128 > 2^27
+  const auto x = large_codes({24, depth}, 8, false, 1), w = large_codes({6, depth}, 8, true, 2);
+  const auto linear = [](const torch::Tensor& a, const torch::Tensor& b) { return torch::nn::functional::linear(a, b); };
+  const auto exact = int64_rows_product(x.codes, w.codes);
+  ASSERT_GT(exact.abs().max().item<int64_t>(), int64_t{1} << 24);
+  // The data is hard enough: the plain fp32 product misses some outputs.
+  EXPECT_FALSE(torch::equal(linear(x.codes, w.codes), exact.to(torch::kFloat32)));
+  const auto product = exact_integer_product(linear, x, w, depth, 1, 1, depth);
+  EXPECT_TRUE(torch::equal(product, exact.to(torch::kFloat64).to(torch::kFloat32)));
+}
+
+TEST(ExactIntegerProduct, ConvSlicesByChannelGroupedConvGoesToFp64) {
+  torch::NoGradGuard no_grad;
+  const auto x = large_codes({2, 64, 6, 6}, 8, false, 3);
+  for (const int64_t groups : {int64_t{1}, int64_t{2}}) {
+    SCOPED_TRACE(groups);
+    const auto w = large_codes({4, 64 / groups, 3, 3}, 8, true, 4);
+    const auto conv = [&](const torch::Tensor& a, const torch::Tensor& b) { return torch::conv2d(a, b, torch::Tensor(), torch::IntArrayRef{1}, torch::IntArrayRef{0}, torch::IntArrayRef{1}, groups); };
+    // The reference: each output pixel's dot product in int64 (3x3 patches, the group's channels).
+    const auto patches = torch::nn::functional::unfold(x.codes, torch::nn::functional::UnfoldFuncOptions(3));  // [2, 64*9, 16]
+    const int64_t group_depth = 64 / groups * 9;
+    auto expected = torch::empty({2, 4, 16}, torch::kInt64);
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t b = 0; b < 2; ++b) {
+        const auto rows = patches[b].slice(0, g * group_depth, (g + 1) * group_depth).t();  // [16, group_depth]
+        const auto filters = w.codes.slice(0, g * 4 / groups, (g + 1) * 4 / groups).reshape({4 / groups, group_depth});
+        expected[b].slice(0, g * 4 / groups, (g + 1) * 4 / groups).copy_(int64_rows_product(rows, filters).t());
+      }
+    }
+    const auto product = exact_integer_product(conv, x, w, group_depth, 1, 1, groups == 1 ? 64 : 0);
+    EXPECT_TRUE(torch::equal(product.reshape({2, 4, 16}), expected.to(torch::kFloat64).to(torch::kFloat32)));
+  }
+}
+
+TEST(ExactIntegerProduct, SmallDepthsKeepTheSingleFp32Product) {
+  torch::NoGradGuard no_grad;
+  const auto x = large_codes({5, 300}, 8, false, 5), w = large_codes({3, 300}, 8, true, 6);  // 300 * 255 * 128 < 2^24
+  int calls = 0;
+  const auto counted = [&](const torch::Tensor& a, const torch::Tensor& b) {
+    ++calls;
+    EXPECT_EQ(a.scalar_type(), torch::kFloat32);
+    return torch::nn::functional::linear(a, b);
+  };
+  const auto product = exact_integer_product(counted, x, w, 300, 1, 1, 300);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(torch::equal(product, int64_rows_product(x.codes, w.codes).to(torch::kFloat32)));
+}
+
+TEST(QLinear, ALosslessMacroRunEqualsTheReferencePast2To24) {
+  // digital_sram's datapath sums in int64, apart from the reference's GEMM: with the macro run
+  // (run_lossless_macros), its result must equal the quantized mode's, and the CSNR be exact.
+  torch::manual_seed(7);
+  QLinear layer(QLinearOptions{4096, 8, /*bias=*/false});
+  torch::NoGradGuard no_grad;
+  layer->weight.copy_(torch::rand({8, 4096}) * 0.5 + 0.5);  // all positive: the sums grow with K
+  const auto x = torch::rand({4, 4096}) * 0.25 + 0.75;
+  observe_once(layer, x);
+  layer->set_spec(quantized_spec(8, 8));
+  const auto quantized = layer->forward(x);
+  auto spec = quantized_spec(8, 8);
+  spec.mode = LayerMode::Simulate;
+  spec.macro = std::make_shared<core::digital_sram::DigitalSramSpec>(core::digital_sram::Spec{});
+  spec.run_lossless_macros = true;
+  layer->set_spec(spec);
+  const auto simulated = layer->forward(x);
+  EXPECT_TRUE(torch::equal(simulated, quantized));
+  EXPECT_TRUE(std::isinf(layer->simulation_stats().csnr_db())) << layer->simulation_stats().csnr_db();
+  EXPECT_GT(layer->simulation_stats().events.total(core::EventKind::ArrayActivation), 0);  // the macro ran
 }
 
 }  // namespace
