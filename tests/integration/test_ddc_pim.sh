@@ -102,15 +102,11 @@ expect_exit 0 eval --config ddc.yaml --no-progress
 # ---- bitline layer: filter pairs through the macro's Q/Q̄ datapath (issue 25) ----------------------
 # Weights whose 4-bit two's-complement codes are complements by construction (w_b = -w_a - Δ, Δ = 1/7:
 # every code in [-7, 6], -7 taken, so that the per-tensor range is 1 for every filter).
-python3 - <<'PY'
-import random, struct
+python3 - "$SOURCE_DIR/tests/integration" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
 random.seed(5)
-def npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack("<%df" % len(values), *values))
+from npy_file import write_float32 as npy
 depth = 24
 codes = []
 for pair in range(3):
@@ -158,8 +154,9 @@ expect_exit 2 layer --config dw_pairs.yaml --input dw_input.npy --weight dw_brok
 expect_output "filters 0 and 1 (pair 0 of its pairs) are not a complementary pair"
 # The pairs of a run's pairing file.
 layer=$(python3 -c "import json,sys; print([l for l in json.load(open(sys.argv[1]))['layers'] if l['kind'] == 'pointwise'][0]['layer'])" "$file")
-python3 - "$file" "$layer" <<'PY'
-import json, sys, struct, random
+python3 - "$file" "$layer" "$SOURCE_DIR/tests/integration" <<'PY'
+import json, sys, random
+sys.path.insert(0, sys.argv[3])
 d = json.load(open(sys.argv[1]))
 entry = [l for l in d["layers"] if l["layer"] == sys.argv[2]][0]
 random.seed(9)
@@ -171,12 +168,7 @@ for a, b in entry["pairs"]:
     rows[a], rows[b] = free, [-c for c in free]
 if entry["unpaired"] >= 0:
     rows[entry["unpaired"]] = [1] * depth
-def npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack("<%df" % len(values), *values))
+from npy_file import write_float32 as npy
 npy("file_weight.npy", (filters, depth, 1, 1), [c / 16 for row in rows for c in row])
 npy("file_input.npy", (1, depth, 3, 3), [random.random() for _ in range(depth * 9)])
 PY
@@ -185,16 +177,16 @@ expect_exit 0 layer --config file_pairs.yaml --input file_input.npy --weight fil
 expect_output "filter pairs (offset_binary) stored in shared cells, each checked by the macro"
 expect_output "CSNR against the integer reference: exact"
 # Pairs where they cannot be: exit 2 naming the key.
-sed 's/type: ddc_pim/type: digital_sram/' pairs.yaml > pairs_digital.yaml
-expect_exit 2 layer --config pairs_digital.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
-expect_output "key 'layer.pairs': expected simulate mode on a macro that stores complementary pairs (ddc_pim), found simulate mode on digital_sram"
-sed 's/\[4, 5\]\]/[4, 9]]/' pairs.yaml > pairs_range.yaml
-expect_exit 2 layer --config pairs_range.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
-expect_output "key 'layer.pairs': filter 9 of pair [4, 9] is out of range [0, 6)"
-sed 's/\[4, 5\]\]/[4, 4]]/' pairs.yaml > pairs_same.yaml
-expect_exit 2 layer --config pairs_same.yaml --input pw_input.npy --weight pw_weight.npy --output x.npy
-expect_output "key 'layer.pairs[2]': expected two different filter indices [free, tied], found [4, 4]"
-sed "s/pairing_layer: $layer/pairing_layer: no_such_layer/" file_pairs.yaml > file_missing.yaml
-expect_exit 2 layer --config file_missing.yaml --input file_input.npy --weight file_weight.npy --output x.npy
-expect_output "key 'layer.pairing_layer': expected a layer of $file, found 'no_such_layer'"
+refused_pairs() {  # refused_pairs CONFIG SED_SCRIPT INPUT WEIGHT MESSAGE
+  sed "$2" "$1" > refused.yaml
+  expect_exit 2 layer --config refused.yaml --input "$3" --weight "$4" --output x.npy
+  expect_output "$5"
+}
+refused_pairs pairs.yaml 's/type: ddc_pim/type: digital_sram/' pw_input.npy pw_weight.npy \
+  "key 'layer.pairs': expected simulate mode on a macro that stores complementary pairs (ddc_pim), found simulate mode on digital_sram"
+refused_pairs pairs.yaml 's/\[4, 5\]\]/[4, 9]]/' pw_input.npy pw_weight.npy "key 'layer.pairs': filter 9 of pair [4, 9] is out of range [0, 6)"
+refused_pairs pairs.yaml 's/\[4, 5\]\]/[4, 4]]/' pw_input.npy pw_weight.npy \
+  "key 'layer.pairs[2]': expected two different filter indices [free, tied], found [4, 4]"
+refused_pairs file_pairs.yaml "s/pairing_layer: $layer/pairing_layer: no_such_layer/" file_input.npy file_weight.npy \
+  "key 'layer.pairing_layer': expected a layer of $file, found 'no_such_layer'"
 echo "ddc_pim: ok"

@@ -39,15 +39,11 @@ expect_output " dB"
 # themselves (activations 0..255 with a 255, weights up to 127 in each row: both steps are 1), so that
 # the output is Σ x w itself, which Python sums in integers and rounds once to float32. An fp32 GEMM
 # of the whole depth gets some of these outputs wrong by tens of units.
-python3 - <<'PY'
-import random, struct
+python3 - "$SOURCE_DIR/tests/integration" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
 random.seed(11)
-def npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(tuple(shape)),)
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack("<%df" % len(values), *values))
+from npy_file import write_float32 as npy
 rows, depth, outs = 6, 4096, 4
 x = [[random.randint(200, 255) for _ in range(depth)] for _ in range(rows)]
 w = [[random.randint(100, 127) for _ in range(depth)] for _ in range(outs)]
