@@ -262,12 +262,17 @@ torch::Tensor exact_integer_product(const CodeProduct& product, const OperandCod
   if (units <= 0 || units_per_slice < 1) {
     return product(x.codes.to(torch::kFloat64), w.codes.to(torch::kFloat64)).to(torch::kFloat32);
   }
-  torch::Tensor sum;
-  for (int64_t first = 0; first < units; first += units_per_slice) {
-    const int64_t count = std::min(units_per_slice, units - first);
-    auto part = product(x.codes.narrow(x_axis, first, count), w.codes.narrow(w_axis, first, count)).to(torch::kFloat64);
-    sum = sum.defined() ? sum.add_(part) : part;
-  }
+  // Slices of equal size (the same work as one product); each slice's sum is exact in fp32.
+  const int64_t slices = (units + units_per_slice - 1) / units_per_slice;
+  const int64_t per_slice = (units + slices - 1) / slices;
+  const auto part = [&](int64_t slice) {
+    const int64_t first = slice * per_slice, count = std::min(per_slice, units - first);
+    return product(x.codes.narrow(x_axis, first, count), w.codes.narrow(w_axis, first, count));
+  };
+  // Two exact fp32 sums add with one rounding (IEEE addition rounds correctly): no fp64 needed.
+  if (slices == 2) return part(0).add_(part(1));
+  torch::Tensor sum = part(0).to(torch::kFloat64);
+  for (int64_t slice = 1; slice < slices; ++slice) sum.add_(part(slice).to(torch::kFloat64));
   return sum.to(torch::kFloat32);
 }
 

@@ -292,15 +292,20 @@ TEST(ExactIntegerProduct, LinearPast2To24EqualsTheInt64SumRoundedOnce) {
 }
 
 TEST(ExactIntegerProduct, ConvSlicesByChannelGroupedConvGoesToFp64) {
+  // 96 channels of 3x3: K = 864, past 2^24; ungrouped, two slices of 48 channels (their exact fp32
+  // sums added with one rounding); grouped (2 x 48 channels): in fp64 at once.
   torch::NoGradGuard no_grad;
-  const auto x = large_codes({2, 64, 6, 6}, 8, false, 3);
+  const int64_t channels = 96;
+  const auto x = large_codes({2, channels, 6, 6}, 8, false, 3);
   for (const int64_t groups : {int64_t{1}, int64_t{2}}) {
     SCOPED_TRACE(groups);
-    const auto w = large_codes({4, 64 / groups, 3, 3}, 8, true, 4);
-    const auto conv = [&](const torch::Tensor& a, const torch::Tensor& b) { return torch::conv2d(a, b, torch::Tensor(), torch::IntArrayRef{1}, torch::IntArrayRef{0}, torch::IntArrayRef{1}, groups); };
+    const int64_t group_in = channels / groups, group_depth = group_in * 9;
+    const auto w = large_codes({4, group_in, 3, 3}, 8, true, 4);
+    const auto conv = [&](const torch::Tensor& a, const torch::Tensor& b) {
+      return torch::conv2d(a, b, torch::Tensor(), torch::IntArrayRef{1}, torch::IntArrayRef{0}, torch::IntArrayRef{1}, groups);
+    };
     // The reference: each output pixel's dot product in int64 (3x3 patches, the group's channels).
-    const auto patches = torch::nn::functional::unfold(x.codes, torch::nn::functional::UnfoldFuncOptions(3));  // [2, 64*9, 16]
-    const int64_t group_depth = 64 / groups * 9;
+    const auto patches = torch::nn::functional::unfold(x.codes, torch::nn::functional::UnfoldFuncOptions(3));  // [2, 96*9, 16]
     auto expected = torch::empty({2, 4, 16}, torch::kInt64);
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t b = 0; b < 2; ++b) {
@@ -309,7 +314,8 @@ TEST(ExactIntegerProduct, ConvSlicesByChannelGroupedConvGoesToFp64) {
         expected[b].slice(0, g * 4 / groups, (g + 1) * 4 / groups).copy_(int64_rows_product(rows, filters).t());
       }
     }
-    const auto product = exact_integer_product(conv, x, w, group_depth, 1, 1, groups == 1 ? 64 : 0);
+    if (groups == 1) ASSERT_GT(expected.max().item<int64_t>(), int64_t{1} << 24);
+    const auto product = exact_integer_product(conv, x, w, group_depth, 1, 1, groups == 1 ? channels : 0);
     EXPECT_TRUE(torch::equal(product.reshape({2, 4, 16}), expected.to(torch::kFloat64).to(torch::kFloat32)));
   }
 }
