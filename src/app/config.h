@@ -459,7 +459,7 @@ void describe(V& v, SingleLayerConfig& c) {
               .choices({"twos_complement", "offset_binary"}));
   v.field("pairing_file", c.pairing_file,
           Doc("instead of `pairs`: a DDC-PIM pairing file (pairing-<hash>.json of a run's checkpoint directory), whose "
-              "layer `pairing_layer` gives the pairs and the encoding"));
+              "layer `pairing_layer` gives the pairs and the encoding (a path relative to the working directory, as data.path)"));
   v.field("pairing_layer", c.pairing_layer, Doc("the layer of `pairing_file` whose pairs the layer takes"));
 }
 

@@ -166,10 +166,12 @@ expect_exit 2 multiplier --format bf16 --variants or --output-dir /proc/self
 expect_output "--output-dir: expected a new or empty directory"
 expect_exit 2 multiplier --format bf16 --variants or --output-dir ''
 expect_output "--output-dir: expected a directory path for the output files, found ''"
-# A folder that exists but is read-only for the user: as root, the commands run as nobody.
+# A folder that exists but is read-only for the user: as root, the commands run as nobody, on a copy
+# of the binary and files in this test's folder (the checkout may be closed to other users).
 chmod 755 "$WORK"
 mkdir -p ro_out && chmod 555 ro_out
-printf 'base: %s\nexperiment: {run_dir: ro_out}\n' "$SOURCE_DIR/configs/hardware/daism_chip.yaml" > daism_chip.yaml
+cp "$BITLINE" bitline_copy
+printf 'experiment: {run_dir: ro_out}\nmacros: [{name: daism, type: daism}]\n' > daism_chip.yaml
 printf 'adc: {bits: 6}\noutput_dir: ro_out\n' > adc_ro.yaml
 printf 'model: {name: cnn}\nmacros: [{name: asim, type: analog_sram}]\nexperiment: {run_dir: ro_out}\n' > cost_ro.yaml
 unprivileged() { if [[ $(id -u) -eq 0 ]]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
@@ -177,7 +179,7 @@ expect_unwritable() {  # expect_unwritable MESSAGE ARGS...: the command, as a us
   local message=$1
   shift
   set +e
-  unprivileged "$BITLINE" "$@" > out.txt 2>&1
+  unprivileged "$WORK/bitline_copy" "$@" > out.txt 2>&1
   local got=$?
   set -e
   [[ $got -eq 2 ]] || { cat out.txt >&2; fail "bitline $* into a read-only folder exited $got, expected 2"; }
