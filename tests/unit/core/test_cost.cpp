@@ -217,7 +217,8 @@ TEST(CostModel, AnAdcWithItsOwnEnergyModelPricesItsConversionsWithIt) {
 
 TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
   // A conv layer with groups as `count` products of one sample: the cost model's events equal the
-  // sum of the events Engine::matmul records on data, product by product.
+  // sum of the events the engine's reference path counts as it computes, product by product (the SIMD
+  // kernel would report count() itself).
   std::mt19937 rng(3);
   AnalogLayer layer;
   layer.name = "conv";
@@ -235,7 +236,7 @@ TEST(CostModel, EventCountsEqualWhatTheSimulationRecords) {
     for (auto& v : x) v = static_cast<int32_t>(rng() % 256);
     for (auto& v : w) v = static_cast<int32_t>(rng() % 255) - 127;
     std::vector<float> out(static_cast<std::size_t>(layer.shape.rows * layer.shape.cols));
-    engine.matmul(layer.shape, x.data(), w.data(), {static_cast<uint64_t>(g), 0, 20}, out.data(), &recorded);
+    engine.matmul_reference(layer.shape, x.data(), w.data(), {static_cast<uint64_t>(g), 0, 20}, out.data(), &recorded);
   }
   Hardware hardware;
   const NetworkCost cost = evaluate(hardware, {layer});
@@ -254,13 +255,30 @@ TEST(CostModel, LayersThatDoNotFitFoldAndReloadTheirWeights) {
   EXPECT_EQ(cost.layers[0].macros, 4);
   EXPECT_EQ(cost.layers[0].folds, 2);
   EXPECT_NEAR(part(cost.energy_pj, Part::WeightWrite), 64 * 4 * 2 * 0.1, 1e-9);  // every weight bit once
+  // 4 row tiles of 16 rows, one per macro: each macro activates its tile 3 rows x 2 input chunks = 6
+  // times, 2 cycles each (2 columns per ADC, one 10 ns conversion at 100 MHz), once per fold; then each
+  // fold writes its 16 rows, one per cycle: 6 x 2 x 2 folds + 2 x 16.
+  EXPECT_DOUBLE_EQ(cost.layers[0].cycles, 6 * 2 * 2 + 2 * 16);
   // Same layer with room for it: resident, and spare macros replicate it.
   hardware.macros_per_tile = 8;
   const NetworkCost roomy = evaluate(hardware, {layer});
   EXPECT_TRUE(roomy.weights_resident);
   EXPECT_EQ(roomy.layers[0].replicas, 2);
+  EXPECT_DOUBLE_EQ(roomy.layers[0].cycles, 6.0 * 2 / 2);  // two copies share the rows; no writes
   EXPECT_EQ(part(roomy.energy_pj, Part::WeightWrite), 0.0);
   EXPECT_LT(roomy.layers[0].latency_ns, cost.layers[0].latency_ns);
+}
+
+TEST(CostModel, GroupedProductsShareAMacroUpToItsRowsAndColumns) {
+  // 8 products of one output column each (a depthwise layer's channels), W2: 2 physical columns each,
+  // 4 side by side in the 8 columns of the small chip's macro; each in its own rows (one input stream
+  // per row). Depth 2: 16 / 2 = 8 fit by rows, 4 by columns: 2 macros. Depth 8: 16 / 8 = 2 by rows: 4.
+  auto layer = small_layer();
+  layer.count = 8;
+  layer.shape = {3, 1, 2, 1};
+  EXPECT_EQ(evaluate(small_chip(), {layer}).layers[0].macros, 8 / 4);
+  layer.shape = {3, 1, 8, 1};
+  EXPECT_EQ(evaluate(small_chip(), {layer}).layers[0].macros, 8 / 2);
 }
 
 TEST(CostModel, ComponentsScaleWithTheTechnology) {

@@ -1,5 +1,6 @@
-// DDC-PIM's filter pairing (core/ddc_pim/pairing.h): the exact matching against a brute-force
-// optimum on small layers, odd counts, the greedy option and the two encodings' complements.
+// DDC-PIM's filter pairing (core/ddc_pim/pairing.h): pair costs against hand computations, the exact
+// matching against a brute-force optimum on small layers, odd counts, the greedy option and the two
+// encodings' complements.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -20,6 +21,18 @@ std::vector<int32_t> random_codes(int64_t filters, int64_t depth, uint32_t seed)
   return codes;
 }
 
+// A pair's cost from its definition (papers.md §2(b), step 2): the squared distance of a + b from the
+// complement sum, Σ_k (a_k + b_k - complement_sum)², written out here so that the brute force does not
+// depend on the function under test.
+int64_t naive_pair_cost(const int32_t* a, const int32_t* b, int64_t depth, int64_t complement_sum) {
+  int64_t cost = 0;
+  for (int64_t k = 0; k < depth; ++k) {
+    const int64_t distance = int64_t{a[k]} + int64_t{b[k]} - complement_sum;
+    cost += distance * distance;
+  }
+  return cost;
+}
+
 // The least total cost over every way to pair the filters (one left out when their count is odd).
 int64_t brute_force_cost(const std::vector<int32_t>& codes, int64_t depth, std::vector<int64_t> left, int64_t sum) {
   if (left.size() < 2) return 0;
@@ -37,11 +50,36 @@ int64_t brute_force_cost(const std::vector<int32_t>& codes, int64_t depth, std::
     auto rest = left;
     rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(partner));
     rest.erase(rest.begin());
-    const int64_t cost = complement_cost(&codes[static_cast<std::size_t>(first * depth)],
+    const int64_t cost = naive_pair_cost(&codes[static_cast<std::size_t>(first * depth)],
                                          &codes[static_cast<std::size_t>(left[partner] * depth)], depth, sum);
     best = std::min(best, cost + brute_force_cost(codes, depth, rest, sum));
   }
   return best;
+}
+
+TEST(DdcPimPairing, PairCostsOfHandComputedFilters) {
+  // Three filters of depth 2 in two's complement (complement sum -1), distances a_k + b_k + 1:
+  //   f0 = (0, 0), f1 = (1, 1), f2 = (2, -1);
+  //   (f0, f1): (2, 2), cost 4 + 4 = 8;  (f0, f2): (3, 0), cost 9 + 0 = 9;  (f1, f2): (4, 1), cost 16 + 1 = 17.
+  // The cheapest pair is (f0, f1) at 8, f2 left alone. (Absolute distances would cost 4, 3 and 5 and pair
+  // f0 with f2 instead.)
+  const std::vector<int32_t> codes = {0, 0, 1, 1, 2, -1};
+  const int64_t sum = complement_sum_twos_complement();
+  EXPECT_EQ(sum, -1);  // ~w = -w - 1
+  EXPECT_EQ(complement_cost(&codes[0], &codes[2], 2, sum), 8);
+  EXPECT_EQ(complement_cost(&codes[0], &codes[4], 2, sum), 9);
+  EXPECT_EQ(complement_cost(&codes[2], &codes[4], 2, sum), 17);
+  EXPECT_EQ(complement_cost_matrix(codes.data(), 3, 2, sum), (std::vector<int64_t>{0, 8, 9, 8, 0, 17, 9, 17, 0}));
+  for (const Matching matching : {Matching::Exact, Matching::Greedy}) {
+    const auto pairing = pair_filters(codes.data(), 3, 2, sum, matching);
+    EXPECT_EQ(pairing.pairs, (std::vector<std::pair<int64_t, int64_t>>{{0, 1}}));
+    EXPECT_EQ(pairing.unpaired, 2);
+    EXPECT_EQ(pairing.cost, 8);
+  }
+  // Offset binary of 2 bits: ~w = 3 - w (complement sum 3). a = (0, 3), b = (1, 1): distances (-2, 1), cost 5.
+  const std::vector<int32_t> a = {0, 3}, b = {1, 1};
+  EXPECT_EQ(complement_sum_offset_binary(2), 3);
+  EXPECT_EQ(complement_cost(a.data(), b.data(), 2, 3), 4 + 1);
 }
 
 TEST(DdcPimPairing, ExactMatchingEqualsTheBruteForceOptimum) {
@@ -61,8 +99,8 @@ TEST(DdcPimPairing, ExactMatchingEqualsTheBruteForceOptimum) {
         EXPECT_LT(a, b);
         ++seen[static_cast<std::size_t>(a)];
         ++seen[static_cast<std::size_t>(b)];
-        cost += complement_cost(&codes[static_cast<std::size_t>(a * depth)], &codes[static_cast<std::size_t>(b * depth)],
-                                depth, sum);
+        cost += naive_pair_cost(&codes[static_cast<std::size_t>(a * depth)],
+                                &codes[static_cast<std::size_t>(b * depth)], depth, sum);
       }
       if (filters % 2 == 1) {
         ASSERT_GE(pairing.unpaired, 0);
