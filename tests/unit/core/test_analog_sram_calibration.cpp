@@ -23,6 +23,9 @@ TEST(AnalogSramCalibration, FullScaleHoldsThePercentileOfMacs) {
   // the 50th is the floor of one ADC step.
   EXPECT_NEAR(stats.full_scale_fraction(100.0, 255), 0.1, 2.0 / 8192);
   EXPECT_NEAR(stats.full_scale_fraction(50.0, 255), 1.0 / 255, 1e-12);
+  // 99 % of 64 samples is 63.36: holding it takes the 64th, the MAC of 10.
+  EXPECT_NEAR(stats.full_scale_fraction(99.0, 255), 0.1, 2.0 / 8192);
+  EXPECT_NEAR(stats.full_scale_fraction(98.0, 255), 1.0 / 255, 1e-12);  // 62.72: the 63rd, a zero
 }
 
 TEST(AnalogSramCalibration, CalibratedFullScaleClipsAndRefinesTheReadout) {
