@@ -6,9 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "app/experiment.h"
+#include "app/macros/registry.h"
 #include "core/analog_sram/macro_type.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -186,12 +188,167 @@ TEST(ConfigDefaults, ShippedExampleConfigsAreValid) {
   EXPECT_GE(checked, 9);
 }
 
-TEST(ConfigYaml, RoundTripsThroughText) {
-  Config config;
-  config.model.name = "vit";
-  config.data.train_samples = 123;
-  config.quantization.layer_overrides.push_back({{"conv1", "fc*"}, true, false, 4, std::nullopt, std::nullopt, "signed"});
-  EXPECT_EQ(to_yaml(parse_config(to_yaml(config), "roundtrip")), to_yaml(config));
+// A config with non-default values in every section and every macro type, written by hand.
+constexpr const char* kNonDefaultConfig = R"(
+experiment: {name: roundtrip, seed: 7, threads: 3, run_dir: runs/rt, checkpoint_dir: ckpt}
+data: {dataset: cifar10, path: data/cifar, train_samples: 123, test_samples: 45, normalize: false,
+       augment: {random_crop_padding_px: 2, horizontal_flip: true}}
+model: {name: vit, width_multiplier: 0.5, vit: {patch_size: 8, depth: 2, heads: 2, embed_dim: 32}}
+quantization:
+  weight_bits: 6
+  weight_granularity: per_tensor
+  activation_bits: 5
+  activation_sign: signed
+  observer_momentum: 0.2
+  layer_overrides: [{layers: [conv1, "fc*"], keep_float: true, weight_bits: 4, activation_sign: unsigned}]
+macros:
+  - {name: a, type: analog_sram, analog_sram: {rows_per_conversion: 63, input_bits_per_cycle: 2, row_mapping: packed,
+                                               adc: {bits: 6}, noise: {additive_sigma_lsb: 0.25}, seed: 9}}
+  - {name: d, type: digital_sram, digital_sram: {rows_per_activation: 128, input_bits_per_cycle: 4,
+                                                 row_mapping: channel_aligned}}
+  - {name: m, type: daism, daism: {format: fp16, variant: or, k: 1, rounding: nearest_even}}
+  - {name: p, type: ddc_pim, ddc_pim: {rows_per_activation: 64, depthwise_blocks_per_column_group: 4}}
+  - {name: s, type: sot_mram_fp, sot_mram_fp: {format: custom, exponent_bits: 5, mantissa_bits: 10, logic: magic_nor}}
+train: {batch_size: 32, optimizer: adam, momentum: 0.8, weight_decay: 0.001, schedule: multistep, milestones: [0.5],
+        gamma: 0.2, float: {epochs: 3, learning_rate: 0.1}, qat: {epochs: 2, learning_rate: 0.02}}
+evaluation:
+  batch_size: 100
+  runs: [{name: w6a5, mode: quantized}, {name: on_a, mode: simulate, macro: a, compare_to: on_d},
+         {name: on_d, mode: simulate, macro: d}]
+)";
+
+// Each non-default value of kNonDefaultConfig, read from the parsed struct.
+void expect_the_non_default_fields(const Config& c) {
+  EXPECT_EQ(c.experiment.name, "roundtrip");
+  EXPECT_EQ(c.experiment.seed, 7);
+  EXPECT_EQ(c.experiment.threads, 3);
+  EXPECT_EQ(c.experiment.run_dir, "runs/rt");
+  EXPECT_EQ(c.experiment.checkpoint_dir, "ckpt");
+  EXPECT_EQ(c.data.dataset, "cifar10");
+  EXPECT_EQ(c.data.path, "data/cifar");
+  EXPECT_EQ(c.data.train_samples, 123);
+  EXPECT_EQ(c.data.test_samples, 45);
+  EXPECT_FALSE(c.data.normalize);
+  EXPECT_EQ(c.data.augment.random_crop_padding_px, 2);
+  EXPECT_TRUE(c.data.augment.horizontal_flip);
+  EXPECT_EQ(c.model.name, "vit");
+  EXPECT_EQ(c.model.width_multiplier, 0.5);
+  EXPECT_EQ(c.model.vit.patch_size, 8);
+  EXPECT_EQ(c.model.vit.depth, 2);
+  EXPECT_EQ(c.model.vit.heads, 2);
+  EXPECT_EQ(c.model.vit.embed_dim, 32);
+  EXPECT_EQ(c.quantization.weight_bits, 6);
+  EXPECT_EQ(c.quantization.weight_granularity, "per_tensor");
+  EXPECT_EQ(c.quantization.activation_bits, 5);
+  EXPECT_EQ(c.quantization.activation_sign, "signed");
+  EXPECT_EQ(c.quantization.observer_momentum, 0.2);
+  ASSERT_EQ(c.quantization.layer_overrides.size(), 1u);
+  const auto& layer_override = c.quantization.layer_overrides[0];
+  EXPECT_EQ(layer_override.layers, (std::vector<std::string>{"conv1", "fc*"}));
+  EXPECT_EQ(layer_override.keep_float, true);
+  EXPECT_EQ(layer_override.on_macro, std::nullopt);
+  EXPECT_EQ(layer_override.weight_bits, 4);
+  EXPECT_EQ(layer_override.activation_bits, std::nullopt);
+  EXPECT_EQ(layer_override.activation_sign, "unsigned");
+  ASSERT_EQ(c.macros.size(), 5u);
+  std::vector<std::string> names, types;
+  for (const auto& macro : c.macros) {
+    names.push_back(macro.name);
+    types.push_back(macro.type);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "d", "m", "p", "s"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"analog_sram", "digital_sram", "daism", "ddc_pim", "sot_mram_fp"}));
+  const auto& analog = std::get<AnalogSramConfig>(c.macros[0].configs);
+  EXPECT_EQ(analog.rows_per_conversion, 63);
+  EXPECT_EQ(analog.input_bits_per_cycle, 2);
+  EXPECT_EQ(analog.row_mapping, "packed");
+  EXPECT_EQ(analog.adc.bits, 6);
+  EXPECT_EQ(analog.noise.additive_sigma_lsb, 0.25);
+  EXPECT_EQ(analog.seed, 9);
+  const auto& digital = std::get<DigitalSramConfig>(c.macros[1].configs);
+  EXPECT_EQ(digital.rows_per_activation, 128);
+  EXPECT_EQ(digital.input_bits_per_cycle, 4);
+  EXPECT_EQ(digital.row_mapping, "channel_aligned");
+  const auto& daism = std::get<DaismConfig>(c.macros[2].configs);
+  EXPECT_EQ(daism.format, "fp16");
+  EXPECT_EQ(daism.variant, "or");
+  EXPECT_EQ(daism.k, 1);
+  EXPECT_EQ(daism.rounding, "nearest_even");
+  const auto& ddc = std::get<DdcPimConfig>(c.macros[3].configs);
+  EXPECT_EQ(ddc.rows_per_activation, 64);
+  EXPECT_EQ(ddc.depthwise_blocks_per_column_group, 4);
+  const auto& sot = std::get<SotMramFpConfig>(c.macros[4].configs);
+  EXPECT_EQ(sot.format, "custom");
+  EXPECT_EQ(sot.exponent_bits, 5);
+  EXPECT_EQ(sot.mantissa_bits, 10);
+  EXPECT_EQ(sot.logic, "magic_nor");
+  EXPECT_EQ(c.train.batch_size, 32);
+  EXPECT_EQ(c.train.optimizer, "adam");
+  EXPECT_EQ(c.train.momentum, 0.8);
+  EXPECT_EQ(c.train.weight_decay, 0.001);
+  EXPECT_EQ(c.train.schedule, "multistep");
+  EXPECT_EQ(c.train.milestones, (std::vector<double>{0.5}));
+  EXPECT_EQ(c.train.gamma, 0.2);
+  EXPECT_EQ(c.train.float_stage.epochs, 3);
+  EXPECT_EQ(c.train.float_stage.learning_rate, 0.1);
+  EXPECT_EQ(c.train.qat_stage.epochs, 2);
+  EXPECT_EQ(c.train.qat_stage.learning_rate, 0.02);
+  EXPECT_EQ(c.evaluation.batch_size, 100);
+  ASSERT_EQ(c.evaluation.runs.size(), 3u);
+  EXPECT_EQ(c.evaluation.runs[0].name, "w6a5");
+  EXPECT_EQ(c.evaluation.runs[0].mode, "quantized");
+  EXPECT_EQ(c.evaluation.runs[0].macro, std::nullopt);
+  EXPECT_EQ(c.evaluation.runs[1].macro, "a");
+  EXPECT_EQ(c.evaluation.runs[1].compare_to, "on_d");
+  EXPECT_EQ(c.evaluation.runs[2].mode, "simulate");
+}
+
+TEST(ConfigYaml, EveryFieldSurvivesTheRoundTripThroughText) {
+  const Config parsed = parse_config(kNonDefaultConfig, "hand-written");
+  {
+    SCOPED_TRACE("parsed from the hand-written text");
+    expect_the_non_default_fields(parsed);
+  }
+  SCOPED_TRACE("parsed again from to_yaml");
+  expect_the_non_default_fields(parse_config(to_yaml(parsed), "to_yaml"));
+}
+
+// The top-level section `key` of YAML text written by to_yaml: from its line to the next top-level key.
+std::string section_text(const std::string& yaml, const std::string& key) {
+  const std::size_t begin = yaml.find("\n" + key + ":\n");
+  if (begin == std::string::npos) return "<no section " + key + ">";
+  std::size_t end = begin + 1;
+  while ((end = yaml.find('\n', end)) != std::string::npos && end + 1 < yaml.size() && yaml[end + 1] == ' ') ++end;
+  return yaml.substr(begin + 1, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+TEST(ConfigYaml, WritesTheHandWrittenText) {
+  const std::string text = "\n" + to_yaml(parse_config(kNonDefaultConfig, "hand-written"));
+  EXPECT_EQ(section_text(text, "experiment"),
+            "experiment:\n"
+            "  name: roundtrip\n"
+            "  seed: 7\n"
+            "  threads: 3\n"
+            "  run_dir: runs/rt\n"
+            "  checkpoint_dir: ckpt\n");
+  EXPECT_EQ(section_text(text, "quantization"),
+            "quantization:\n"
+            "  weight_bits: 6\n"
+            "  weight_granularity: per_tensor\n"
+            "  activation_bits: 5\n"
+            "  activation_sign: signed\n"
+            "  activation_scaling: static\n"
+            "  calibration: observers\n"
+            "  calibration_batches: 16\n"
+            "  observer_momentum: 0.2\n"
+            "  layer_overrides:\n"
+            "    - layers: [conv1, fc*]\n"
+            "      keep_float: true\n"
+            "      on_macro: ~\n"
+            "      weight_bits: 4\n"
+            "      activation_bits: ~\n"
+            "      weight_granularity: ~\n"
+            "      activation_sign: unsigned\n");
 }
 
 TEST(ConfigHash, FloatStageIgnoresQuantizationButQatDoesNot) {

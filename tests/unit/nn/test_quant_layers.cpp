@@ -1,5 +1,8 @@
 #include "nn/quant_layers.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -75,11 +78,50 @@ TEST(QConv2d, QuantizedOperandsAreIntegersAndErrorShrinksWithBits) {
   EXPECT_LT(previous_error, 0.01);
 }
 
-TEST(QConv2d, DepthwiseAndStridedShapesMatchTorch) {
-  QConv2d depthwise(QConv2dOptions{8, 8, 3, 2, 1, 1, 8, false});
-  auto x = torch::randn({1, 8, 9, 9});
-  EXPECT_EQ(depthwise->forward(x).sizes(), torch::IntArrayRef({1, 8, 5, 5}));
-  EXPECT_EQ(depthwise->last_macs_per_sample(), 8 * 5 * 5 * 9);
+// The symmetric grid of core/quantizer.h, written out here: q = round-half-even(clamp(v / r) * q_max).
+int64_t grid_code(float value, float range, int64_t max_code, bool is_signed) {
+  const float unit = std::clamp(value / range, is_signed ? -1.0f : 0.0f, 1.0f);
+  return static_cast<int64_t>(std::nearbyint(unit * static_cast<float>(max_code)));
+}
+
+TEST(QConv2d, DepthwiseStridedConvEqualsANaiveIntegerLoop) {
+  // 8 channels, each its own 3x3 filter, stride 2, padding 1: 9x9 -> 5x5. W6 per channel, A5 with the
+  // ASiM dynamic range (max |x| of the batch), so both ranges are known here.
+  torch::manual_seed(4);
+  const int64_t channels = 8, side = 9, out_side = 5;
+  QConv2d depthwise(QConv2dOptions{channels, channels, 3, 2, 1, 1, channels, false});
+  const auto x = torch::randn({2, channels, side, side});
+  LayerQuantSpec spec = quantized_spec(6, 5);
+  spec.activation_scaling = ActivationScaling::AsimDynamic;
+  depthwise->set_spec(spec);
+  torch::NoGradGuard no_grad;
+  const auto y = depthwise->forward(x);
+  ASSERT_EQ(y.sizes(), torch::IntArrayRef({2, channels, out_side, out_side}));
+  EXPECT_EQ(depthwise->last_macs_per_sample(), channels * out_side * out_side * 9);
+
+  const float x_range = x.abs().max().item<float>() + 1e-7f;  // signed: the batch has negative values
+  const auto w = depthwise->weight.detach();
+  for (int64_t c = 0; c < channels; ++c) {
+    const float w_range = w[c].abs().max().item<float>() + 1e-7f;
+    for (int64_t n = 0; n < 2; ++n) {
+      for (int64_t i = 0; i < out_side; ++i) {
+        for (int64_t j = 0; j < out_side; ++j) {
+          int64_t sum = 0;
+          for (int64_t u = 0; u < 3; ++u) {
+            for (int64_t v = 0; v < 3; ++v) {
+              const int64_t row = 2 * i + u - 1, col = 2 * j + v - 1;  // stride 2, padding 1
+              if (row < 0 || row >= side || col < 0 || col >= side) continue;
+              sum += grid_code(x[n][c][row][col].item<float>(), x_range, 15, true) *
+                     grid_code(w[c][0][u][v].item<float>(), w_range, 31, true);
+            }
+          }
+          const double expected = static_cast<double>(sum) * (x_range / 15.0) * (w_range / 31.0);
+          ASSERT_NEAR(y[n][c][i][j].item<double>(), expected, 1e-5 * std::max(1.0, std::fabs(expected)))
+              << "sample " << n << ", channel " << c << ", output " << i << "," << j;
+        }
+      }
+    }
+  }
 }
 
 TEST(QuantLayers, RecordTheMacroProductsOfOneSampleForTheCostModel) {
@@ -232,21 +274,37 @@ TEST(QuantLayer, PerChannelWeightsBeatPerTensorOnUnevenChannels) {
   EXPECT_LT(per_channel, per_tensor);
 }
 
-TEST(QMatmul, QuantizesBothOperands) {
+TEST(QMatmul, QuantizedProductEqualsANaiveIntegerLoop) {
+  // Both operands quantized as activations (8 bits, signed: they have negative values), with the ASiM
+  // dynamic range, the batch's max |v|: a [2, 3, 4, 5] . b [2, 3, 5, 4], one product per (sample, head).
+  torch::manual_seed(5);
   QMatmul product;
-  auto a = torch::randn({2, 3, 4, 5});
-  auto b = torch::randn({2, 3, 5, 4});
-  product->train();
-  product->set_observer_phase(ObserverPhase::Track);
+  const auto a = torch::randn({2, 3, 4, 5});
+  const auto b = torch::randn({2, 3, 5, 4});
+  LayerQuantSpec spec = quantized_spec(8, 8);
+  spec.activation_scaling = ActivationScaling::AsimDynamic;
+  product->set_spec(spec);
   torch::NoGradGuard no_grad;
-  auto reference = product->forward(a, b);
-  product->eval();
-  product->set_spec(quantized_spec(8, 8));
-  auto quantized = product->forward(a, b);
-  EXPECT_EQ(quantized.sizes(), reference.sizes());
-  EXPECT_FALSE(quantized.equal(reference));
-  EXPECT_LT((quantized - reference).abs().max().item<float>(), 0.2f);
+  const auto y = product->forward(a, b);
+  ASSERT_EQ(y.sizes(), torch::IntArrayRef({2, 3, 4, 4}));
   EXPECT_EQ(product->last_macs_per_sample(), 3 * 4 * 5 * 4);
+  const float a_range = a.abs().max().item<float>() + 1e-7f, b_range = b.abs().max().item<float>() + 1e-7f;
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t h = 0; h < 3; ++h) {
+      for (int64_t r = 0; r < 4; ++r) {
+        for (int64_t c = 0; c < 4; ++c) {
+          int64_t sum = 0;
+          for (int64_t k = 0; k < 5; ++k) {
+            sum += grid_code(a[n][h][r][k].item<float>(), a_range, 127, true) *
+                   grid_code(b[n][h][k][c].item<float>(), b_range, 127, true);
+          }
+          const double expected = static_cast<double>(sum) * (a_range / 127.0) * (b_range / 127.0);
+          ASSERT_NEAR(y[n][h][r][c].item<double>(), expected, 1e-5 * std::max(1.0, std::fabs(expected)))
+              << n << "," << h << "," << r << "," << c;
+        }
+      }
+    }
+  }
 }
 
 // ---- the exact integer reference (issue 25) ----------------------------------------------------
