@@ -1,10 +1,13 @@
 // Checks a report.html written by `bitline report` in headless Chromium.
 //
-//   node tests/browser/check_report.mjs REPORT_HTML SCREENSHOT_PNG
+//   node tests/browser/check_report.mjs REPORT_HTML SCREENSHOT_PNG [EXPECTED_MARKS_JSON]
 //
 // Opens the page from file://, waits (60 s at most) for window.bitlineReportReady, then checks that every
 // .figure holds a non-empty <svg> whose primary mark (the SVG groups with the class in
-// data-primary-mark-class) draws data-expected-marks items, more than zero. Takes a full-page screenshot.
+// data-primary-mark-class) draws data-expected-marks items, more than zero. EXPECTED_MARKS_JSON, an object
+// {figure id: marks} that the caller counted from the sweep's own files (not from the report), names
+// figures that must be on the page and draw exactly that many marks, whatever the page's data says.
+// Takes a full-page screenshot.
 // Prints a JSON summary on stdout; exits 0 when every figure passed and the page logged no console error,
 // threw nothing, failed no request and asked for nothing outside file:/data:/blob:; 1 otherwise; 2 on a
 // usage error. Puppeteer-core comes from web/node_modules (`npm ci` in web/); the browser is
@@ -17,15 +20,26 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const READY_TIMEOUT_MS = 60_000;
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node tests/browser/check_report.mjs REPORT_HTML SCREENSHOT_PNG\n`);
+  process.stderr.write(`${message}\nusage: node tests/browser/check_report.mjs REPORT_HTML SCREENSHOT_PNG [EXPECTED_MARKS_JSON]\n`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
-if (args.length !== 2) usage('expected two arguments');
-const [reportPath, screenshotPath] = args.map((a) => path.resolve(a));
+if (args.length !== 2 && args.length !== 3) usage('expected two or three arguments');
+const [reportPath, screenshotPath, expectedPath] = args.map((a) => path.resolve(a));
 if (!fs.existsSync(reportPath) || !fs.statSync(reportPath).isFile()) usage(`no such file: ${reportPath}`);
 if (!fs.existsSync(path.dirname(screenshotPath))) usage(`no such directory for the screenshot: ${path.dirname(screenshotPath)}`);
+let expectedMarks = {};
+if (expectedPath) {
+  try {
+    expectedMarks = JSON.parse(fs.readFileSync(expectedPath, 'utf8'));
+  } catch (err) {
+    usage(`${expectedPath}: not a readable JSON file: ${err.message}`);
+  }
+  const valid = expectedMarks && typeof expectedMarks === 'object' && !Array.isArray(expectedMarks) &&
+    Object.values(expectedMarks).every((n) => Number.isInteger(n) && n > 0);
+  if (!valid) usage(`${expectedPath}: expected an object of figure ids to positive mark counts`);
+}
 
 // puppeteer-core lives in web/node_modules, two levels up from this script.
 const requireFromWeb = createRequire(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/package.json'));
@@ -99,13 +113,19 @@ try {
 const ids = figures.map((f) => f.id);
 for (const f of figures) {
   f.ok = f.svg && Number.isInteger(f.expected) && f.expected > 0 && f.rendered === f.expected && !!f.id && ids.indexOf(f.id) === ids.lastIndexOf(f.id);
+  if (f.id in expectedMarks) {
+    f.expected_by_caller = expectedMarks[f.id];
+    f.ok = f.ok && f.rendered === f.expected_by_caller;
+  }
 }
-const ok = !fatal && figures.every((f) => f.ok) &&
+const missingFigures = Object.keys(expectedMarks).filter((id) => !ids.includes(id));
+const ok = !fatal && figures.every((f) => f.ok) && !missingFigures.length &&
   !consoleErrors.length && !pageErrors.length && !failedRequests.length && !externalRequests.length;
 const summary = {
   report: reportPath,
   screenshot: screenshotPath,
   figures,
+  missing_figures: missingFigures,
   console_errors: consoleErrors,
   console_warnings: consoleWarnings,
   page_errors: pageErrors,
