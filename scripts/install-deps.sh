@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh, docs/reliability.md)
   slurmctld slurmd slurm-client munge  # a single-node Slurm on localhost for the sweep executor's tests (scripts/local_slurm.sh)
   chromium  # headless browser for the web/ report's tests (renders file:// pages, no download by npm)
+  patch  # applies the mutants of the mutation run (scripts/mutate.sh, docs/testing.md)
 )
 
 missing=()
