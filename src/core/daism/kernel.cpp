@@ -574,4 +574,12 @@ bool approximate_gemm_lanes(const Datapath& datapath, const Accumulator& accumul
   return finite;
 }
 
+bool lookup_table_path_available() {
+#ifdef BITLINE_DAISM_AVX512
+  return cpu_has_avx512_lanes();
+#else
+  return false;
+#endif
+}
+
 }  // namespace bitline::core::daism

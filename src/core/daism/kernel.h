@@ -18,6 +18,10 @@ enum class StoredLayout { ByElement, ByDepth };
 // the raised rows ORed in the lanes. Fastest: Table where it applies, else Computed.
 enum class LanePath { Fastest, Computed };
 
+// Whether LanePath::Fastest takes the Table path for bf16 on this CPU (AVX-512 BW and VBMI); elsewhere
+// Fastest is Computed. For tests, which say which path they ran.
+bool lookup_table_path_available();
+
 // out [m, n] = Σ_d product(stored [n, d], driving [m, d]), on the lanes; false (out unspecified)
 // for products they do not take: operands wider than 16 bits (fp32), accumulators narrower than
 // fp32, an operand not finite in the format. The scalar reference computes those.

@@ -41,9 +41,11 @@ bool cpu_runs_the_kernel() {
          __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("gfni");
 }
 
+// Starts each kernel test: a visible skip where the kernel cannot run, else the path it runs, recorded.
 #define SKIP_WITHOUT_THE_KERNEL()                                                                            \
   if (!cpu_runs_the_kernel()) GTEST_SKIP() << "this CPU lacks AVX-512 VBMI/VBMI2/VNNI/GFNI: the kernel cannot " \
-                                              "run here, only the reference path would be compared with itself"
+                                              "run here, only the reference path would be compared with itself"; \
+  RecordProperty("path", "avx512 kernel")
 
 // Returns whether the kernel ran.
 bool expect_same_as_reference(const Spec& spec, const ProductShape& shape, std::mt19937& rng, double zeros) {
@@ -78,7 +80,6 @@ TEST(AnalogSramKernel, RunsOnTheReferenceLayerSpecWhereTheCpuHasIt) {
   spec.adc_bits = 7;
   const Engine engine(spec);
   EXPECT_TRUE(engine.fast_kernel());
-  RecordProperty("path", "avx512 kernel");
   spec.input_bits_per_cycle = 2;
   EXPECT_FALSE(Engine(spec).fast_kernel());  // bit-parallel inputs: reference path
 }

@@ -47,7 +47,23 @@ void expect_same_bits(const std::vector<float>& expected, const std::vector<floa
   }
 }
 
+// The CPU features of the bf16 lookup-table path, read here independently of the kernel's own check.
+bool cpu_runs_the_lookup_table() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+}
+
+TEST(DaismKernel, TheLookupTablePathRunsWhereTheCpuHasIt) {
+  if (!cpu_runs_the_lookup_table()) {
+    GTEST_SKIP() << "this CPU lacks AVX-512 BW/VBMI: the bf16 lookup-table path cannot run here; the computed "
+                    "lanes, which run instead, are compared with the scalar reference";
+  }
+  EXPECT_TRUE(lookup_table_path_available());
+}
+
 TEST(DaismKernel, EqualsTheScalarReferenceBitForBit) {
+  RecordProperty("fastest_path", lookup_table_path_available() ? "lookup table (bf16), computed lanes (fp16)"
+                                                                : "computed lanes (no AVX-512 BW/VBMI)");
   const int64_t m = 7, n = 37, d = 300;  // n not a multiple of any vector width
   for (const char* format : {"bf16", "fp16"}) {
     for (const char* variant : {"exact", "or", "pc2", "pc3", "top3"}) {
