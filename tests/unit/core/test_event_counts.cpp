@@ -54,6 +54,21 @@ std::vector<float> random_values(std::mt19937& rng, int64_t count) {
   return values;
 }
 
+// Two's complement codes of `bits` bits.
+std::vector<int32_t> random_weight_codes(std::mt19937& rng, int64_t count, int bits) {
+  return random_codes(rng, count, -(1 << (bits - 1)), (1 << (bits - 1)) - 1);
+}
+
+// The events `macro` records while it computes a forward product of these operands (codes or values).
+template <class Operand>
+Events forward_events(const Macro& macro, const ProductShape& shape, const std::vector<Operand>& x,
+                      const std::vector<Operand>& w) {
+  std::vector<float> out(static_cast<std::size_t>(shape.rows * shape.cols));
+  Events recorded;
+  macro.forward(shape, x.data(), w.data(), {}, out.data(), &recorded);
+  return recorded;
+}
+
 // The code range of `bits`-bit inputs: [0, 2^bits - 1], or two's complement when signed.
 std::pair<int32_t, int32_t> input_range(int bits, bool is_signed) {
   return is_signed ? std::make_pair(-(1 << (bits - 1)), (1 << (bits - 1)) - 1) : std::make_pair(0, (1 << bits) - 1);
@@ -174,12 +189,8 @@ TEST(EventCountsDigitalSram, ForwardRecordsTheHandCountedEvents) {
     const digital_sram::DigitalSramMacro macro(c.spec);
     const auto [low, high] = input_range(c.spec.input_bits, c.spec.signed_inputs);
     const auto x = random_codes(rng, c.shape.rows * c.shape.depth(), low, high);
-    const auto w = random_codes(rng, c.shape.cols * c.shape.depth(), -(1 << (c.spec.weight_bits - 1)),
-                                (1 << (c.spec.weight_bits - 1)) - 1);
-    std::vector<float> out(static_cast<std::size_t>(c.shape.rows * c.shape.cols));
-    Events recorded;
-    macro.forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
-    expect_events(recorded, c.expected, c.name);
+    const auto w = random_weight_codes(rng, c.shape.cols * c.shape.depth(), c.spec.weight_bits);
+    expect_events(forward_events(macro, c.shape, x, w), c.expected, c.name);
   }
 }
 
@@ -387,10 +398,7 @@ TEST(EventCountsDdcPim, ForwardRecordsTheHandCountedEvents) {
     const int64_t input_rows = operands.column_pairs.separate_inputs ? c.shape.rows * c.shape.cols : c.shape.rows;
     const auto x = random_codes(rng, input_rows * c.shape.depth(), low, high);
     const auto w = ddc_weights(rng, c.spec, c.shape);
-    std::vector<float> out(static_cast<std::size_t>(c.shape.rows * c.shape.cols));
-    Events recorded;
-    macro.forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
-    expect_events(recorded, c.expected, c.name);
+    expect_events(forward_events(macro, c.shape, x, w), c.expected, c.name);
   }
 }
 
@@ -540,12 +548,9 @@ TEST(EventCountsAnalogSram, ForwardAndTheReferencePathRecordTheHandCountedEvents
     const analog_sram::Engine engine(c.spec);
     const auto [low, high] = input_range(c.spec.input_bits, c.spec.signed_inputs);
     const auto x = random_codes(rng, c.shape.rows * c.shape.depth(), low, high);
-    const auto w = random_codes(rng, c.shape.cols * c.shape.depth(), -(1 << (c.spec.weight_bits - 1)),
-                                (1 << (c.spec.weight_bits - 1)) - 1);
+    const auto w = random_weight_codes(rng, c.shape.cols * c.shape.depth(), c.spec.weight_bits);
+    expect_events(forward_events(engine, c.shape, x, w), c.expected, c.name + " (forward)");
     std::vector<float> out(static_cast<std::size_t>(c.shape.rows * c.shape.cols));
-    Events recorded;
-    engine.forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
-    expect_events(recorded, c.expected, c.name + " (forward)");
     Events reference;
     engine.matmul_reference(c.shape, x.data(), w.data(), {}, out.data(), &reference);
     expect_events(reference, c.expected, c.name + " (reference path)");
@@ -677,16 +682,15 @@ TEST(EventCountsDaism, ForwardRecordsTheHandCountedEvents) {
   std::mt19937 rng(43);
   for (const auto& c : daism_cases()) {
     const auto macro = daism_macro(c);
-    std::vector<float> out(static_cast<std::size_t>(c.shape.rows * c.shape.cols));
     Events recorded;
     if (c.spec.format.floating) {
       const auto x = random_values(rng, c.shape.rows * c.shape.depth());
       const auto w = random_values(rng, c.shape.cols * c.shape.depth());
-      macro->forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
+      recorded = forward_events(*macro, c.shape, x, w);
     } else {
       const auto x = random_codes(rng, c.shape.rows * c.shape.depth(), -15, 15);  // signed A5
-      const auto w = random_codes(rng, c.shape.cols * c.shape.depth(), -31, 31);  // W6
-      macro->forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
+      const auto w = random_codes(rng, c.shape.cols * c.shape.depth(), -31, 31);  // W6, sign-magnitude
+      recorded = forward_events(*macro, c.shape, x, w);
     }
     expect_events(recorded, c.expected, c.name);
   }
@@ -738,10 +742,7 @@ TEST(EventCountsSotMram, ForwardRecordsTheHandCountedEvents) {
     const auto macro = sot_mram_macro(c.format);
     const auto x = random_values(rng, c.shape.rows * c.shape.depth());
     const auto w = random_values(rng, c.shape.cols * c.shape.depth());
-    std::vector<float> out(static_cast<std::size_t>(c.shape.rows * c.shape.cols));
-    Events recorded;
-    macro->forward(c.shape, x.data(), w.data(), {}, out.data(), &recorded);
-    expect_events(recorded, c.expected, c.name);
+    expect_events(forward_events(*macro, c.shape, x, w), c.expected, c.name);
   }
 }
 
